@@ -1,0 +1,24 @@
+// swift-tools-version:6.0
+// hoso: an event-sourced data warehouse for Vietnam's prostitution-prevention programme.
+// No package dependencies: Foundation, Dispatch and the C library only.
+import PackageDescription
+
+let package = Package(
+    name: "hoso",
+    products: [
+        .executable(name: "hoso", targets: ["hoso"])
+    ],
+    targets: [
+        .target(name: "EventLog"),
+        .target(name: "Domain", dependencies: ["EventLog"]),
+        .executableTarget(name: "hoso", dependencies: ["EventLog", "Domain"]),
+        .target(
+            name: "TestSupport",
+            dependencies: ["EventLog", "Domain"],
+            path: "Tests/TestSupport"
+        ),
+        .testTarget(name: "EventLogTests", dependencies: ["EventLog", "TestSupport"]),
+        .testTarget(name: "DomainTests", dependencies: ["Domain", "EventLog", "TestSupport"]),
+        .testTarget(name: "HosoTests", dependencies: ["hoso", "TestSupport"]),
+    ]
+)

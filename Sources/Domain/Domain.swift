@@ -1,0 +1,2 @@
+/// Domain: the event catalog of hoso, its validation and its canonical NDJSON codec.
+enum DomainModule {}

@@ -1,0 +1,2 @@
+/// Shared helpers for hoso's test targets.
+package enum TestSupportModule {}
