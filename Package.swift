@@ -4,21 +4,21 @@
 import PackageDescription
 
 let package = Package(
-    name: "hoso",
-    products: [
-        .executable(name: "hoso", targets: ["hoso"])
-    ],
-    targets: [
-        .target(name: "EventLog"),
-        .target(name: "Domain", dependencies: ["EventLog"]),
-        .executableTarget(name: "hoso", dependencies: ["EventLog", "Domain"]),
-        .target(
-            name: "TestSupport",
-            dependencies: ["EventLog", "Domain"],
-            path: "Tests/TestSupport"
-        ),
-        .testTarget(name: "EventLogTests", dependencies: ["EventLog", "TestSupport"]),
-        .testTarget(name: "DomainTests", dependencies: ["Domain", "EventLog", "TestSupport"]),
-        .testTarget(name: "HosoTests", dependencies: ["hoso", "TestSupport"]),
-    ]
+  name: "hoso",
+  products: [
+    .executable(name: "hoso", targets: ["hoso"])
+  ],
+  targets: [
+    .target(name: "EventLog"),
+    .target(name: "Domain", dependencies: ["EventLog"]),
+    .executableTarget(name: "hoso", dependencies: ["EventLog", "Domain"]),
+    .target(
+      name: "TestSupport",
+      dependencies: ["EventLog", "Domain"],
+      path: "Tests/TestSupport"
+    ),
+    .testTarget(name: "EventLogTests", dependencies: ["EventLog", "TestSupport"]),
+    .testTarget(name: "DomainTests", dependencies: ["Domain", "EventLog", "TestSupport"]),
+    .testTarget(name: "HosoTests", dependencies: ["hoso", "EventLog", "Domain", "TestSupport"]),
+  ]
 )

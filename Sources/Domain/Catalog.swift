@@ -1,0 +1,223 @@
+/// The event catalog, v1 (DESIGN.md, "Events"): every type, its fields, and what each field
+/// may hold.
+///
+/// The catalog is data: validation, canonical encoding and (later) the per-type tables read
+/// it, so adding a type or an optional field is one entry here.
+package enum Catalog {
+  /// What a field may hold.
+  package enum Kind: Sendable, Equatable {
+    /// Free text (checked for raw ID numbers).
+    case text
+    /// One of a fixed list of words.
+    case choice([String])
+    /// An identifier: 1–64 of `[A-Za-z0-9._:-]` (establishments, plans).
+    case identifier
+    /// A jurisdiction code already established.
+    case unit
+    /// An event id already in the log or earlier in the input.
+    case event
+    /// A pseudonym `P-` + 16 hex digits.
+    case person
+    /// A non-negative integer.
+    case count
+    /// A non-negative number.
+    case amount
+    /// A percentage, 0 to 100.
+    case percent
+    /// A calendar year (2000–2100).
+    case year
+    /// A calendar date `YYYY-MM-DD`.
+    case date
+    /// The `changes` object of a correction: data fields of the target's type.
+    case changes
+    /// The `targets` list of a plan: objects `{indicator, min_percent, year?}`.
+    case targets
+  }
+
+  package struct Field: Sendable {
+    package var name: String
+    package var kind: Kind
+    package var required: Bool
+  }
+
+  /// Whether an event type needs `case` in its envelope.
+  package enum CaseRule: Sendable { case required, optional }
+
+  package struct EventType: Sendable {
+    package var name: String
+    package var code: UInt8
+    package var fields: [Field]
+    package var caseRule: CaseRule
+    package func field(_ name: String) -> Field? { fields.first { $0.name == name } }
+  }
+
+  private static func f(_ name: String, _ kind: Kind, _ required: Bool = true) -> Field {
+    Field(name: name, kind: kind, required: required)
+  }
+
+  package static let unitLevels = [
+    "country", "province", "city", "district", "town", "commune", "ward",
+  ]
+  package static let establishmentKinds = [
+    "karaoke", "massage", "hotel", "guesthouse", "bar", "dance_hall", "spa", "other",
+  ]
+
+  /// Every type, in a fixed order: `code` is its position, stored in indexes.
+  package static let types: [EventType] = {
+    let list: [(String, [Field], CaseRule)] = [
+      (
+        "unit.established",
+        [
+          f("name", .text), f("level", .choice(unitLevels)), f("parent", .unit, false),
+          f("gso_code", .text, false),
+        ], .optional
+      ),
+      ("unit.merged", [f("into", .unit)], .optional),
+      ("unit.moved", [f("parent", .unit)], .optional),
+      (
+        "establishment.registered",
+        [
+          f("establishment", .identifier), f("kind", .choice(establishmentKinds)),
+          f("name", .text, false),
+        ], .optional
+      ),
+      (
+        "establishment.closed", [f("establishment", .identifier), f("reason", .text, false)],
+        .optional
+      ),
+      (
+        "plan.adopted",
+        [
+          f("plan", .identifier), f("title", .text), f("issuer", .text), f("level", .text),
+          f("period_start", .date), f("period_end", .date), f("basis", .identifier, false),
+          f("targets", .targets),
+        ], .optional
+      ),
+      (
+        "budget.allocated",
+        [
+          f("plan", .identifier), f("line", .text), f("year", .year),
+          f("amount_million_vnd", .amount),
+        ],
+        .optional
+      ),
+      (
+        "tip.received",
+        [
+          f("source", .choice(["citizen", "hotline", "police", "media", "worker", "other"])),
+          f("establishment", .identifier, false), f("summary", .text, false),
+        ], .required
+      ),
+      (
+        "tip.verified",
+        [
+          f("finding", .choice(["substantiated", "unfounded"])),
+          f(
+            "classification", .choice(["administrative", "criminal", "trafficking", "minor"]), false
+          ),
+        ], .required
+      ),
+      (
+        "inspection.done",
+        [
+          f("establishment", .identifier),
+          f("team", .choice(["interagency_178", "police", "culture", "health"])),
+          f("result", .choice(["compliant", "violation"])),
+          f("sanction", .choice(["none", "warning", "fine", "suspension", "revocation"])),
+          f("fine_vnd", .count, false),
+        ], .optional
+      ),
+      (
+        "case.referred",
+        [
+          f(
+            "referred_to",
+            .choice(["police", "procuracy", "court", "health", "social", "women_union"])),
+          f("basis", .text, false),
+        ], .required
+      ),
+      ("case.closed", [f("outcome", .text)], .required),
+      (
+        "support.provided",
+        [
+          f("person", .person),
+          f(
+            "kind",
+            .choice([
+              "vocational_training", "job_placement", "loan", "health", "hiv_services",
+              "legal_aid", "counselling", "allowance",
+            ])),
+          f("provider", .text, false), f("amount_vnd", .count, false),
+        ], .optional
+      ),
+      (
+        "outreach.held",
+        [
+          f("form", .choice(["meeting", "broadcast", "leaflet", "online", "performance"])),
+          f("audience", .choice(["residents", "students", "establishment_workers", "staff"])),
+          f("reached", .count),
+        ], .optional
+      ),
+      (
+        "training.held",
+        [
+          f("audience", .choice(["staff", "collaborators", "police", "teachers"])),
+          f("participants", .count), f("level", .text),
+        ], .optional
+      ),
+      (
+        "event.corrected", [f("target", .event), f("changes", .changes), f("reason", .text)],
+        .optional
+      ),
+      ("event.voided", [f("target", .event), f("reason", .text)], .optional),
+      ("person.forgotten", [f("person", .person), f("reason", .text)], .optional),
+    ]
+    return list.enumerated().map { i, t in
+      EventType(name: t.0, code: UInt8(i), fields: t.1, caseRule: t.2)
+    }
+  }()
+
+  package static let byName: [String: EventType] = Dictionary(
+    uniqueKeysWithValues: types.map { ($0.name, $0) })
+
+  /// The fields of the `targets` objects of `plan.adopted`.
+  package static let targetFields: [Field] = [
+    f("indicator", .text), f("min_percent", .percent), f("year", .year, false),
+  ]
+
+  /// The envelope's fields, in canonical order.
+  package static let envelope = [
+    "id", "type", "occurred_at", "recorded_at", "unit", "case", "actor", "data",
+  ]
+
+  package static func type(code: UInt8) -> EventType { types[Int(code)] }
+
+  package static let corrected = byName["event.corrected"]!.code
+  package static let voided = byName["event.voided"]!.code
+  package static let forgotten = byName["person.forgotten"]!.code
+  package static let unitEstablished = byName["unit.established"]!.code
+
+  /// The nearest of `candidates` to `name` by edit distance, for "did you mean" hints; nil when
+  /// nothing is close enough to help.
+  package static func nearest(_ name: String, in candidates: [String]) -> String? {
+    let a = Array(name.utf8)
+    var best: (String, Int)?
+    for c in candidates {
+      let b = Array(c.utf8)
+      var row = Array(0...b.count)
+      for i in 1...max(a.count, 1) where !a.isEmpty {
+        var prev = row[0]
+        row[0] = i
+        for j in 1...max(b.count, 1) where !b.isEmpty {
+          let cur = row[j]
+          row[j] = min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] == b[j - 1] ? 0 : 1))
+          prev = cur
+        }
+      }
+      let d = row[b.count]
+      if best == nil || d < best!.1 { best = (c, d) }
+    }
+    guard let best, best.1 <= max(2, min(a.count, best.0.utf8.count) / 2) else { return nil }
+    return best.0
+  }
+}

@@ -1,0 +1,93 @@
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Musl)
+  import Musl
+#endif
+
+/// Every event id in the store with what duplicate detection and corrections need: its seq,
+/// a hash of its content, its type.
+///
+/// Ids live back to back in one byte arena and the table holds 32-bit positions, so a million
+/// ids cost about 40 MB rather than a million strings.
+package struct IdTable {
+  private var arena: [UInt8] = []
+  private var starts: [UInt32] = []
+  private var lengths: [UInt8] = []
+  package private(set) var seqs: [UInt64] = []
+  package private(set) var contentHashes: [UInt64] = []
+  package private(set) var typeCodes: [UInt8] = []
+  private var slots: [Int32] = Array(repeating: -1, count: 1024)
+
+  package init() {}
+
+  package var count: Int { seqs.count }
+
+  /// FNV-1a, 64-bit: ids are short, and this needs no table.
+  @inline(__always)
+  private static func hash(_ id: UnsafeRawBufferPointer) -> UInt64 {
+    var h: UInt64 = 0xcbf2_9ce4_8422_2325
+    for b in id { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+    return h
+  }
+
+  private func idEquals(_ i: Int, _ id: UnsafeRawBufferPointer) -> Bool {
+    let n = Int(lengths[i])
+    guard n == id.count else { return false }
+    let s = Int(starts[i])
+    return arena.withUnsafeBytes { a in memcmp(a.baseAddress! + s, id.baseAddress!, n) == 0 }
+  }
+
+  /// The entry of `id`, or nil.
+  package func find(_ id: UnsafeRawBufferPointer) -> Int? {
+    let mask = slots.count - 1
+    var slot = Int(truncatingIfNeeded: Self.hash(id)) & mask
+    while true {
+      let e = slots[slot]
+      if e < 0 { return nil }
+      if idEquals(Int(e), id) { return Int(e) }
+      slot = (slot + 1) & mask
+    }
+  }
+
+  /// Adds an id that is not in the table; returns its entry.
+  @discardableResult
+  package mutating func insert(
+    _ id: UnsafeRawBufferPointer, seq: UInt64, contentHash: UInt64, type: UInt8
+  ) -> Int {
+    if (seqs.count + 1) * 4 > slots.count * 3 { grow() }
+    let entry = seqs.count
+    starts.append(UInt32(arena.count))
+    lengths.append(UInt8(id.count))
+    arena.append(contentsOf: id)
+    seqs.append(seq)
+    contentHashes.append(contentHash)
+    typeCodes.append(type)
+    place(entry, hash: Self.hash(id))
+    return entry
+  }
+
+  package mutating func setSeq(_ entry: Int, _ seq: UInt64) { seqs[entry] = seq }
+
+  package func id(_ entry: Int) -> String {
+    let s = Int(starts[entry])
+    return String(decoding: arena[s..<(s + Int(lengths[entry]))], as: UTF8.self)
+  }
+
+  private mutating func place(_ entry: Int, hash: UInt64) {
+    let mask = slots.count - 1
+    var slot = Int(truncatingIfNeeded: hash) & mask
+    while slots[slot] >= 0 { slot = (slot + 1) & mask }
+    slots[slot] = Int32(entry)
+  }
+
+  private mutating func grow() {
+    slots = Array(repeating: -1, count: slots.count * 2)
+    for e in 0..<seqs.count {
+      let s = Int(starts[e])
+      let h = arena.withUnsafeBytes {
+        Self.hash(UnsafeRawBufferPointer(rebasing: $0[s..<(s + Int(lengths[e]))]))
+      }
+      place(e, hash: h)
+    }
+  }
+}

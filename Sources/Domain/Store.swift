@@ -1,0 +1,154 @@
+import EventLog
+import Foundation
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Musl)
+  import Musl
+#endif
+
+/// A store: a directory (0700) holding `STORE` (its identity and settings) and `log/`.
+///
+///     STORE     hoso-store 1 / id <32 hex> / key <path of the key file>
+///     log/      the event log (EventLog)
+///
+/// The pseudonym key is kept apart from the store, by default under
+/// `$XDG_CONFIG_HOME/hoso/keys/` (or `~/.config/hoso/keys/`), so that a copy of the store, or
+/// an export, cannot be re-identified without it.
+package struct Store: Sendable {
+  package let path: String
+  package let id: String
+  package let keyPath: String
+
+  package var logPath: String { path + "/log" }
+  package var metadataPath: String { path + "/STORE" }
+
+  /// Creates a store and its key. Fails with `.invalidArgument` if one is already there.
+  package static func create(
+    at path: String, segmentSize: Int = LogWriter.defaultSegmentSize, keyPath: String? = nil
+  ) throws -> Store {
+    if access(path + "/STORE", F_OK) == 0 || access(path + "/log/FORMAT", F_OK) == 0 {
+      throw LogError(.invalidArgument, "a store already exists at \(path)")
+    }
+    guard segmentSize >= LogWriter.minimumSegmentSize else {
+      throw LogError(
+        .invalidArgument,
+        "--segment-size \(segmentSize) is too small (at least \(LogWriter.minimumSegmentSize))")
+    }
+    var random = [UInt8](repeating: 0, count: 48)
+    try fillRandom(&random)
+    let id = hex(random[32...])
+    let key = keyPath ?? defaultKeyDirectory() + "/\(id).key"
+    try makeDirectories(path, mode: 0o700)
+    _ = chmod(path, 0o700)
+    if access(key, F_OK) != 0 {
+      try makeDirectories((key as NSString).deletingLastPathComponent, mode: 0o700)
+      try FileSystem.system.writeAtomically(
+        Array((hex(random[0..<32]) + "\n").utf8), to: key,
+        directory: (key as NSString).deletingLastPathComponent)
+      _ = chmod(key, 0o600)
+    }
+    try LogWriter.create(at: path + "/log", segmentSize: segmentSize)
+    let absoluteKey =
+      key.hasPrefix("/") ? key : FileManager.default.currentDirectoryPath + "/" + key
+    let meta = "hoso-store 1\nid \(id)\nkey \(absoluteKey)\n"
+    try FileSystem.system.writeAtomically(
+      Array(meta.utf8), to: path + "/STORE", directory: path)
+    return Store(path: path, id: id, keyPath: absoluteKey)
+  }
+
+  /// Opens an existing store; `.missing` when there is none.
+  package static func open(at path: String) throws -> Store {
+    guard let bytes = try FileSystem.system.readFile(path + "/STORE") else {
+      throw LogError(
+        .missing, "no store at \(path); create one with `hoso init` (or pass --store DIR)")
+    }
+    var id: String?
+    var key: String?
+    for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") {
+      if line.hasPrefix("id ") { id = String(line.dropFirst(3)) }
+      if line.hasPrefix("key ") { key = String(line.dropFirst(4)) }
+    }
+    guard bytes.starts(with: Array("hoso-store 1\n".utf8)), let id, let key else {
+      throw LogError(.damaged, "\(path)/STORE is not a hoso store file")
+    }
+    return Store(path: path, id: id, keyPath: key)
+  }
+
+  /// Reads the pseudonym key: the file given, else the one recorded at `init`. It must be
+  /// readable by its owner only.
+  package func loadKey(override: String? = nil) throws -> [UInt8] {
+    let path = override ?? keyPath
+    var st = stat()
+    guard stat(path, &st) == 0 else {
+      throw LogError(
+        .missing, "the pseudonym key \(path) is missing; pass --key FILE or set HOSO_KEY")
+    }
+    guard st.st_mode & 0o077 == 0 else {
+      throw LogError(
+        .invalidArgument,
+        "the pseudonym key \(path) is readable by others; run chmod 600 \(path)")
+    }
+    guard let bytes = try FileSystem.system.readFile(path) else {
+      throw LogError(.missing, "the pseudonym key \(path) is missing")
+    }
+    let text = String(decoding: bytes, as: UTF8.self).trimmingCharacters(
+      in: .whitespacesAndNewlines)
+    guard text.utf8.count >= 32, let key = unhex(text) else {
+      throw LogError(.invalidArgument, "the pseudonym key \(path) is not a hex key")
+    }
+    return key
+  }
+
+  private static func defaultKeyDirectory() -> String {
+    let env = ProcessInfo.processInfo.environment
+    if let xdg = env["XDG_CONFIG_HOME"], !xdg.isEmpty { return xdg + "/hoso/keys" }
+    return (env["HOME"] ?? NSHomeDirectory()) + "/.config/hoso/keys"
+  }
+
+  private static func makeDirectories(_ path: String, mode: mode_t) throws {
+    do {
+      try FileManager.default.createDirectory(
+        atPath: path, withIntermediateDirectories: true,
+        attributes: [.posixPermissions: Int(mode)])
+    } catch {
+      throw LogError(.io, "cannot create \(path): \(error.localizedDescription)")
+    }
+  }
+
+  /// Fills `bytes` from the system's cryptographically secure generator (`getrandom(2)` on
+  /// Linux, through `SystemRandomNumberGenerator`).
+  private static func fillRandom(_ bytes: inout [UInt8]) throws {
+    var g = SystemRandomNumberGenerator()
+    for i in bytes.indices { bytes[i] = g.next() }
+  }
+}
+
+package func hex(_ bytes: some Sequence<UInt8>) -> String {
+  let digits = Array("0123456789abcdef".utf8)
+  var out: [UInt8] = []
+  for b in bytes {
+    out.append(digits[Int(b >> 4)])
+    out.append(digits[Int(b & 15)])
+  }
+  return String(decoding: out, as: UTF8.self)
+}
+
+package func unhex(_ s: String) -> [UInt8]? {
+  let u = Array(s.utf8)
+  guard u.count % 2 == 0 else { return nil }
+  func v(_ c: UInt8) -> UInt8? {
+    switch c {
+    case 0x30...0x39: c - 0x30
+    case 0x61...0x66: c - 0x61 + 10
+    case 0x41...0x46: c - 0x41 + 10
+    default: nil
+    }
+  }
+  var out: [UInt8] = []
+  for i in stride(from: 0, to: u.count, by: 2) {
+    guard let a = v(u[i]), let b = v(u[i + 1]) else { return nil }
+    out.append(a << 4 | b)
+  }
+  return out
+}

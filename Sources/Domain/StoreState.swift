@@ -1,0 +1,113 @@
+import EventLog
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Musl)
+  import Musl
+#endif
+
+/// The parts of canonical JSON that a scan of the log reads without a full parse.
+///
+/// Canonical payloads begin `{"id":"…","type":"…","occurred_at":"…","recorded_at":"…",
+/// "unit":"…"`, and ids, types, times and unit codes never hold a quote or a backslash, so
+/// each is found by looking for the next quote.
+package enum CanonicalEnvelope {
+  /// Byte ranges of the id, type and unit values.
+  package static func peek(
+    _ p: UnsafeRawBufferPointer
+  ) -> (id: Range<Int>, type: Range<Int>, unit: Range<Int>)? {
+    func value(after key: StaticString, at start: Int) -> Range<Int>? {
+      let k = UnsafeRawBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount)
+      guard start + k.count <= p.count,
+        memcmp(p.baseAddress! + start, k.baseAddress!, k.count) == 0
+      else { return nil }
+      var end = start + k.count
+      while end < p.count && p[end] != 0x22 { end += 1 }
+      return end < p.count ? (start + k.count)..<end : nil
+    }
+    guard let id = value(after: #"{"id":""#, at: 0),
+      let type = value(after: #"","type":""#, at: id.upperBound),
+      let occurred = value(after: #"","occurred_at":""#, at: type.upperBound),
+      let recorded = value(after: #"","recorded_at":""#, at: occurred.upperBound),
+      let unit = value(after: #"","unit":""#, at: recorded.upperBound)
+    else { return nil }
+    return (id, type, unit)
+  }
+
+  /// The range of `,"recorded_at":"…"` in a canonical payload.
+  package static func recordedAtMember(_ payload: [UInt8]) -> Range<Int>? {
+    payload.withUnsafeBytes { recordedAtMember($0) }
+  }
+
+  package static func recordedAtMember(_ p: UnsafeRawBufferPointer) -> Range<Int>? {
+    let key = Array(#","recorded_at":""#.utf8)
+    guard p.count > key.count else { return nil }
+    var i = 0
+    while i + key.count <= p.count {
+      if p[i] == 0x2C && memcmp(p.baseAddress! + i, key, key.count) == 0 {
+        var end = i + key.count
+        while end < p.count && p[end] != 0x22 { end += 1 }
+        return i..<(end + 1)
+      }
+      i += 1
+    }
+    return nil
+  }
+
+  /// The duplicate-detection hash: CRC32C of everything but `recorded_at`, and its length.
+  package static func contentHash(_ p: UnsafeRawBufferPointer, recordedAt r: Range<Int>) -> UInt64 {
+    let a = CRC32C.checksum(UnsafeRawBufferPointer(rebasing: p[0..<r.lowerBound]))
+    let b = CRC32C.checksum(UnsafeRawBufferPointer(rebasing: p[r.upperBound...]), continuing: a)
+    return UInt64(b) << 32 | UInt64(UInt32(truncatingIfNeeded: p.count - r.count))
+  }
+}
+
+/// What validation needs to know of the events already in the store: their ids, content
+/// hashes and types, the established units, the last recorded_at.
+package struct StoreState {
+  package var ids = IdTable()
+  package var units: Set<String> = []
+  package var lastRecordedAt: Int64 = .min
+  package var lastSeq: UInt64 = 0
+  private var reader: LogReader?
+
+  package init() {}
+
+  /// Reads every committed record of the log, checking each frame's CRC on the way: damage
+  /// anywhere stops the load with a `.damaged` `LogError`.
+  package static func load(from reader: LogReader) throws -> StoreState {
+    var s = StoreState()
+    s.reader = reader
+    let typeNames = Catalog.types.map { Array($0.name.utf8) }
+    try reader.readRecords { r in
+      let p = r.payload
+      guard let e = CanonicalEnvelope.peek(p), let rec = CanonicalEnvelope.recordedAtMember(p)
+      else {
+        throw LogError(.damaged, "record is not a canonical event", seq: r.seq)
+      }
+      let type = UnsafeRawBufferPointer(rebasing: p[e.type])
+      guard let code = typeNames.firstIndex(where: { $0.elementsEqual(type) }) else {
+        throw LogError(.damaged, "record has an unknown event type", seq: r.seq)
+      }
+      let id = UnsafeRawBufferPointer(rebasing: p[e.id])
+      if s.ids.find(id) == nil {
+        s.ids.insert(
+          id, seq: r.seq, contentHash: CanonicalEnvelope.contentHash(p, recordedAt: rec),
+          type: UInt8(code))
+      }
+      if code == Int(Catalog.unitEstablished) {
+        s.units.insert(String(decoding: UnsafeRawBufferPointer(rebasing: p[e.unit]), as: UTF8.self))
+      }
+      s.lastRecordedAt = r.recordedAt
+      s.lastSeq = r.seq
+    }
+    return s
+  }
+
+  /// The payload of the record at `seq`, for the exact comparison behind a duplicate.
+  package func payload(seq: UInt64) -> [UInt8]? {
+    var out: [UInt8]?
+    try? reader?.readRecords(in: seq...seq) { out = Array($0.payload) }
+    return out
+  }
+}

@@ -1,0 +1,112 @@
+/// The full check behind `hoso verify`: every frame's CRC, every seq, recorded_at never going
+/// backwards, every footer against the bytes it seals, the hash chain, and the indexes.
+package enum LogVerifier {
+  package struct Summary: Sendable {
+    package var records: UInt64 = 0
+    package var segments = 0
+    package var lastSeq: UInt64 = 0
+    /// Problems that lose nothing: stale indexes, an uncommitted tail the next writer cuts.
+    package var warnings: [String] = []
+  }
+
+  /// Verifies the log at `path`; throws `.damaged` naming the segment, offset and seq of the
+  /// first problem.
+  package static func verify(at path: String, fileSystem fs: FileSystem = .system)
+    throws -> Summary
+  {
+    let dir = LogDirectory(path)
+    _ = try dir.readFormat(fs)
+    let names = dir.segments()
+    var summary = Summary()
+    var previousHash = [UInt8](repeating: 0, count: 32)
+    var expectedSeq: UInt64 = 1
+    var lastTime = Int64.min
+    for (i, s) in names.enumerated() {
+      let name = dir.segmentName(s)
+      let isLast = i == names.count - 1
+      guard s == expectedSeq else {
+        throw LogError(
+          .damaged, "seq \(expectedSeq)..\(s - 1) is missing: a segment was removed",
+          segment: name, seq: expectedSeq)
+      }
+      let bytes = try dir.readSegment(s, fs)
+      let scan = bytes.withUnsafeBytes { SegmentScan.scan($0, expectedFirstSeq: s) }
+      let sealedFooter = bytes.withUnsafeBytes { SegmentFooter.decode($0) }
+      if let d = scan.defect {
+        let seq = scan.frames == 0 ? s : scan.lastSeq + 1
+        let torn =
+          isLast && sealedFooter == nil
+          && bytes.withUnsafeBytes {
+            SegmentScan.committedBatchesAfter($0, defectAt: d.offset, afterSeq: seq - 1)
+          } < 2
+        guard torn else {
+          let what = d.offset == 0 ? "invalid segment header" : d.defect.text
+          throw LogError(.damaged, what, segment: name, offset: d.offset, seq: seq)
+        }
+      }
+      if isLast && scan.footer == nil {
+        if scan.commitEnd < Int64(bytes.count) {
+          summary.warnings.append(
+            "segment \(name): \(Int64(bytes.count) - scan.commitEnd) bytes after the last commit"
+              + " at offset \(scan.commitEnd) (an interrupted append; the next writer cuts them)")
+        }
+      } else {
+        guard let footer = scan.footer else {
+          throw LogError(
+            .damaged, "segment is not sealed: its footer is missing or damaged", segment: name,
+            offset: scan.validEnd, seq: scan.lastSeq + 1)
+        }
+        let footerAt = Int64(bytes.count - SegmentFooter.size)
+        guard footer.firstSeq == s, footer.lastSeq == scan.lastSeq,
+          footer.firstRecordedAt == scan.firstRecordedAt,
+          footer.lastRecordedAt == scan.lastRecordedAt
+        else {
+          throw LogError(
+            .damaged, "the footer does not describe the segment's records", segment: name,
+            offset: footerAt)
+        }
+        guard footer.previousHash == previousHash else {
+          throw LogError(
+            .damaged, "the hash chain is broken: the previous segment's hash differs",
+            segment: name, offset: footerAt + 40, seq: s)
+        }
+        var h = SHA256()
+        h.update(previousHash)
+        bytes.withUnsafeBytes { h.update(UnsafeRawBufferPointer(rebasing: $0[0..<Int(footerAt)])) }
+        guard h.finalize() == footer.hash else {
+          throw LogError(
+            .damaged, "SHA-256 of the segment does not match its footer", segment: name,
+            offset: footerAt + 72, seq: s)
+        }
+        previousHash = footer.hash
+      }
+      // recorded_at never goes backwards, within and across segments.
+      if scan.frames > 0 {
+        guard scan.firstRecordedAt >= lastTime else {
+          throw LogError(
+            .damaged, "recorded_at goes backwards", segment: name,
+            offset: Int64(SegmentHeader.size), seq: s)
+        }
+        lastTime = scan.lastRecordedAt
+      }
+      let committed = isLast ? scan.commitIndexCount : scan.index.count
+      let expectedIndex = Array(scan.index.prefix(committed))
+      let si = (try? fs.readFile(dir.seqIndexPath(s))) ?? nil
+      let ti = (try? fs.readFile(dir.timeIndexPath(s))) ?? nil
+      if si != SegmentIndex.encodeSeqIndex(expectedIndex)
+        || ti != SegmentIndex.encodeTimeIndex(expectedIndex)
+      {
+        summary.warnings.append(
+          "segment \(name): its .idx/.tix index is missing or stale; the next writer rebuilds it")
+      }
+      let lastSeq = isLast ? scan.commitSeq : scan.lastSeq
+      if scan.frames > 0 && lastSeq > 0 {
+        summary.lastSeq = lastSeq
+        summary.records = lastSeq
+      }
+      expectedSeq = scan.frames > 0 ? scan.lastSeq + 1 : s
+      summary.segments += 1
+    }
+    return summary
+  }
+}

@@ -1,0 +1,472 @@
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Musl)
+  import Musl
+#endif
+
+/// The single writer of a log: appends batches durably and atomically.
+///
+/// Opening it takes the advisory lock on `LOCK`, recovers a torn tail left by a crash (see
+/// `LogRecovery`), and checks the structure of the sealed segments (footers, sequence ranges,
+/// hash chain links), which costs one small read per segment. The frames of sealed segments
+/// are not re-read: `verify` does that, and so does anything that reads them.
+///
+/// After an error the writer refuses further appends: the disk state is rolled back where that
+/// is possible and left to the next open's recovery where it is not.
+package final class LogWriter {
+  package static let minimumSegmentSize = 4096
+  package static let defaultSegmentSize = 64 << 20
+
+  /// When an append reaches the disk.
+  package enum SyncMode: String, Sendable {
+    /// `fsync` once per batch, before `append` returns: the batch survives a power cut.
+    case batch
+    /// No `fsync`: a crash of the process loses nothing, a crash of the machine may lose the
+    /// batch. For bulk loads that can be redone.
+    case none
+  }
+
+  package struct Options: Sendable {
+    package var sync: SyncMode = .batch
+    package var fileSystem: FileSystem = .system
+    package init(sync: SyncMode = .batch, fileSystem: FileSystem = .system) {
+      self.sync = sync
+      self.fileSystem = fileSystem
+    }
+  }
+
+  /// The segment being appended to.
+  private struct Active {
+    var fd: Int32
+    var firstSeq: UInt64
+    var size: Int64
+    var frames: Int
+    var firstRecordedAt: Int64
+    var index: [IndexEntry]
+    var indexWritten: Int
+    var lastIndexed: Int64
+    /// SHA-256 of the chain hash and the bytes so far; nil when the segment was reopened
+    /// without reading it (a clean open), and computed at seal time instead.
+    var hash: SHA256?
+  }
+
+  package let directory: LogDirectory
+  package let segmentSize: Int
+  package let sync: SyncMode
+  private let fs: FileSystem
+  private var lockFD: Int32
+  package private(set) var lastSeq: UInt64 = 0
+  package private(set) var lastRecordedAt: Int64 = .min
+  /// The chain hash of the last sealed segment (zeros before the first).
+  private var chainHash = [UInt8](repeating: 0, count: 32)
+  private var active: Active?
+  private var failure: LogError?
+  private var closed = false
+  /// Whether `CLEAN` is on disk: removed (and the removal synced) before the first change, so
+  /// it is never there while it could be false, and an open that changes nothing leaves the
+  /// directory as it was.
+  private var cleanMarkerPresent = false
+  private var buffer: [UInt8] = []
+  /// What the open had to repair, if anything.
+  package private(set) var recovery: LogRecovery.Report?
+  package private(set) var segmentCount = 0
+
+  // MARK: - Creating and opening
+
+  /// Creates an empty log in `path` (which may exist but must not hold a log).
+  package static func create(
+    at path: String, segmentSize: Int = defaultSegmentSize, fileSystem fs: FileSystem = .system
+  ) throws {
+    guard segmentSize >= minimumSegmentSize, segmentSize <= 1 << 40 else {
+      throw LogError(
+        .invalidArgument,
+        "segment size \(segmentSize) is out of range (\(minimumSegmentSize) to 1 TiB)")
+    }
+    if mkdir(path, 0o700) != 0 && errno != EEXIST {
+      throw LogError(SystemCallError("mkdir", path: path))
+    }
+    let dir = LogDirectory(path)
+    if access(dir.formatPath, F_OK) == 0 {
+      throw LogError(.invalidArgument, "\(path) already holds an event log")
+    }
+    let format = "hoso-log 1\nsegment-size \(segmentSize)\n"
+    do {
+      try fs.writeAtomically(Array(format.utf8), to: dir.formatPath, directory: path)
+    }
+  }
+
+  /// Opens the log in `path` for appending.
+  ///
+  /// Throws `.missing` when there is no log, `.locked` when another writer holds it, `.damaged`
+  /// when a sealed segment or the chain is broken or a torn tail hides committed records.
+  package static func open(at path: String, options: Options = Options()) throws
+    -> LogWriter
+  {
+    let dir = LogDirectory(path)
+    let fs = options.fileSystem
+    let format = try dir.readFormat(fs)
+    let lockFD = try takeLock(dir, fs)
+    let writer = LogWriter(
+      directory: dir, segmentSize: format.segmentSize, sync: options.sync, fs: fs, lockFD: lockFD)
+    try writer.load()
+    return writer
+  }
+
+  private init(
+    directory: LogDirectory, segmentSize: Int, sync: SyncMode, fs: FileSystem, lockFD: Int32
+  ) {
+    self.directory = directory
+    self.segmentSize = segmentSize
+    self.sync = sync
+    self.fs = fs
+    self.lockFD = lockFD
+  }
+
+  deinit {
+    if let active { _ = fs.close(active.fd) }
+    if lockFD >= 0 { _ = fs.close(lockFD) }
+  }
+
+  /// Takes the writer lock without waiting. The lock file's content never changes, so an
+  /// open that appends nothing leaves every byte of the store as it was. `flock(2)` with
+  /// `LOCK_EX | LOCK_NB`.
+  private static func takeLock(_ dir: LogDirectory, _ fs: FileSystem) throws -> Int32 {
+    let fd = fs.open(dir.lockPath, O_RDWR | O_CREAT, 0o600)
+    guard fd >= 0 else { throw LogError(SystemCallError("open", path: dir.lockPath)) }
+    if flock(fd, LOCK_EX | LOCK_NB) != 0 {
+      let code = errno
+      _ = fs.close(fd)
+      if code == EWOULDBLOCK {
+        throw LogError(
+          .locked,
+          "the store is locked by another writer; wait for it to finish, or stop it")
+      }
+      throw LogError(SystemCallError("flock", path: dir.lockPath, errno: code))
+    }
+    return fd
+  }
+
+  /// Finds where the log ends, recovering the tail when the last shutdown was not clean, and
+  /// checks the sealed segments' structure.
+  private func load() throws {
+    var segments = directory.segments()
+    let marker: CleanMarker?
+    do {
+      marker = try fs.readFile(directory.cleanPath).flatMap(CleanMarker.decode)
+    }
+
+    var tail: LogRecovery.Tail
+    if let marker, let last = segments.last, marker.lastSegment == last,
+      let fast = try LogRecovery.cleanTail(directory, fs, marker: marker)
+    {
+      tail = fast
+    } else {
+      let (found, report) = try LogRecovery.recoverTail(directory, fs, segments: &segments)
+      tail = found
+      recovery = report
+    }
+    cleanMarkerPresent = access(directory.cleanPath, F_OK) == 0
+
+    let sealed = tail.active == nil ? segments : Array(segments.dropLast())
+    let check = try LogRecovery.checkSealed(directory, fs, sealed: sealed)
+    chainHash = check.chainHash
+    segmentCount = segments.count
+    if let lastSealed = check.lastFooter {
+      lastSeq = lastSealed.lastSeq
+      lastRecordedAt = lastSealed.lastRecordedAt
+    }
+    if let t = tail.active {
+      if let previous = check.lastFooter, previous.lastSeq + 1 != t.firstSeq {
+        throw LogError(
+          .damaged, "segments do not follow each other: seq \(previous.lastSeq + 1) is missing",
+          segment: directory.segmentName(t.firstSeq))
+      } else if check.lastFooter == nil && t.firstSeq != 1 {
+        throw LogError(
+          .damaged, "the first segment does not start at seq 1",
+          segment: directory.segmentName(t.firstSeq))
+      }
+      let path = directory.segmentPath(t.firstSeq)
+      let fd = fs.open(path, O_RDWR, 0)
+      guard fd >= 0 else { throw LogError(SystemCallError("open", path: path)) }
+      var hash: SHA256?
+      if let bytes = t.bytes {
+        var h = SHA256()
+        h.update(chainHash)
+        bytes.withUnsafeBytes { h.update(UnsafeRawBufferPointer(rebasing: $0[0..<Int(t.size)])) }
+        hash = h
+      }
+      active = Active(
+        fd: fd, firstSeq: t.firstSeq, size: t.size, frames: t.frames,
+        firstRecordedAt: t.firstRecordedAt, index: t.index, indexWritten: t.index.count,
+        lastIndexed: t.index.last?.offset ?? -SegmentIndex.interval, hash: hash)
+      if t.frames > 0 {
+        lastSeq = t.lastSeq
+        lastRecordedAt = t.lastRecordedAt
+      }
+      if t.rewriteIndex { try writeIndexFiles(t.firstSeq, t.index) }
+    }
+  }
+
+  // MARK: - Appending
+
+  /// Appends `batch` atomically: after a crash either every record is in the log or none is.
+  ///
+  /// Returns the seqs the records received. With `.batch` sync it returns only once the batch
+  /// is on disk. Throws `.invalidArgument` for a record over `Frame.maxPayload` or a
+  /// `recordedAt` earlier than the log's last, `.syncFailed` when `fsync` fails, `.io` for any
+  /// other failed call.
+  @discardableResult
+  package func append(_ batch: RecordBatch) throws -> ClosedRange<UInt64> {
+    if let failure { throw failure }
+    guard !closed else { throw LogError(.invalidArgument, "the log writer is closed") }
+    guard !batch.isEmpty else { throw LogError(.invalidArgument, "an empty batch") }
+    var previous = lastRecordedAt
+    for i in 0..<batch.count {
+      let t = batch.recordedAt[i]
+      guard t >= previous else {
+        throw LogError(
+          .invalidArgument, "recorded_at goes backwards at record \(i + 1) of the batch",
+          seq: lastSeq + UInt64(i) + 1)
+      }
+      previous = t
+      guard batch.range(i).count <= Frame.maxPayload else {
+        throw LogError(.invalidArgument, "record \(i + 1) is longer than 1 MiB")
+      }
+    }
+
+    if cleanMarkerPresent {
+      if fs.unlink(directory.cleanPath) != 0 && errno != ENOENT {
+        throw LogError(SystemCallError("unlink", path: directory.cleanPath))
+      }
+      try fs.syncDirectory(directory.path)
+      cleanMarkerPresent = false
+    }
+    let rollback = (
+      segment: active?.firstSeq, size: active?.size, seq: lastSeq,
+      time: lastRecordedAt, chain: chainHash, index: active?.index.count ?? 0
+    )
+    let first = lastSeq + 1
+    do {
+      try writeFrames(batch)
+      if let a = active {
+        try flush()
+        if sync == .batch {
+          guard fs.fsync(a.fd) == 0 else {
+            throw LogError(SystemCallError("fsync", path: directory.segmentPath(a.firstSeq)))
+          }
+        }
+        try writeIndexTail()
+      }
+    } catch let error as LogError {
+      failure = error
+      undo(to: rollback.segment, size: rollback.size, created: first)
+      lastSeq = rollback.seq
+      lastRecordedAt = rollback.time
+      chainHash = rollback.chain
+      throw error
+    } catch {
+      preconditionFailure("unexpected error \(error)")
+    }
+    return first...lastSeq
+  }
+
+  private func writeFrames(_ batch: RecordBatch) throws {
+    let footer = Int64(SegmentFooter.size)
+    try batch.bytes.withUnsafeBytes { (all) in
+      for i in 0..<batch.count {
+        let range = batch.range(i)
+        let frameSize = Frame.headerSize + range.count
+        if let a = active, a.frames > 0,
+          a.size + Int64(buffer.count + frameSize) + footer > Int64(segmentSize)
+        {
+          try flush()
+          try seal()
+        }
+        if active == nil { try startSegment() }
+        let offset = active!.size + Int64(buffer.count)
+        let seq = lastSeq + 1
+        let time = batch.recordedAt[i]
+        let start = buffer.count
+        buffer.append(contentsOf: repeatElement(0, count: frameSize))
+        buffer.withUnsafeMutableBytes { out in
+          Frame.encode(
+            seq: seq, recordedAt: time, commit: i == batch.count - 1,
+            payload: UnsafeRawBufferPointer(rebasing: all[range]),
+            into: out.baseAddress! + start)
+        }
+        if active!.frames == 0 { active!.firstRecordedAt = time }
+        if offset - active!.lastIndexed >= SegmentIndex.interval {
+          active!.lastIndexed = offset
+          active!.index.append(IndexEntry(seq: seq, offset: offset, recordedAt: time))
+        }
+        active!.frames += 1
+        lastSeq = seq
+        lastRecordedAt = time
+        if buffer.count >= 4 << 20 { try flush() }
+      }
+    }
+  }
+
+  /// Writes the buffered frames at the end of the active segment.
+  private func flush() throws {
+    guard !buffer.isEmpty, var a = active else { return }
+    let path = directory.segmentPath(a.firstSeq)
+    do {
+      try buffer.withUnsafeBytes { (b) in
+        try fs.writeAll(a.fd, b, at: a.size, path: path)
+        a.hash?.update(b)
+      }
+    }
+    a.size += Int64(buffer.count)
+    active = a
+    buffer.removeAll(keepingCapacity: true)
+  }
+
+  /// Creates the next segment: header written, directory synced so the file survives a crash.
+  private func startSegment() throws {
+    let firstSeq = lastSeq + 1
+    let path = directory.segmentPath(firstSeq)
+    let fd = fs.open(path, O_RDWR | O_CREAT | O_EXCL, 0o600)
+    guard fd >= 0 else { throw LogError(SystemCallError("create", path: path)) }
+    let header = SegmentHeader.encode(firstSeq: firstSeq)
+    var hash = SHA256()
+    hash.update(chainHash)
+    hash.update(header)
+    active = Active(
+      fd: fd, firstSeq: firstSeq, size: 0, frames: 0, firstRecordedAt: 0, index: [],
+      indexWritten: 0, lastIndexed: -SegmentIndex.interval, hash: hash)
+    segmentCount += 1
+    do {
+      try header.withUnsafeBytes { (b) in
+        try fs.writeAll(fd, b, at: 0, path: path)
+      }
+      active!.size = Int64(header.count)
+      for p in [directory.seqIndexPath(firstSeq), directory.timeIndexPath(firstSeq)] {
+        let ifd = fs.open(p, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        guard ifd >= 0 else { throw SystemCallError("create", path: p) }
+        _ = fs.close(ifd)
+      }
+      if sync == .batch { try fs.syncDirectory(directory.path) }
+    }
+  }
+
+  /// Ends the active segment with its footer and syncs it: from now on it never changes.
+  private func seal() throws {
+    guard var a = active else { return }
+    let path = directory.segmentPath(a.firstSeq)
+    if a.hash == nil {
+      var h = SHA256()
+      h.update(chainHash)
+      let bytes = try directory.readSegment(a.firstSeq, fs)
+      bytes.withUnsafeBytes { h.update(UnsafeRawBufferPointer(rebasing: $0[0..<Int(a.size)])) }
+      a.hash = h
+    }
+    let footer = SegmentFooter(
+      firstSeq: a.firstSeq, lastSeq: lastSeq, firstRecordedAt: a.firstRecordedAt,
+      lastRecordedAt: lastRecordedAt, previousHash: chainHash, hash: a.hash!.finalize())
+    let bytes = footer.encode()
+    do {
+      try bytes.withUnsafeBytes { (b) in
+        try fs.writeAll(a.fd, b, at: a.size, path: path)
+      }
+    }
+    a.size += Int64(bytes.count)
+    active = a
+    if sync == .batch {
+      guard fs.fsync(a.fd) == 0 else { throw LogError(SystemCallError("fsync", path: path)) }
+    }
+    try writeIndexTail()
+    _ = fs.close(a.fd)
+    chainHash = footer.hash
+    active = nil
+  }
+
+  /// Appends the active segment's new index entries to its `.idx` and `.tix`. Not synced:
+  /// indexes are rebuilt from the segment whenever they disagree with it.
+  private func writeIndexTail() throws {
+    guard var a = active, a.indexWritten < a.index.count else { return }
+    let entries = a.index[a.indexWritten...]
+    let at = Int64(a.indexWritten * SegmentIndex.entrySize)
+    for (path, bytes) in [
+      (directory.seqIndexPath(a.firstSeq), SegmentIndex.encodeSeqIndex(entries)),
+      (directory.timeIndexPath(a.firstSeq), SegmentIndex.encodeTimeIndex(entries)),
+    ] {
+      let fd = fs.open(path, O_WRONLY | O_CREAT, 0o600)
+      guard fd >= 0 else { throw LogError(SystemCallError("open", path: path)) }
+      defer { _ = fs.close(fd) }
+      do {
+        _ = fs.ftruncate(fd, at)
+        try bytes.withUnsafeBytes { (b) in
+          try fs.writeAll(fd, b, at: at, path: path)
+        }
+      }
+    }
+    a.indexWritten = a.index.count
+    active = a
+  }
+
+  private func writeIndexFiles(_ firstSeq: UInt64, _ entries: [IndexEntry]) throws {
+    do {
+      try fs.writeAtomically(
+        SegmentIndex.encodeSeqIndex(entries), to: directory.seqIndexPath(firstSeq),
+        directory: directory.path, sync: false)
+      try fs.writeAtomically(
+        SegmentIndex.encodeTimeIndex(entries), to: directory.timeIndexPath(firstSeq),
+        directory: directory.path, sync: false)
+    }
+  }
+
+  /// Best effort after a failed append: removes the segments the batch created and cuts the
+  /// one it started in back to where it was. What this cannot undo, the next open's recovery
+  /// does: the batch's last frame, the only one with the commit mark, is what makes it count.
+  private func undo(to segment: UInt64?, size: Int64?, created firstNew: UInt64) {
+    buffer.removeAll(keepingCapacity: true)
+    if let a = active {
+      _ = fs.close(a.fd)
+      active = nil
+    }
+    for s in directory.segments() where s >= firstNew && s != segment {
+      _ = fs.unlink(directory.segmentPath(s))
+      _ = fs.unlink(directory.seqIndexPath(s))
+      _ = fs.unlink(directory.timeIndexPath(s))
+    }
+    if let segment, let size {
+      let fd = fs.open(directory.segmentPath(segment), O_RDWR, 0)
+      if fd >= 0 {
+        _ = fs.ftruncate(fd, size)
+        _ = fs.close(fd)
+      }
+    }
+  }
+
+  // MARK: - Closing
+
+  /// Closes the writer. After a synced history it leaves the clean-shutdown marker, which
+  /// lets the next open skip the scan of the last segment.
+  package func close() throws {
+    guard !closed else { return }
+    closed = true
+    defer {
+      if lockFD >= 0 {
+        _ = fs.close(lockFD)
+        lockFD = -1
+      }
+    }
+    let a = active
+    if let a {
+      _ = fs.close(a.fd)
+      active = nil
+    }
+    guard failure == nil, sync == .batch, !cleanMarkerPresent, let last = directory.segments().last
+    else { return }
+    let marker = CleanMarker(
+      lastSegment: last, segmentBytes: a?.size ?? (try? directory.footer(of: last, fs).size) ?? 0,
+      lastSeq: lastSeq, lastRecordedAt: lastRecordedAt)
+    do {
+      try fs.writeAtomically(marker.encode(), to: directory.cleanPath, directory: directory.path)
+    }
+  }
+}
+
+@available(*, unavailable)
+extension LogWriter: Sendable {}

@@ -1,0 +1,43 @@
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Musl)
+  import Musl
+#endif
+
+/// A read-only memory map of a whole file: the one owner of the mapping, unmapped on deinit.
+///
+/// Only sealed segments are mapped; they never change, so the mapping can never run past the
+/// end of a file a writer is cutting. `mmap(2)`.
+package final class MappedFile {
+  package let path: String
+  private let base: UnsafeMutableRawPointer?
+  package let count: Int
+
+  package init(_ path: String) throws {
+    self.path = path
+    let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { throw LogError(SystemCallError("open", path: path)) }
+    defer { Glibc.close(fd) }
+    guard let size = fileSize(fd) else { throw LogError(SystemCallError("stat", path: path)) }
+    count = Int(size)
+    if count == 0 {
+      base = nil
+      return
+    }
+    let p = mmap(nil, count, PROT_READ, MAP_SHARED, fd, 0)
+    guard let p, p != MAP_FAILED else { throw LogError(SystemCallError("mmap", path: path)) }
+    _ = madvise(p, count, MADV_SEQUENTIAL)
+    base = p
+  }
+
+  deinit {
+    if let base { munmap(base, count) }
+  }
+
+  package func withBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+    try body(UnsafeRawBufferPointer(start: base, count: count))
+  }
+}
+
+@available(*, unavailable)
+extension MappedFile: Sendable {}

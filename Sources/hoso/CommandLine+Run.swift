@@ -1,0 +1,127 @@
+import Domain
+import EventLog
+import Foundation
+
+/// A mistake in how hoso was called: exit status 1.
+struct UsageError: Error {
+  var message: String
+  init(_ message: String) { self.message = message }
+}
+
+/// The options every command takes, from flags, then the environment, then defaults
+/// (DESIGN.md, "The CLI").
+struct GlobalOptions {
+  var store: String
+  var queries: String
+  var role: String
+  var key: String?
+}
+
+/// The arguments after the command, with helpers to take flags and values from them.
+struct Arguments {
+  var rest: [String]
+
+  /// Takes `--name VALUE` or `--name=VALUE`.
+  mutating func value(_ name: String) throws -> String? {
+    for (i, a) in rest.enumerated() {
+      if a == name {
+        guard i + 1 < rest.count else { throw UsageError("\(name) needs a value") }
+        let v = rest[i + 1]
+        rest.removeSubrange(i...(i + 1))
+        return v
+      }
+      if a.hasPrefix(name + "=") {
+        rest.remove(at: i)
+        return String(a.dropFirst(name.count + 1))
+      }
+    }
+    return nil
+  }
+
+  mutating func flag(_ name: String) -> Bool {
+    guard let i = rest.firstIndex(of: name) else { return false }
+    rest.remove(at: i)
+    return true
+  }
+
+  /// The remaining positional arguments; any leftover flag is an error.
+  func positional(max: Int, command: String) throws -> [String] {
+    if let f = rest.first(where: { $0.hasPrefix("--") }) {
+      throw UsageError("unknown option \(f) for \(command); see hoso help")
+    }
+    guard rest.count <= max else {
+      throw UsageError("too many arguments for \(command): \(rest.joined(separator: " "))")
+    }
+    return rest
+  }
+}
+
+extension CommandLine {
+  static let commands = ["init", "append", "verify", "dump", "help"]
+
+  /// Runs hoso with `args`; returns the exit status.
+  static func run(_ args: [String]) -> Int32 {
+    do {
+      var a = Arguments(rest: args)
+      let env = ProcessInfo.processInfo.environment
+      let global = GlobalOptions(
+        store: try a.value("--store") ?? env["HOSO_STORE"] ?? "./events",
+        queries: try a.value("--queries") ?? env["HOSO_QUERIES"] ?? "./queries",
+        role: try a.value("--role") ?? env["HOSO_ROLE"] ?? "analyst",
+        key: try a.value("--key") ?? env["HOSO_KEY"])
+      guard ["analyst", "auditor"].contains(global.role) else {
+        throw UsageError("--role is analyst or auditor, not \(global.role)")
+      }
+      let command = a.rest.first(where: { !$0.hasPrefix("--") })
+      if let command, let i = a.rest.firstIndex(of: command) { a.rest.remove(at: i) }
+      switch command {
+      case nil: return try describe(global, &a)
+      case "init": return try initStore(global, &a)
+      case "append": return try append(global, &a)
+      case "verify": return try verify(global, &a)
+      case "dump": return try dump(global, &a)
+      case "help": return help()
+      case let other?:
+        let hint = Catalog.nearest(other, in: commands).map { "; did you mean \($0)?" } ?? ""
+        throw UsageError("unknown command \"\(other)\"\(hint) (see hoso help)")
+      }
+    } catch let e as UsageError {
+      return fail(e.message, status: 1)
+    } catch let e as InputError {
+      return fail(e.rendered(file: "input"), status: 1)
+    } catch let e as LogError {
+      return fail(e.description, status: e.kind == .invalidArgument ? 1 : 2)
+    } catch {
+      return fail("\(error)", status: 2)
+    }
+  }
+
+  static func fail(_ message: String, status: Int32) -> Int32 {
+    FileHandle.standardError.write(Data("hoso: \(message)\n".utf8))
+    return status
+  }
+
+  static func note(_ message: String) {
+    FileHandle.standardError.write(Data("hoso: \(message)\n".utf8))
+  }
+
+  static func help() -> Int32 {
+    print(
+      """
+      usage: hoso [--store DIR] [--queries DIR] [--role analyst|auditor] [--key FILE] COMMAND
+
+        (none)                        describe the store
+        init [--segment-size BYTES]   create an empty store
+        append [--pseudonymize] [--sync batch|none] FILE|-
+                                      validate NDJSON events, then append them atomically
+        verify                        check every frame, the hash chain and the indexes
+        dump [--from SEQ] [--to SEQ] [--since TIME]
+                                      print committed records as NDJSON
+
+      The store is --store, else $HOSO_STORE, else ./events.
+      Exit status: 0 success, 1 bad usage or input (nothing changed), 2 store damaged,
+      locked or missing.
+      """)
+    return 0
+  }
+}

@@ -1,0 +1,145 @@
+import Domain
+import EventLog
+import Foundation
+
+extension CommandLine {
+  /// `hoso init [--segment-size BYTES]`
+  static func initStore(_ g: GlobalOptions, _ a: inout Arguments) throws -> Int32 {
+    var size = LogWriter.defaultSegmentSize
+    if let text = try a.value("--segment-size") {
+      guard let v = Int(text), v > 0 else {
+        throw UsageError("--segment-size takes a number of bytes, not \(text)")
+      }
+      size = v
+    }
+    _ = try a.positional(max: 0, command: "init")
+    let store = try Store.create(at: g.store, segmentSize: size, keyPath: g.key)
+    print("created store \(store.path) (segments of \(size) bytes); pseudonym key \(store.keyPath)")
+    return 0
+  }
+
+  /// `hoso append [--pseudonymize] [--sync batch|none] FILE|-`
+  static func append(_ g: GlobalOptions, _ a: inout Arguments) throws -> Int32 {
+    var options = Appender.Options()
+    options.pseudonymize = a.flag("--pseudonymize")
+    options.keyPath = g.key
+    if let s = try a.value("--sync") {
+      guard let mode = LogWriter.SyncMode(rawValue: s) else {
+        throw UsageError("--sync is batch or none, not \(s)")
+      }
+      options.sync = mode
+    }
+    let files = try a.positional(max: 1, command: "append")
+    guard let file = files.first else {
+      throw UsageError("append needs a file of NDJSON events, or - for standard input")
+    }
+    let store = try Store.open(at: g.store)
+    let result: Appender.Result
+    do {
+      if file == "-" {
+        let data = FileHandle.standardInput.readDataToEndOfFile()
+        result = try data.withUnsafeBytes {
+          try Appender.append(to: store, input: $0, options: options)
+        }
+      } else {
+        guard FileManager.default.isReadableFile(atPath: file) else {
+          throw UsageError("cannot read \(file): no such file, or not readable")
+        }
+        let mapped = try MappedFile(file)
+        result = try mapped.withBytes {
+          try Appender.append(to: store, input: $0, options: options)
+        }
+      }
+    } catch let e as InputError {
+      throw UsageError(e.rendered(file: file == "-" ? "<stdin>" : file) + "; nothing was appended")
+    }
+    if let recovery = result.recovery { note(recovery) }
+    var line = "appended \(result.appended) events"
+    if let seqs = result.seqs { line += ", seq \(seqs.lowerBound)..\(seqs.upperBound)" }
+    if result.duplicates > 0 {
+      line += ", skipped \(result.duplicates) duplicate\(result.duplicates == 1 ? "" : "s")"
+    }
+    print(line)
+    if options.sync == .none {
+      note("--sync none: the batch was not synced to disk; a power cut may lose it")
+    }
+    return 0
+  }
+
+  /// `hoso verify`
+  static func verify(_ g: GlobalOptions, _ a: inout Arguments) throws -> Int32 {
+    _ = try a.positional(max: 0, command: "verify")
+    let store = try Store.open(at: g.store)
+    let summary = try LogVerifier.verify(at: store.logPath)
+    for w in summary.warnings { print("warning: \(w)") }
+    let range = summary.records > 0 ? "seq 1..\(summary.lastSeq)" : "no seq"
+    print("ok: \(summary.records) events in \(summary.segments) segments, \(range)")
+    return 0
+  }
+
+  /// `hoso dump [--from SEQ] [--to SEQ] [--since TIME]`: committed records as NDJSON.
+  static func dump(_ g: GlobalOptions, _ a: inout Arguments) throws -> Int32 {
+    var from: UInt64 = 1
+    var to = UInt64.max
+    if let s = try a.value("--from") {
+      guard let v = UInt64(s), v > 0 else { throw UsageError("--from takes a seq, not \(s)") }
+      from = v
+    }
+    if let s = try a.value("--to") {
+      guard let v = UInt64(s) else { throw UsageError("--to takes a seq, not \(s)") }
+      to = v
+    }
+    let since = try a.value("--since")
+    _ = try a.positional(max: 0, command: "dump")
+    let store = try Store.open(at: g.store)
+    let reader = try LogReader(at: store.logPath)
+    if let since {
+      guard case .success(let t) = Timestamp.parse(since.utf8) else {
+        throw UsageError("--since takes an ISO 8601 time with offset, not \(since)")
+      }
+      guard let seq = try reader.firstSeq(recordedAtOrAfter: t) else { return 0 }
+      from = max(from, seq)
+    }
+    guard from <= to else { return 0 }
+    var out: [UInt8] = []
+    out.reserveCapacity(1 << 20)
+    try reader.readRecords(in: from...to) { r in
+      out.append(contentsOf: r.payload)
+      out.append(0x0A)
+      if out.count >= 1 << 20 {
+        FileHandle.standardOutput.write(Data(out))
+        out.removeAll(keepingCapacity: true)
+      }
+    }
+    FileHandle.standardOutput.write(Data(out))
+    return 0
+  }
+
+  /// `hoso` with no command: until the shell exists, what the store holds. A store that does
+  /// not exist yet is created first, as the shell will.
+  static func describe(_ g: GlobalOptions, _ a: inout Arguments) throws -> Int32 {
+    _ = try a.positional(max: 0, command: "hoso")
+    let store: Store
+    do {
+      store = try Store.open(at: g.store)
+    } catch let e as LogError where e.kind == .missing {
+      store = try Store.create(at: g.store, keyPath: g.key)
+      note("created an empty store at \(store.path)")
+    }
+    let reader = try LogReader(at: store.logPath)
+    let bytes = reader.segments.reduce(Int64(0)) { $0 + $1.end }
+    print("store     \(store.path)")
+    if reader.lastSeq == 0 {
+      print("events    none yet: append NDJSON events with `hoso append FILE`")
+    } else {
+      print(
+        "events    \(reader.lastSeq) in \(reader.segments.count) segments, seq 1..\(reader.lastSeq)"
+      )
+      print(
+        "recorded  \(Timestamp.format(reader.firstRecordedAt!)) .. "
+          + Timestamp.format(reader.lastRecordedAt!))
+    }
+    print("log       \(bytes) bytes in \(store.logPath)")
+    return 0
+  }
+}

@@ -1,0 +1,119 @@
+import Domain
+import EventLog
+import Foundation
+import TestSupport
+import Testing
+
+@Suite struct CLITests {
+  static let valid = packageRoot + "/events/fixtures/valid.ndjson"
+
+  @Test func initCreatesAnOwnerOnlyStoreAndAKeyApartFromIt() throws {
+    let store = TestStore()
+    let r = try store.run(["init"])
+    #expect(r.status == 0, "\(r.stderr)")
+    var st = stat()
+    #expect(stat(store.path, &st) == 0)
+    #expect(st.st_mode & 0o777 == 0o700)
+    #expect(stat(store.keyPath, &st) == 0)
+    #expect(st.st_mode & 0o777 == 0o600)
+    #expect(!store.keyPath.hasPrefix(store.path + "/"))
+    let again = try store.run(["init"])
+    #expect(again.status == 1)
+    #expect(again.stderr.contains("already exists"))
+  }
+
+  @Test func aMissingStoreIsExitStatusTwo() throws {
+    let store = TestStore()
+    let r = try store.run(["append", Self.valid])
+    #expect(r.status == 2)
+    #expect(r.stderr.contains("hoso init"))
+    let v = try store.run(["verify"])
+    #expect(v.status == 2)
+  }
+
+  @Test func badUsageIsExitStatusOne() throws {
+    let store = TestStore()
+    _ = try store.run(["init"])
+    #expect(try store.run(["apend", Self.valid]).stderr.contains("did you mean append"))
+    #expect(try store.run(["append"]).status == 1)
+    #expect(try store.run(["append", "--sync", "sometimes", Self.valid]).status == 1)
+    #expect(try store.run(["append", "/nonexistent/file"]).status == 1)
+  }
+
+  @Test func appendFromStdinDescribeAndDump() throws {
+    let store = TestStore()
+    _ = try store.run(["init", "--segment-size", "4096"])
+    let bytes = readBytes(Self.valid)!
+    let r = try store.run(["append", "-"], stdin: bytes)
+    #expect(r.stdout == "appended 23 events, seq 1..23\n")
+    let d = try store.run([])
+    #expect(d.status == 0)
+    #expect(d.stdout.contains("23 in"))
+    let dump = try store.run(["dump", "--from", "5", "--to", "6"])
+    let lines = dump.stdout.split(separator: "\n")
+    #expect(lines.count == 2)
+    #expect(lines[0].hasPrefix(#"{"id":"u-bk-cm-yd","type":"unit.established""#))
+    let since = try store.run(["dump", "--since", "2025-07-01T00:00:00+07:00"])
+    #expect(since.stdout.split(separator: "\n").count == 3)
+  }
+
+  @Test func pseudonymizeReplacesRawIdentifiersAndNeverStoresThem() throws {
+    let store = TestStore()
+    _ = try store.run(["init"])
+    _ = try store.run(["append", Self.valid])
+    let raw = "079201001234"
+    let line =
+      #"{"id":"s-1","type":"support.provided","occurred_at":"2026-03-02T08:00:00+07:00","unit":"VN-TN","data":{"person":" \#(raw)","kind":"counselling"}}"#
+    let r = try store.run(["append", "--pseudonymize", "-"], stdin: Array((line + "\n").utf8))
+    #expect(r.status == 0, "\(r.stderr)")
+    for (_, bytes) in snapshotTree(store.path) {
+      #expect(String(decoding: bytes, as: UTF8.self).contains(raw) == false)
+    }
+    let dump = try store.run(["dump", "--from", "24"]).stdout
+    #expect(dump.contains(#""person":"P-"#))
+    // The same raw identifier always gives the same pseudonym.
+    let line2 = line.replacingOccurrences(of: "s-1", with: "s-2")
+      .replacingOccurrences(of: " \(raw)", with: raw)
+    _ = try store.run(["append", "--pseudonymize", "-"], stdin: Array((line2 + "\n").utf8))
+    let persons = try store.run(["dump", "--from", "24"]).stdout.split(separator: "\n").map {
+      $0.components(separatedBy: #""person":""#)[1].prefix(18)
+    }
+    #expect(persons.count == 2)
+    #expect(persons[0] == persons[1])
+  }
+
+  @Test func aSecondWriterIsRefusedAtOnce() throws {
+    let store = TestStore()
+    _ = try store.run(["init"])
+    let writer = try LogWriter.open(at: store.path + "/log")
+    let r = try store.run(["append", Self.valid])
+    #expect(r.status == 2)
+    #expect(r.stderr.contains("locked by another writer"))
+    try writer.close()
+    #expect(try store.run(["append", Self.valid]).status == 0)
+  }
+
+  @Test func damageInASealedSegmentFailsVerifyAndAppend() throws {
+    let store = TestStore()
+    _ = try store.run(["init", "--segment-size", "4096"])
+    _ = try store.run(["append", Self.valid])
+    let log = LogDirectory(store.path + "/log")
+    let first = log.segmentPath(log.segments()[0])
+    var bytes = readBytes(first)!
+    bytes[300] ^= 0x04
+    writeBytes(bytes, to: first)
+    let v = try store.run(["verify"])
+    #expect(v.status == 2)
+    #expect(v.stderr.contains("segment 00000000000000000001.seg"))
+    #expect(v.stderr.contains("offset"))
+    #expect(v.stderr.contains("seq"))
+    let line =
+      #"{"id":"x-1","type":"outreach.held","occurred_at":"2026-03-02T08:00:00+07:00","unit":"VN-TN","data":{"form":"meeting","audience":"residents","reached":3}}"#
+    let before = snapshotTree(store.path)
+    let a = try store.run(["append", "-"], stdin: Array((line + "\n").utf8))
+    #expect(a.status == 2)
+    #expect(
+      snapshotTree(store.path).filter { !$0.key.hasPrefix("log/LOCK") }
+        == before.filter { !$0.key.hasPrefix("log/LOCK") })
+  }
+}
