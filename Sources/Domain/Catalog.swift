@@ -10,8 +10,11 @@ package enum Catalog {
     case text
     /// One of a fixed list of words.
     case choice([String])
-    /// An identifier: 1–64 of `[A-Za-z0-9._:-]` (establishments, plans).
+    /// An identifier: 1–64 of `[A-Za-z0-9._:-]` (establishments).
     case identifier
+    /// A document's number as it is written, e.g. `679/QĐ-TTg`: 1–128 characters, no
+    /// control characters (plans and the plans they implement).
+    case reference
     /// A jurisdiction code already established.
     case unit
     /// An event id already in the log or earlier in the input.
@@ -88,15 +91,15 @@ package enum Catalog {
       (
         "plan.adopted",
         [
-          f("plan", .identifier), f("title", .text), f("issuer", .text), f("level", .text),
-          f("period_start", .date), f("period_end", .date), f("basis", .identifier, false),
+          f("plan", .reference), f("title", .text), f("issuer", .text), f("level", .text),
+          f("period_start", .date), f("period_end", .date), f("basis", .reference, false),
           f("targets", .targets),
         ], .optional
       ),
       (
         "budget.allocated",
         [
-          f("plan", .identifier), f("line", .text), f("year", .year),
+          f("plan", .reference), f("line", .text), f("year", .year),
           f("amount_million_vnd", .amount),
         ],
         .optional

@@ -259,6 +259,14 @@ struct LineValidator {
           "\"\(s)\" is not allowed; \(hint)expected one of \(options.joined(separator: ", "))")
       }
       appendString(s, to: &out)
+    case .reference:
+      let s = try string(node, path)
+      guard (1...128).contains(s.count), !s.unicodeScalars.contains(where: { $0.value < 0x20 }),
+        s.first != " ", s.last != " "
+      else {
+        throw fail(node, path, "a document number is 1 to 128 characters, such as 679/QĐ-TTg")
+      }
+      appendString(s, to: &out)
     case .identifier, .event:
       let s = try string(node, path)
       guard Self.isIdentifier(s) else {

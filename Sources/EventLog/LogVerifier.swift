@@ -21,6 +21,8 @@ package enum LogVerifier {
     var previousHash = [UInt8](repeating: 0, count: 32)
     var expectedSeq: UInt64 = 1
     var lastTime = Int64.min
+    var lastCommit: UInt64 = 0
+    var lastFrame: UInt64 = 0
     for (i, s) in names.enumerated() {
       let name = dir.segmentName(s)
       let isLast = i == names.count - 1
@@ -99,13 +101,21 @@ package enum LogVerifier {
         summary.warnings.append(
           "segment \(name): its .idx/.tix index is missing or stale; the next writer rebuilds it")
       }
-      let lastSeq = isLast ? scan.commitSeq : scan.lastSeq
-      if scan.frames > 0 && lastSeq > 0 {
-        summary.lastSeq = lastSeq
-        summary.records = lastSeq
-      }
+      if scan.commitFrames > 0 { lastCommit = scan.commitSeq }
+      if scan.frames > 0 { lastFrame = scan.lastSeq }
       expectedSeq = scan.frames > 0 ? scan.lastSeq + 1 : s
       summary.segments += 1
+    }
+    // Records after the last commit mark belong to a batch that never finished: readers do
+    // not see them, and the next writer removes them.
+    summary.records = lastCommit
+    summary.lastSeq = lastCommit
+    if lastFrame > lastCommit
+      && !summary.warnings.contains(where: { $0.contains("after the last commit") })
+    {
+      summary.warnings.append(
+        "seq \(lastCommit + 1)..\(lastFrame) belong to an interrupted append that spans segments;"
+          + " readers do not see them and the next writer removes them")
     }
     return summary
   }
