@@ -36,7 +36,9 @@ package enum Appender {
     let reader = try LogReader(at: store.logPath)
     let state = try StoreState.load(from: reader)
     var ingest = Ingest(
-      state: state, now: options.now ?? Timestamp.now(), pseudonymizer: pseudonymizer)
+      state: state, now: options.now ?? Timestamp.now(), pseudonymizer: pseudonymizer,
+      expectedBytes: input.count)
+    defer { ingest.finish() }
     try forEachLine(input) { (line, number) throws(InputError) in
       try ingest.add(line: line, number: number)
     }

@@ -38,21 +38,67 @@ package enum Catalog {
   }
 
   package struct Field: Sendable {
-    package var name: String
-    package var kind: Kind
-    package var required: Bool
+    package let name: String
+    package let kind: Kind
+    package let required: Bool
+    /// `name` as UTF-8, and a `.choice`'s words as UTF-8: validation compares bytes.
+    package let nameBytes: [UInt8]
+    package let choiceBytes: [[UInt8]]
+
+    package init(name: String, kind: Kind, required: Bool) {
+      self.name = name
+      self.kind = kind
+      self.required = required
+      nameBytes = Array(name.utf8)
+      if case .choice(let words) = kind {
+        choiceBytes = words.map { Array($0.utf8) }
+      } else {
+        choiceBytes = []
+      }
+    }
   }
 
   /// Whether an event type needs `case` in its envelope.
   package enum CaseRule: Sendable { case required, optional }
 
   package struct EventType: Sendable {
-    package var name: String
-    package var code: UInt8
-    package var fields: [Field]
-    package var caseRule: CaseRule
+    package let name: String
+    package let code: UInt8
+    package let fields: [Field]
+    package let caseRule: CaseRule
+    package let nameBytes: [UInt8]
+    /// Field positions in byte order of their names: the order canonical JSON writes them in.
+    package let canonicalOrder: [Int]
+
+    package init(name: String, code: UInt8, fields: [Field], caseRule: CaseRule) {
+      self.name = name
+      self.code = code
+      self.fields = fields
+      self.caseRule = caseRule
+      nameBytes = Array(name.utf8)
+      canonicalOrder = fields.indices.sorted {
+        fields[$0].nameBytes.lexicographicallyPrecedes(fields[$1].nameBytes)
+      }
+    }
+
     package func field(_ name: String) -> Field? { fields.first { $0.name == name } }
   }
+
+  /// The type whose name is `bytes`, or nil.
+  package static func type(named bytes: UnsafeRawBufferPointer) -> EventType? {
+    types.first { $0.nameBytes.count == bytes.count && $0.nameBytes.elementsEqual(bytes) }
+  }
+
+  /// The position of `bytes` in `envelope`, or nil.
+  package static func envelopeIndex(_ bytes: UnsafeRawBufferPointer) -> Int? {
+    envelopeBytes.firstIndex { $0.count == bytes.count && $0.elementsEqual(bytes) }
+  }
+
+  package static let envelopeBytes = envelope.map { Array($0.utf8) }
+
+  /// A `plan.adopted` target, validated like an event's data.
+  package static let targetType = EventType(
+    name: "a target", code: 255, fields: targetFields, caseRule: .optional)
 
   private static func f(_ name: String, _ kind: Kind, _ required: Bool = true) -> Field {
     Field(name: name, kind: kind, required: required)
@@ -199,6 +245,7 @@ package enum Catalog {
   package static let voided = byName["event.voided"]!.code
   package static let forgotten = byName["person.forgotten"]!.code
   package static let unitEstablished = byName["unit.established"]!.code
+  package static let planAdopted = byName["plan.adopted"]!.code
 
   /// The nearest of `candidates` to `name` by edit distance, for "did you mean" hints; nil when
   /// nothing is close enough to help.

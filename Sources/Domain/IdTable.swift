@@ -68,6 +68,19 @@ package struct IdTable {
 
   package mutating func setSeq(_ entry: Int, _ seq: UInt64) { seqs[entry] = seq }
 
+  /// Every id, for "did you mean" hints (slow: for error messages only).
+  package var allIds: [String] { (0..<count).map(id) }
+
+  /// Adds `id` unless present (for string-keyed uses such as tests).
+  package mutating func insert(_ id: String) {
+    var bytes = Array(id.utf8)
+    let n = bytes.count
+    bytes.withUnsafeMutableBytes { b in
+      let raw = UnsafeRawBufferPointer(start: b.baseAddress, count: n)
+      if find(raw) == nil { insert(raw, seq: 0, contentHash: 0, type: 0) }
+    }
+  }
+
   package func id(_ entry: Int) -> String {
     let s = Int(starts[entry])
     return String(decoding: arena[s..<(s + Int(lengths[entry]))], as: UTF8.self)

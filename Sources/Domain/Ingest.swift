@@ -6,20 +6,19 @@ import EventLog
 /// Nothing is written until the whole input has passed: the first problem ends the ingest
 /// with an `InputError` naming its line, column and field.
 package struct Ingest {
-  /// What is known of the store before the input: built by `StoreState.load`.
+  /// What is known of the store before the input: built by `StoreState.load`, and extended
+  /// by each accepted line (its id, the unit it establishes).
   package var state: StoreState
   /// The records to append, in input order, duplicates left out.
   package private(set) var batch = RecordBatch()
   /// Inputs whose id was already in the store or the input with the same content.
   package private(set) var duplicates = 0
-  /// The input's events by seq-to-be: entries of `state.ids` created by this input.
+  /// The `state.ids` entries this input created, in batch order.
   private var pendingEntries: [Int] = []
 
   private let now: Int64
-  private let pseudonymizer: Pseudonymizer?
-  private var doc = JSONDocument()
+  private var validator: LineValidator
   private var out: [UInt8] = []
-  private var text: [UInt8] = []
   private var lastRecordedAt: Int64
 
   /// - Parameters:
@@ -27,18 +26,25 @@ package struct Ingest {
   ///     time an event may carry.
   ///   - pseudonymizer: set with `--pseudonymize`: raw identifiers in `person` become
   ///     pseudonyms; without it they are rejected.
-  package init(state: StoreState, now: Int64, pseudonymizer: Pseudonymizer?) {
+  ///   - expectedBytes: the input's size, to reserve the batch's memory once.
+  package init(
+    state: StoreState, now: Int64, pseudonymizer: Pseudonymizer?, expectedBytes: Int = 0
+  ) {
     self.state = state
     self.now = now
-    self.pseudonymizer = pseudonymizer
+    validator = LineValidator(now: now, pseudonymizer: pseudonymizer)
     lastRecordedAt = state.lastRecordedAt
     out.reserveCapacity(4096)
+    // Canonical JSON is never longer than its input, but for a stamped recorded_at.
+    batch = RecordBatch(
+      reservingCapacity: expectedBytes + expectedBytes / 4, records: expectedBytes / 200)
   }
+
+  /// Releases the validator's scratch memory.
+  package func finish() { validator.deallocate() }
 
   /// The largest line accepted: an event is at most 1 MiB of JSON.
   package static let maxLine = 1 << 20
-
-  // MARK: - One line
 
   /// Validates one line (without its newline) and adds it to the batch.
   package mutating func add(line: UnsafeRawBufferPointer, number: Int) throws(InputError) {
@@ -47,23 +53,20 @@ package struct Ingest {
         line: number, "the line is \(line.count) bytes; an event is at most 1 MiB of JSON")
     }
     do {
-      try doc.parse(line)
+      try validator.parse(line, number: number)
     } catch {
       throw InputError(
         line: number, column: characterColumn(ofByteOffset: error.offset, in: line),
         "invalid JSON: \(error.message)")
     }
-    var v = LineValidator(
-      doc: doc, line: line, number: number, now: now, pseudonymizer: pseudonymizer)
     out.removeAll(keepingCapacity: true)
-    let facts = try v.validate(into: &out, state: state, stamp: max(now, lastRecordedAt))
-    try commit(facts, line: line, number: number, validator: v)
+    let facts = try validator.validate(
+      into: &out, state: state, stamp: max(now, lastRecordedAt))
+    try commit(facts, number: number)
   }
 
   /// The checks that need the store and the rest of the input, then the batch.
-  private mutating func commit(
-    _ f: LineValidator.Facts, line: UnsafeRawBufferPointer, number: Int, validator v: LineValidator
-  ) throws(InputError) {
+  private mutating func commit(_ f: LineValidator.Facts, number: Int) throws(InputError) {
     // Duplicate ids: the same content is skipped, other content is an error.
     let contentHash = out.withUnsafeBytes {
       CanonicalEnvelope.contentHash($0, recordedAt: f.recordedAtRange)
@@ -77,33 +80,32 @@ package struct Ingest {
         return
       }
       let whereText = state.ids.seqs[e] > 0 ? "seq \(state.ids.seqs[e])" : "an earlier line"
-      throw InputError(
-        line: number, column: v.column(of: f.idNode), field: "id",
+      throw validator.fail(
+        f.idNode, "id",
         "id \"\(state.ids.id(e))\" is already used by a different event (\(whereText)); "
           + "to change an event, append an event.corrected that targets it")
     }
     // recorded_at never goes backwards along the log.
     if f.recordedAt < lastRecordedAt {
-      throw InputError(
-        line: number, column: f.recordedAtNode.map { v.column(of: $0) }, field: "recorded_at",
+      throw validator.fail(
+        f.recordedAtNode, "recorded_at",
         "recorded_at \(Timestamp.format(f.recordedAt)) is earlier than the log's last, "
           + "\(Timestamp.format(lastRecordedAt)); recorded_at never goes backwards")
     }
     // Units: named only once established; established only once.
-    for (code, node, field) in f.unitReferences where !state.units.contains(code) {
-      throw InputError(
-        line: number, column: v.column(of: node), field: field,
-        "unit \"\(code)\" is not established; append its unit.established first"
-          + (Catalog.nearest(code, in: Array(state.units)).map { " (did you mean \"\($0)\"?)" }
-            ?? ""))
+    for (node, path) in validator.unitReferences where state.units.find(validator.bytes(node)) == nil {
+      let code = doc(node)
+      let hint = Catalog.nearest(code, in: state.units.allIds).map { " (did you mean \"\($0)\"?)" }
+      throw validator.fail(
+        node, path,
+        "unit \"\(code)\" is not established; append its unit.established first" + (hint ?? ""))
     }
-    if let code = f.establishes {
-      guard !state.units.contains(code) else {
-        throw InputError(
-          line: number, column: v.column(of: f.unitNode), field: "unit",
-          "unit \"\(code)\" is already established")
+    if let node = f.establishes {
+      let code = validator.bytes(node)
+      guard state.units.find(code) == nil else {
+        throw validator.fail(node, "unit", "unit \"\(doc(node))\" is already established")
       }
-      state.units.insert(code)
+      state.units.insert(code, seq: 0, contentHash: 0, type: 0)
     }
     let entry = out.withUnsafeBytes { o in
       state.ids.insert(
@@ -114,6 +116,8 @@ package struct Ingest {
     lastRecordedAt = f.recordedAt
     batch.append(recordedAt: f.recordedAt, payload: out)
   }
+
+  private func doc(_ node: Int) -> String { validator.doc.string(at: node, in: validator.line) }
 
   /// Whether the event at `entry` has exactly this content (all but `recorded_at`): the hash
   /// said so, the bytes decide.
@@ -126,12 +130,5 @@ package struct Ingest {
     }
     guard let other = state.payload(seq: state.ids.seqs[entry]) else { return false }
     return LineValidator.withoutRecordedAt(other) == mine
-  }
-
-  /// Gives the batch's entries their seqs once the log has assigned them.
-  package mutating func assignSeqs(first: UInt64) {
-    for (i, e) in pendingEntries.enumerated() { state.ids.setSeq(e, first + UInt64(i)) }
-    pendingEntries.removeAll()
-    batch = RecordBatch()
   }
 }

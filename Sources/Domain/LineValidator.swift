@@ -4,12 +4,22 @@
 /// Vietnam local time, `data` and every nested object with keys in byte order, no whitespace.
 /// The same event always gives the same bytes, whatever spacing, key order or escapes the
 /// input used.
+///
+/// This is the hot path of `append`: it compares and copies bytes and allocates nothing per
+/// event once its buffers have grown; strings are built only for error messages.
 struct LineValidator {
-  let doc: JSONDocument
-  let line: UnsafeRawBufferPointer
-  let number: Int
+  var doc = JSONDocument()
+  var line = UnsafeRawBufferPointer(start: nil, count: 0)
+  var number = 0
   let now: Int64
   let pseudonymizer: Pseudonymizer?
+  /// Decoded strings (those with escapes) for the current line: never longer than the line.
+  private let scratch: UnsafeMutableRawPointer
+  private var scratchUsed = 0
+  /// Field slots of the objects being validated, a stack (data, then changes or a target).
+  private var slots: [Int32] = []
+  /// Units the event names, which must already be established: (node, field path).
+  private(set) var unitReferences: [(node: Int, path: String)] = []
 
   /// What the store-level checks need to know about the event.
   struct Facts {
@@ -21,10 +31,27 @@ struct LineValidator {
     var recordedAtNode: Int?
     /// The `,"recorded_at":"…"` member in the output: left out when comparing contents.
     var recordedAtRange: Range<Int> = 0..<0
-    /// Units that must already be established: (code, node, field).
-    var unitReferences: [(String, Int, String)] = []
-    /// The unit a `unit.established` creates.
-    var establishes: String?
+    /// The unit a `unit.established` creates (its node).
+    var establishes: Int?
+  }
+
+  init(now: Int64, pseudonymizer: Pseudonymizer?) {
+    self.now = now
+    self.pseudonymizer = pseudonymizer
+    scratch = .allocate(byteCount: Ingest.maxLine + 16, alignment: 8)
+    slots.reserveCapacity(64)
+    unitReferences.reserveCapacity(4)
+  }
+
+  /// Frees the scratch buffer; the validator is not used afterwards.
+  func deallocate() { scratch.deallocate() }
+
+  mutating func parse(_ bytes: UnsafeRawBufferPointer, number: Int) throws(JSONSyntaxError) {
+    line = bytes
+    self.number = number
+    scratchUsed = 0
+    unitReferences.removeAll(keepingCapacity: true)
+    try doc.parse(bytes)
   }
 
   func column(of node: Int) -> Int {
@@ -35,60 +62,80 @@ struct LineValidator {
     InputError(line: number, column: node.map(column(of:)), field: field, message)
   }
 
+  /// The decoded bytes of the string at `node`: a slice of the line when it has no escapes.
+  mutating func bytes(_ node: Int) -> UnsafeRawBufferPointer {
+    let n = doc.nodes[node]
+    if !n.hasEscapes {
+      return UnsafeRawBufferPointer(rebasing: line[Int(n.start + 1)..<Int(n.end - 1)])
+    }
+    let at = scratch + scratchUsed
+    let count = doc.decodeString(at: node, in: line, into: at)
+    scratchUsed += count
+    return UnsafeRawBufferPointer(start: at, count: count)
+  }
+
+  /// The string at `node` as bytes, or an error if it is not a string.
+  mutating func string(_ node: Int, _ field: @autoclosure () -> String) throws(InputError)
+    -> UnsafeRawBufferPointer
+  {
+    guard doc.nodes[node].kind == .string else { throw fail(node, field(), "expected a string") }
+    return bytes(node)
+  }
+
+  static func text(_ b: UnsafeRawBufferPointer) -> String { String(decoding: b, as: UTF8.self) }
+
   // MARK: Envelope
 
   mutating func validate(
     into out: inout [UInt8], state: StoreState, stamp: Int64
   ) throws(InputError) -> Facts {
-    let nodes = doc.nodes
-    guard nodes[0].kind == .object else {
+    guard doc.nodes[0].kind == .object else {
       throw fail(0, nil, "an event is a JSON object, one per line")
     }
-    var slots = [Int?](repeating: nil, count: Catalog.envelope.count)
+    var slot = (-1, -1, -1, -1, -1, -1, -1, -1)
     var member = 1
-    for _ in 0..<Int(nodes[0].count) {
+    for _ in 0..<Int(doc.nodes[0].count) {
       let key = member
       let value = member + 1
-      let name = doc.string(at: key, in: line)
-      guard let i = Catalog.envelope.firstIndex(of: name) else {
+      guard let i = Catalog.envelopeIndex(bytes(key)) else {
+        let name = doc.string(at: key, in: line)
         let hint = Catalog.nearest(name, in: Catalog.envelope).map { "; did you mean \"\($0)\"?" }
         throw fail(
           key, name,
-          "unknown field \"\(name)\" in the envelope (fields: \(Catalog.envelope.joined(separator: ", ")))"
-            + (hint ?? ""))
+          "unknown field \"\(name)\" in the envelope (fields: "
+            + Catalog.envelope.joined(separator: ", ") + ")" + (hint ?? ""))
       }
-      slots[i] = value
-      member = Int(nodes[value].next)
+      withUnsafeMutableBytes(of: &slot) { $0.storeBytes(of: value, toByteOffset: i * 8, as: Int.self) }
+      member = Int(doc.nodes[value].next)
     }
-    let (idN, typeN, occurredN, recordedN, unitN, caseN, actorN, dataN) = (
-      slots[0], slots[1], slots[2], slots[3], slots[4], slots[5], slots[6], slots[7]
-    )
+    let (idN, typeN, occurredN, recordedN, unitN, caseN, actorN, dataN) = slot
     var f = Facts()
 
     // type first: it decides what the rest may hold.
-    guard let typeN else { throw fail(nil, "type", "missing field \"type\"") }
-    let typeName = try string(typeN, "type")
-    guard let type = Catalog.byName[typeName] else {
-      let hint = Catalog.nearest(typeName, in: Catalog.types.map(\.name))
+    guard typeN >= 0 else { throw fail(nil, "type", "missing field \"type\"") }
+    let typeBytes = try string(typeN, "type")
+    guard let type = Catalog.type(named: typeBytes) else {
+      let name = Self.text(typeBytes)
+      let hint = Catalog.nearest(name, in: Catalog.types.map(\.name))
       throw fail(
         typeN, "type",
-        "unknown event type \"\(typeName)\"" + (hint.map { "; did you mean \"\($0)\"?" } ?? ""))
+        "unknown event type \"\(name)\"" + (hint.map { "; did you mean \"\($0)\"?" } ?? ""))
     }
     f.type = type.code
 
-    guard let idN else { throw fail(nil, "id", "missing field \"id\"") }
+    guard idN >= 0 else { throw fail(nil, "id", "missing field \"id\"") }
     let id = try string(idN, "id")
     guard Self.isIdentifier(id) else {
       throw fail(idN, "id", "an id is 1 to 64 characters of A-Z a-z 0-9 . _ : -")
     }
     f.idNode = idN
 
-    guard let occurredN else {
+    guard occurredN >= 0 else {
       throw fail(nil, "occurred_at", "missing field \"occurred_at\" (when it happened)")
     }
     let occurred = try time(occurredN, "occurred_at")
     var recorded = stamp
-    if let recordedN {
+    if recordedN >= 0 {
       recorded = try time(recordedN, "recorded_at")
       f.recordedAtNode = recordedN
       guard occurred <= recorded else {
@@ -97,43 +144,45 @@ struct LineValidator {
     }
     f.recordedAt = recorded
 
-    guard let unitN else { throw fail(nil, "unit", "missing field \"unit\" (a jurisdiction code)") }
+    guard unitN >= 0 else {
+      throw fail(nil, "unit", "missing field \"unit\" (a jurisdiction code)")
+    }
     let unit = try string(unitN, "unit")
     guard Self.isUnitCode(unit) else {
       throw fail(unitN, "unit", "a unit code is letters, digits and -, such as VN-LS")
     }
     f.unitNode = unitN
     if type.code == Catalog.unitEstablished {
-      f.establishes = unit
+      f.establishes = unitN
     } else {
-      f.unitReferences.append((unit, unitN, "unit"))
+      unitReferences.append((unitN, "unit"))
     }
 
-    var caseID: String?
-    if let caseN {
+    var caseBytes: UnsafeRawBufferPointer?
+    if caseN >= 0 {
       let c = try string(caseN, "case")
       guard Self.isIdentifier(c) else {
         throw fail(caseN, "case", "a case id is 1 to 64 characters of A-Z a-z 0-9 . _ : -")
       }
-      caseID = c
+      caseBytes = c
     } else if type.caseRule == .required {
       throw fail(nil, "case", "missing field \"case\": a \(type.name) belongs to a case")
     }
-    var actor: String?
-    if let actorN {
+    var actor: UnsafeRawBufferPointer?
+    if actorN >= 0 {
       actor = try string(actorN, "actor")
       try checkText(actor!, actorN, "actor")
     }
-    guard let dataN else { throw fail(nil, "data", "missing field \"data\"") }
-    guard nodes[dataN].kind == .object else { throw fail(dataN, "data", "data is an object") }
+    guard dataN >= 0 else { throw fail(nil, "data", "missing field \"data\"") }
+    guard doc.nodes[dataN].kind == .object else { throw fail(dataN, "data", "data is an object") }
 
     // The canonical envelope.
     out.append(contentsOf: #"{"id":"#.utf8)
     let idStart = out.count + 1
-    appendString(id, to: &out)
+    Self.appendEscaped(id, to: &out)
     f.idRange = idStart..<(out.count - 1)
     out.append(contentsOf: #","type":"#.utf8)
-    appendString(type.name, to: &out)
+    Self.appendEscaped(typeBytes, to: &out)
     out.append(contentsOf: #","occurred_at":""#.utf8)
     Timestamp.append(occurred, to: &out)
     let recordedStart = out.count
@@ -142,91 +191,97 @@ struct LineValidator {
     out.append(UInt8(ascii: "\""))
     f.recordedAtRange = (recordedStart + 1)..<out.count
     out.append(contentsOf: #","unit":"#.utf8)
-    appendString(unit, to: &out)
-    if let caseID {
+    Self.appendEscaped(unit, to: &out)
+    if let caseBytes {
       out.append(contentsOf: #","case":"#.utf8)
-      appendString(caseID, to: &out)
+      Self.appendEscaped(caseBytes, to: &out)
     }
     if let actor {
       out.append(contentsOf: #","actor":"#.utf8)
-      appendString(actor, to: &out)
+      Self.appendEscaped(actor, to: &out)
     }
     out.append(contentsOf: #","data":"#.utf8)
-    try writeData(dataN, of: type, into: &out, facts: &f, state: state)
+    try writeObject(dataN, of: type, path: "data", into: &out, state: state)
     out.append(UInt8(ascii: "}"))
     return f
   }
 
   // MARK: Data
 
-  /// Validates `data` against the type's fields and writes it with keys in byte order.
-  mutating func writeData(
-    _ object: Int, of type: Catalog.EventType, into out: inout [UInt8], facts: inout Facts,
-    state: StoreState, path: String = "data", targetType: Catalog.EventType? = nil
+  /// Validates an object against a type's fields and writes it with keys in byte order.
+  /// `path` names it in messages: `data`, `data.changes`, `data.targets[2]`.
+  mutating func writeObject(
+    _ object: Int, of type: Catalog.EventType, path: @autoclosure () -> String,
+    into out: inout [UInt8], state: StoreState, requireAll: Bool = true
   ) throws(InputError) {
-    let nodes = doc.nodes
     let fields = type.fields
-    var values = [Int?](repeating: nil, count: fields.count)
+    let base = slots.count
+    slots.append(contentsOf: repeatElement(-1, count: fields.count))
+    defer { slots.removeSubrange(base...) }
     var member = object + 1
-    for _ in 0..<Int(nodes[object].count) {
+    for _ in 0..<Int(doc.nodes[object].count) {
       let key = member
       let value = member + 1
-      let name = doc.string(at: key, in: line)
-      guard let i = fields.firstIndex(where: { $0.name == name }) else {
+      let name = bytes(key)
+      guard let i = fields.firstIndex(where: { $0.nameBytes.elementsEqual(name) }) else {
+        let text = Self.text(name)
         let names = fields.map(\.name)
-        let hint = Catalog.nearest(name, in: names).map { "; did you mean \"\($0)\"?" } ?? ""
+        let hint = Catalog.nearest(text, in: names).map { "; did you mean \"\($0)\"?" } ?? ""
         throw fail(
-          key, "\(path).\(name)",
-          "unknown field \"\(name)\" in \(path) of \(type.name) (fields: \(names.joined(separator: ", ")))"
-            + hint)
+          key, "\(path()).\(text)",
+          "unknown field \"\(text)\" in \(path()) of \(type.name) (fields: "
+            + names.joined(separator: ", ") + ")" + hint)
       }
-      values[i] = value
-      member = Int(nodes[value].next)
+      slots[base + i] = Int32(value)
+      member = Int(doc.nodes[value].next)
     }
-    for (i, field) in fields.enumerated() where field.required && values[i] == nil {
-      if path == "data" {
+    if requireAll {
+      for (i, field) in fields.enumerated() where field.required && slots[base + i] < 0 {
         throw fail(
-          object, "\(path).\(field.name)", "missing field \"\(field.name)\" of \(type.name)")
+          object, "\(path()).\(field.name)", "missing field \"\(field.name)\" of \(type.name)")
       }
     }
     // A correction's target decides which fields its changes may hold.
     var target: Catalog.EventType?
-    if let t = fields.firstIndex(where: { $0.kind == .event }), let node = values[t] {
-      target = try resolveTarget(node, "\(path).\(fields[t].name)", of: type, state: state)
+    if let t = fields.firstIndex(where: { $0.kind == .event }), slots[base + t] >= 0 {
+      target = try resolveTarget(
+        Int(slots[base + t]), "\(path()).\(fields[t].name)", of: type, state: state)
     }
-    if type.name == "plan.adopted", let s = values[4], let e = values[5],
-      let start = Timestamp.parseDate(doc.string(at: s, in: line).utf8),
-      let end = Timestamp.parseDate(doc.string(at: e, in: line).utf8), end < start
-    {
-      throw fail(e, "\(path).period_end", "period_end is before period_start")
+    if type.code == Catalog.planAdopted, slots[base + 4] >= 0, slots[base + 5] >= 0 {
+      let e = Int(slots[base + 5])
+      if let start = Timestamp.parseDate(bytes(Int(slots[base + 4]))),
+        let end = Timestamp.parseDate(bytes(e)), end < start
+      {
+        throw fail(e, "\(path()).period_end", "period_end is before period_start")
+      }
     }
     out.append(UInt8(ascii: "{"))
     var first = true
-    for i in fields.indices.sorted(by: {
-      fields[$0].name.utf8.lexicographicallyPrecedes(fields[$1].name.utf8)
-    }) {
-      guard let node = values[i] else { continue }
+    for i in type.canonicalOrder {
+      let node = Int(slots[base + i])
+      guard node >= 0 else { continue }
       if !first { out.append(UInt8(ascii: ",")) }
       first = false
-      appendString(fields[i].name, to: &out)
-      out.append(UInt8(ascii: ":"))
+      out.append(UInt8(ascii: "\""))
+      out.append(contentsOf: fields[i].nameBytes)
+      out.append(contentsOf: [UInt8(ascii: "\""), UInt8(ascii: ":")])
       try writeValue(
-        node, fields[i], path: "\(path).\(fields[i].name)", into: &out, facts: &facts,
-        state: state, target: target)
+        node, fields[i], path: "\(path()).\(fields[i].name)", into: &out, state: state,
+        target: target)
     }
     out.append(UInt8(ascii: "}"))
   }
 
-  private func resolveTarget(
+  private mutating func resolveTarget(
     _ node: Int, _ field: String, of type: Catalog.EventType, state: StoreState
   ) throws(InputError) -> Catalog.EventType {
     let id = try string(node, field)
     guard Self.isIdentifier(id) else { throw fail(node, field, "not an event id") }
-    guard let entry = Array(id.utf8).withUnsafeBytes({ state.ids.find($0) }) else {
+    guard let entry = state.ids.find(id) else {
       throw fail(
         node, field,
-        "no event \"\(id)\" in the store or earlier in the input; a \(type.name) must follow its target"
-      )
+        "no event \"\(Self.text(id))\" in the store or earlier in the input; a \(type.name)"
+          + " must follow its target")
     }
     let target = Catalog.type(code: state.ids.typeCodes[entry])
     if type.code == Catalog.corrected
@@ -241,138 +296,132 @@ struct LineValidator {
   }
 
   private mutating func writeValue(
-    _ node: Int, _ field: Catalog.Field, path: String, into out: inout [UInt8],
-    facts: inout Facts, state: StoreState, target: Catalog.EventType?
+    _ node: Int, _ field: Catalog.Field, path: @autoclosure () -> String,
+    into out: inout [UInt8], state: StoreState, target: Catalog.EventType?
   ) throws(InputError) {
     let n = doc.nodes[node]
     switch field.kind {
     case .text:
-      let s = try string(node, path)
-      try checkText(s, node, path)
-      appendString(s, to: &out)
+      let s = try string(node, path())
+      try checkText(s, node, path())
+      Self.appendEscaped(s, to: &out)
     case .choice(let options):
-      let s = try string(node, path)
-      guard options.contains(s) else {
-        let hint = Catalog.nearest(s, in: options).map { "did you mean \"\($0)\"? " } ?? ""
+      let s = try string(node, path())
+      guard field.choiceBytes.contains(where: { $0.elementsEqual(s) }) else {
+        let text = Self.text(s)
+        let hint = Catalog.nearest(text, in: options).map { "did you mean \"\($0)\"? " } ?? ""
         throw fail(
-          node, path,
-          "\"\(s)\" is not allowed; \(hint)expected one of \(options.joined(separator: ", "))")
+          node, path(),
+          "\"\(text)\" is not allowed; \(hint)expected one of "
+            + options.joined(separator: ", "))
       }
-      appendString(s, to: &out)
+      Self.appendEscaped(s, to: &out)
     case .reference:
-      let s = try string(node, path)
-      guard (1...128).contains(s.count), !s.unicodeScalars.contains(where: { $0.value < 0x20 }),
-        s.first != " ", s.last != " "
+      let s = try string(node, path())
+      let text = Self.text(s)
+      guard (1...128).contains(text.count), !s.contains(where: { $0 < 0x20 }),
+        s.first != 0x20, s.last != 0x20
       else {
-        throw fail(node, path, "a document number is 1 to 128 characters, such as 679/QĐ-TTg")
+        throw fail(node, path(), "a document number is 1 to 128 characters, such as 679/QĐ-TTg")
       }
-      appendString(s, to: &out)
+      Self.appendEscaped(s, to: &out)
     case .identifier, .event:
-      let s = try string(node, path)
+      let s = try string(node, path())
       guard Self.isIdentifier(s) else {
-        throw fail(node, path, "an identifier is 1 to 64 characters of A-Z a-z 0-9 . _ : -")
+        throw fail(node, path(), "an identifier is 1 to 64 characters of A-Z a-z 0-9 . _ : -")
       }
-      appendString(s, to: &out)
+      Self.appendEscaped(s, to: &out)
     case .unit:
-      let s = try string(node, path)
+      let s = try string(node, path())
       guard Self.isUnitCode(s) else {
-        throw fail(node, path, "a unit code is letters, digits and -, such as VN-LS")
+        throw fail(node, path(), "a unit code is letters, digits and -, such as VN-LS")
       }
-      facts.unitReferences.append((s, node, path))
-      appendString(s, to: &out)
+      unitReferences.append((node, path()))
+      Self.appendEscaped(s, to: &out)
     case .person:
-      guard n.kind == .string else { throw fail(node, path, "a person is a string pseudonym") }
-      let raw = doc.string(at: node, in: line)
-      if Pseudonymizer.isPseudonym(raw.utf8) {
-        appendString(raw, to: &out)
+      guard n.kind == .string else { throw fail(node, path(), "a person is a string pseudonym") }
+      let raw = bytes(node)
+      if Pseudonymizer.isPseudonym(raw) {
+        Self.appendEscaped(raw, to: &out)
       } else if let pseudonymizer {
-        appendString(pseudonymizer.pseudonym(of: raw.utf8), to: &out)
+        out.append(UInt8(ascii: "\""))
+        out.append(contentsOf: pseudonymizer.pseudonym(of: raw).utf8)
+        out.append(UInt8(ascii: "\""))
       } else {
         // Never echo the value: it may be a name or an ID number.
         throw fail(
-          node, path,
+          node, path(),
           "not a pseudonym (P- and 16 hex digits); a raw name or ID number is never stored: "
             + "append with --pseudonymize to replace it by its pseudonym")
       }
     case .count:
       guard n.kind == .number, n.isInteger, let v = doc.int64(at: node, in: line), v >= 0 else {
-        throw fail(node, path, "a count is a whole number, 0 or more")
+        throw fail(node, path(), "a count is a whole number, 0 or more")
       }
-      out.append(contentsOf: String(v).utf8)
+      Self.appendInteger(v, to: &out)
     case .amount, .percent:
-      guard n.kind == .number else { throw fail(node, path, "expected a number") }
+      guard n.kind == .number else { throw fail(node, path(), "expected a number") }
       let v = doc.double(at: node, in: line)
-      guard v >= 0 else { throw fail(node, path, "must not be negative") }
+      guard v >= 0 else { throw fail(node, path(), "must not be negative") }
       if field.kind == .percent && v > 100 {
-        throw fail(node, path, "a percentage lies between 0 and 100")
+        throw fail(node, path(), "a percentage lies between 0 and 100")
       }
-      appendNumber(node, v, to: &out)
+      if n.isInteger, let i = doc.int64(at: node, in: line) {
+        Self.appendInteger(i, to: &out)
+      } else if v == v.rounded(), v < 9_007_199_254_740_992 {
+        Self.appendInteger(Int64(v), to: &out)
+      } else {
+        out.append(contentsOf: v.description.utf8)
+      }
     case .year:
       guard n.kind == .number, n.isInteger, let v = doc.int64(at: node, in: line),
         (2000...2100).contains(v)
-      else { throw fail(node, path, "a year is a whole number from 2000 to 2100") }
-      out.append(contentsOf: String(v).utf8)
+      else { throw fail(node, path(), "a year is a whole number from 2000 to 2100") }
+      Self.appendInteger(v, to: &out)
     case .date:
-      let s = try string(node, path)
-      guard Timestamp.parseDate(s.utf8) != nil else {
-        throw fail(node, path, "a date is YYYY-MM-DD, such as 2021-09-28")
+      let s = try string(node, path())
+      guard Timestamp.parseDate(s) != nil else {
+        throw fail(node, path(), "a date is YYYY-MM-DD, such as 2021-09-28")
       }
-      appendString(s, to: &out)
+      Self.appendEscaped(s, to: &out)
     case .changes:
       guard n.kind == .object, n.count > 0 else {
-        throw fail(node, path, "changes is an object of the target's data fields, not empty")
+        throw fail(node, path(), "changes is an object of the target's data fields, not empty")
       }
-      guard let target else { throw fail(node, path, "changes needs a target") }
-      try writeData(node, of: target, into: &out, facts: &facts, state: state, path: path)
+      guard let target else { throw fail(node, path(), "changes needs a target") }
+      try writeObject(node, of: target, path: path(), into: &out, state: state, requireAll: false)
     case .targets:
-      guard n.kind == .array else { throw fail(node, path, "targets is a list of objects") }
+      guard n.kind == .array else { throw fail(node, path(), "targets is a list of objects") }
       out.append(UInt8(ascii: "["))
       var element = node + 1
-      let targetType = Catalog.EventType(
-        name: "a target", code: 255, fields: Catalog.targetFields, caseRule: .optional)
       for i in 0..<Int(n.count) {
         if i > 0 { out.append(UInt8(ascii: ",")) }
         guard doc.nodes[element].kind == .object else {
           throw fail(
-            element, "\(path)[\(i)]", "a target is an object {indicator, min_percent, year?}")
+            element, "\(path())[\(i)]", "a target is an object {indicator, min_percent, year?}")
         }
-        try writeTarget(
-          element, type: targetType, path: "\(path)[\(i)]", into: &out, facts: &facts, state: state)
+        try writeObject(
+          element, of: Catalog.targetType, path: "\(path())[\(i)]", into: &out, state: state)
         element = Int(doc.nodes[element].next)
       }
       out.append(UInt8(ascii: "]"))
     }
   }
 
-  private mutating func writeTarget(
-    _ node: Int, type: Catalog.EventType, path: String, into out: inout [UInt8],
-    facts: inout Facts, state: StoreState
-  ) throws(InputError) {
-    for field in type.fields where field.required {
-      if doc.member(field.name, ofObject: node, in: line) == nil {
-        throw fail(node, "\(path).\(field.name)", "missing field \"\(field.name)\" of a target")
-      }
-    }
-    try writeData(node, of: type, into: &out, facts: &facts, state: state, path: path)
-  }
-
   // MARK: Values
 
-  private func string(_ node: Int, _ field: String) throws(InputError) -> String {
-    guard doc.nodes[node].kind == .string else { throw fail(node, field, "expected a string") }
-    return doc.string(at: node, in: line)
-  }
-
-  private func time(_ node: Int, _ field: String) throws(InputError) -> Int64 {
+  private mutating func time(_ node: Int, _ field: String) throws(InputError) -> Int64 {
     let s = try string(node, field)
-    switch Timestamp.parse(s.utf8) {
-    case .failure(let p): throw fail(node, field, "\"\(s)\" \(p.text)")
+    switch Timestamp.parse(s) {
+    case .failure(let p): throw fail(node, field, "\"\(Self.text(s))\" \(p.text)")
     case .success(let t):
       guard t >= Timestamp.earliest else {
-        throw fail(node, field, "\(s) is before 2000-01-01, the earliest time hoso accepts")
+        throw fail(
+          node, field, "\(Self.text(s)) is before 2000-01-01, the earliest time hoso accepts")
       }
       guard t <= now else {
-        throw fail(node, field, "\(s) is in the future (now is \(Timestamp.format(now)))")
+        throw fail(
+          node, field, "\(Self.text(s)) is in the future (now is \(Timestamp.format(now)))")
       }
       return t
     }
@@ -380,45 +429,53 @@ struct LineValidator {
 
   /// Rejects text that carries what looks like a national ID number: a run of exactly 9
   /// (CMND) or 12 (CCCD) digits.
-  private func checkText(_ s: String, _ node: Int, _ field: String) throws(InputError) {
+  private func checkText(
+    _ s: UnsafeRawBufferPointer, _ node: Int, _ field: @autoclosure () -> String
+  ) throws(InputError) {
     var run = 0
-    for b in s.utf8 {
+    var found = 0
+    for b in s {
       if b >= 0x30 && b <= 0x39 {
         run += 1
       } else {
-        if run == 9 || run == 12 { break }
+        if run == 9 || run == 12 {
+          found = run
+          break
+        }
         run = 0
       }
     }
-    if run == 9 || run == 12 {
+    if found == 0 && (run == 9 || run == 12) { found = run }
+    if found != 0 {
       throw fail(
-        node, field,
-        "the text holds a \(run)-digit number, which may be a national ID number; personal "
+        node, field(),
+        "the text holds a \(found)-digit number, which may be a national ID number; personal "
           + "identifiers are never stored in text: remove it, or put the person in a "
           + "support.provided with --pseudonymize")
     }
   }
 
-  private func appendNumber(_ node: Int, _ v: Double, to out: inout [UInt8]) {
-    if doc.nodes[node].isInteger, let i = doc.int64(at: node, in: line) {
-      out.append(contentsOf: String(i).utf8)
-    } else if v == v.rounded(), abs(v) < 9_007_199_254_740_992 {
-      out.append(contentsOf: String(Int64(v)).utf8)
-    } else {
-      out.append(contentsOf: v.description.utf8)
-    }
-  }
-
-  /// Appends `s` as a canonical JSON string.
-  func appendString(_ s: String, to out: inout [UInt8]) {
+  /// Appends decoded UTF-8 as a canonical JSON string.
+  static func appendEscaped(_ raw: UnsafeRawBufferPointer, to out: inout [UInt8]) {
     var w = CanonicalJSONWriter(capacity: 0)
     swap(&w.bytes, &out)
-    w.writeString(s)
+    w.writeEscaped(raw)
     swap(&w.bytes, &out)
   }
 
-  static func isIdentifier(_ s: String) -> Bool {
-    let u = s.utf8
+  /// Appends a decimal integer without going through `String`.
+  static func appendInteger(_ v: Int64, to out: inout [UInt8]) {
+    if v < 0 { out.append(UInt8(ascii: "-")) }
+    var m = v.magnitude
+    let start = out.count
+    repeat {
+      out.append(0x30 + UInt8(m % 10))
+      m /= 10
+    } while m > 0
+    out[start...].reverse()
+  }
+
+  static func isIdentifier(_ u: UnsafeRawBufferPointer) -> Bool {
     guard (1...64).contains(u.count) else { return false }
     return u.allSatisfy { b in
       (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A)
@@ -426,8 +483,7 @@ struct LineValidator {
     }
   }
 
-  static func isUnitCode(_ s: String) -> Bool {
-    let u = s.utf8
+  static func isUnitCode(_ u: UnsafeRawBufferPointer) -> Bool {
     guard (1...64).contains(u.count) else { return false }
     return u.allSatisfy { b in
       (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A)

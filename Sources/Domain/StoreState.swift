@@ -66,7 +66,8 @@ package enum CanonicalEnvelope {
 /// hashes and types, the established units, the last recorded_at.
 package struct StoreState {
   package var ids = IdTable()
-  package var units: Set<String> = []
+  /// Established unit codes (an `IdTable` used as a set: lookups by bytes, no strings).
+  package var units = IdTable()
   package var lastRecordedAt: Int64 = .min
   package var lastSeq: UInt64 = 0
   private var reader: LogReader?
@@ -96,7 +97,8 @@ package struct StoreState {
           type: UInt8(code))
       }
       if code == Int(Catalog.unitEstablished) {
-        s.units.insert(String(decoding: UnsafeRawBufferPointer(rebasing: p[e.unit]), as: UTF8.self))
+        let unit = UnsafeRawBufferPointer(rebasing: p[e.unit])
+        if s.units.find(unit) == nil { s.units.insert(unit, seq: r.seq, contentHash: 0, type: 0) }
       }
       s.lastRecordedAt = r.recordedAt
       s.lastSeq = r.seq

@@ -67,7 +67,11 @@ package enum Timestamp {
 
   /// Parses `YYYY-MM-DDTHH:MM:SS[.ffffff](Z|±HH:MM)`.
   package static func parse(_ s: some Collection<UInt8>) -> Result<Int64, Problem> {
-    let b = Array(s)
+    Array(s).withUnsafeBytes { parse($0) }
+  }
+
+  /// Parses `YYYY-MM-DDTHH:MM:SS[.ffffff](Z|±HH:MM)` from raw bytes, without allocating.
+  package static func parse(_ b: UnsafeRawBufferPointer) -> Result<Int64, Problem> {
     func digits(_ at: Int, _ n: Int) -> Int64? {
       guard at + n <= b.count else { return nil }
       var v: Int64 = 0
@@ -128,7 +132,10 @@ package enum Timestamp {
 
   /// Parses a calendar date `YYYY-MM-DD` to its day count since 1970-01-01.
   package static func parseDate(_ s: some Collection<UInt8>) -> Int64? {
-    let b = Array(s)
+    Array(s).withUnsafeBytes { parseDate($0) }
+  }
+
+  package static func parseDate(_ b: UnsafeRawBufferPointer) -> Int64? {
     guard b.count == 10, b[4] == 0x2D, b[7] == 0x2D else { return nil }
     func num(_ r: Range<Int>) -> Int64? {
       var v: Int64 = 0
@@ -167,31 +174,42 @@ package enum Timestamp {
       days -= 1
     }
     let (y, m, d) = civilFromDays(days)
-    func put(_ v: Int64, _ width: Int) {
-      var digits = [UInt8](repeating: 0x30, count: width)
-      var x = v
-      for i in stride(from: width - 1, through: 0, by: -1) {
-        digits[i] = 0x30 + UInt8(x % 10)
-        x /= 10
+    // Fixed width: "YYYY-MM-DDTHH:MM:SS", then ".ffffff" if any, then "+07:00".
+    let width = 19 + (fraction != 0 ? 7 : 0) + 6
+    let start = out.count
+    out.append(contentsOf: repeatElement(0x30, count: width))
+    out.withUnsafeMutableBufferPointer { b in
+      func put(_ v: Int64, _ at: Int, _ n: Int) {
+        var x = v
+        for k in stride(from: start + at + n - 1, through: start + at, by: -1) {
+          b[k] = 0x30 + UInt8(truncatingIfNeeded: x % 10)
+          x /= 10
+        }
       }
-      out.append(contentsOf: digits)
+      put(y, 0, 4)
+      b[start + 4] = 0x2D
+      put(m, 5, 2)
+      b[start + 7] = 0x2D
+      put(d, 8, 2)
+      b[start + 10] = 0x54
+      put(rest / 3600, 11, 2)
+      b[start + 13] = 0x3A
+      put(rest / 60 % 60, 14, 2)
+      b[start + 16] = 0x3A
+      put(rest % 60, 17, 2)
+      var at = start + 19
+      if fraction != 0 {
+        b[at] = 0x2E
+        put(fraction, 20, 6)
+        at += 7
+      }
+      b[at] = 0x2B
+      b[at + 1] = 0x30
+      b[at + 2] = 0x37
+      b[at + 3] = 0x3A
+      b[at + 4] = 0x30
+      b[at + 5] = 0x30
     }
-    put(y, 4)
-    out.append(0x2D)
-    put(m, 2)
-    out.append(0x2D)
-    put(d, 2)
-    out.append(0x54)
-    put(rest / 3600, 2)
-    out.append(0x3A)
-    put(rest / 60 % 60, 2)
-    out.append(0x3A)
-    put(rest % 60, 2)
-    if fraction != 0 {
-      out.append(0x2E)
-      put(fraction, 6)
-    }
-    out.append(contentsOf: [0x2B, 0x30, 0x37, 0x3A, 0x30, 0x30])
   }
 
   /// Now, in microseconds since the epoch. `clock_gettime(CLOCK_REALTIME)`.

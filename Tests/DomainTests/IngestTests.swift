@@ -12,7 +12,8 @@ import Testing
 
   private func ingest(_ lines: [String], pseudonymize: Bool = false) throws(InputError) -> Ingest {
     var state = StoreState()
-    state.units = ["VN", "VN-LS"]
+    state.units.insert("VN")
+    state.units.insert("VN-LS")
     var i = Ingest(
       state: state, now: Self.now,
       pseudonymizer: pseudonymize ? Pseudonymizer(key: Array(repeating: 7, count: 32)) : nil)

@@ -128,6 +128,17 @@ package struct JSONDocument {
     }
   }
 
+  /// Decodes the string at `index` into `out` (room for the raw string's length: decoding
+  /// never makes a string longer) and returns the decoded byte count.
+  package func decodeString(
+    at index: Int, in bytes: UnsafeRawBufferPointer, into out: UnsafeMutableRawPointer
+  ) -> Int {
+    var decoded: [UInt8] = []
+    appendString(at: index, in: bytes, to: &decoded)
+    decoded.withUnsafeBytes { out.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+    return decoded.count
+  }
+
   /// The decoded string at `index`.
   package func string(at index: Int, in bytes: UnsafeRawBufferPointer) -> String {
     let n = nodes[index]
