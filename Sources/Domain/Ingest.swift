@@ -93,7 +93,8 @@ package struct Ingest {
           + "\(Timestamp.format(lastRecordedAt)); recorded_at never goes backwards")
     }
     // Units: named only once established; established only once.
-    for (node, path) in validator.unitReferences where state.units.find(validator.bytes(node)) == nil {
+    for (node, path) in validator.unitReferences
+    where state.units.find(validator.bytes(node)) == nil {
       let code = doc(node)
       let hint = Catalog.nearest(code, in: state.units.allIds).map { " (did you mean \"\($0)\"?)" }
       throw validator.fail(

@@ -105,7 +105,9 @@ struct LineValidator {
           "unknown field \"\(name)\" in the envelope (fields: "
             + Catalog.envelope.joined(separator: ", ") + ")" + (hint ?? ""))
       }
-      withUnsafeMutableBytes(of: &slot) { $0.storeBytes(of: value, toByteOffset: i * 8, as: Int.self) }
+      withUnsafeMutableBytes(of: &slot) {
+        $0.storeBytes(of: value, toByteOffset: i * 8, as: Int.self)
+      }
       member = Int(doc.nodes[value].next)
     }
     let (idN, typeN, occurredN, recordedN, unitN, caseN, actorN, dataN) = slot

@@ -23,8 +23,14 @@ package struct RecordBatch: Sendable {
     recordedAt.append(time)
   }
 
-  package mutating func append(recordedAt time: Int64, payload: some Sequence<UInt8>) {
-    append(recordedAt: time) { $0.append(contentsOf: payload) }
+  package mutating func append(recordedAt time: Int64, payload: [UInt8]) {
+    payload.withUnsafeBytes { append(recordedAt: time, payload: $0) }
+  }
+
+  package mutating func append(recordedAt time: Int64, payload: UnsafeRawBufferPointer) {
+    bytes.append(contentsOf: payload)
+    ends.append(bytes.count)
+    recordedAt.append(time)
   }
 
   /// The byte range of record `i`'s payload in `bytes`.

@@ -309,28 +309,48 @@ struct Parser {
   /// §4), and an event must mean one thing. Pairwise for small objects, sorted for large ones,
   /// so a hostile line cannot make this quadratic.
   func checkDuplicateKeys(_ object: Int) throws(JSONSyntaxError) {
-    let doc = JSONDocumentView(nodes: nodes, bytes: bytes)
-    var keys: [Int] = []
-    var m = object + 1
-    for _ in 0..<Int(nodes[object].count) {
-      keys.append(m)
-      m = Int(nodes[m + 1].next)
-    }
-    if keys.count <= 16 {
-      for a in 0..<keys.count {
-        for b in (a + 1)..<keys.count where doc.keysEqual(keys[a], keys[b]) {
-          throw error(Int(nodes[keys[b]].start), "duplicate key \(doc.quoted(keys[b]))")
+    let count = Int(nodes[object].count)
+    if count <= 16 {
+      // Keys without escapes compare as raw bytes, in place: the common case allocates nothing.
+      var a = object + 1
+      for _ in 0..<count {
+        var b = Int(nodes[a + 1].next)
+        while b < Int(nodes[object].next) {
+          if sameKey(a, b) {
+            throw error(Int(nodes[b].start), "duplicate key \(view.quoted(b))")
+          }
+          b = Int(nodes[b + 1].next)
         }
+        a = Int(nodes[a + 1].next)
       }
       return
     }
-    let decoded = keys.map { (doc.decoded($0), $0) }.sorted {
+    var keys: [Int] = []
+    var m = object + 1
+    for _ in 0..<count {
+      keys.append(m)
+      m = Int(nodes[m + 1].next)
+    }
+    let decoded = keys.map { (view.decoded($0), $0) }.sorted {
       $0.0.lexicographicallyPrecedes($1.0)
     }
     for k in 1..<decoded.count where decoded[k].0 == decoded[k - 1].0 {
       let later = max(decoded[k].1, decoded[k - 1].1)
-      throw error(Int(nodes[later].start), "duplicate key \(doc.quoted(later))")
+      throw error(Int(nodes[later].start), "duplicate key \(view.quoted(later))")
     }
+  }
+
+  private var view: JSONDocumentView { JSONDocumentView(nodes: nodes, bytes: bytes) }
+
+  @inline(__always)
+  private func sameKey(_ a: Int, _ b: Int) -> Bool {
+    let x = nodes[a]
+    let y = nodes[b]
+    if !x.hasEscapes && !y.hasEscapes {
+      let n = Int(x.end - x.start)
+      return n == Int(y.end - y.start) && memcmp(base + Int(x.start), base + Int(y.start), n) == 0
+    }
+    return view.keysEqual(a, b)
   }
 }
 
