@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// Every event type goes in as NDJSON and comes out of the log with the same meaning: the
 /// same fields and values, in canonical form.
