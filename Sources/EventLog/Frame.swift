@@ -47,6 +47,15 @@ package enum Frame {
     out.storeBytes(of: crc.littleEndian, toByteOffset: 4, as: UInt32.self)
   }
 
+  /// Sets the commit mark on an encoded frame and recomputes its CRC.
+  package static func markCommit(_ frame: UnsafeMutableRawPointer) {
+    let length = UInt32(littleEndian: frame.loadUnaligned(fromByteOffset: 0, as: UInt32.self))
+    frame.storeBytes(of: (length | commitBit).littleEndian, toByteOffset: 0, as: UInt32.self)
+    let count = headerSize + Int(length & lengthMask)
+    let crc = checksum(UnsafeRawBufferPointer(start: frame, count: count))
+    frame.storeBytes(of: crc.littleEndian, toByteOffset: 4, as: UInt32.self)
+  }
+
   /// The CRC a frame's bytes should carry (over everything but the CRC field itself).
   @inline(__always)
   static func checksum(_ frame: UnsafeRawBufferPointer) -> UInt32 {

@@ -23,9 +23,24 @@ package enum LogVerifier {
     var lastTime = Int64.min
     var lastCommit: UInt64 = 0
     var lastFrame: UInt64 = 0
-    for (i, s) in names.enumerated() {
+    // Segments at the end without a commit mark were made by an append that never finished
+    // (a batch may span segments, and a crash can come before their footers): the next
+    // writer removes them. The segment with the last commit mark is the log's real end.
+    var end = names.count - 1
+    while end >= 0 {
+      let bytes = try dir.readSegment(names[end], fs)
+      let scan = bytes.withUnsafeBytes { SegmentScan.scan($0, expectedFirstSeq: names[end]) }
+      if scan.commitFrames > 0 { break }
+      if end < names.count - 1 || scan.frames > 0 || bytes.count > SegmentHeader.size {
+        summary.warnings.append(
+          "segment \(dir.segmentName(names[end])): no committed record (an interrupted append;"
+            + " the next writer removes it)")
+      }
+      end -= 1
+    }
+    for (i, s) in names.enumerated() where i <= max(end, 0) {
       let name = dir.segmentName(s)
-      let isLast = i == names.count - 1
+      let isLast = i == max(end, 0)
       guard s == expectedSeq else {
         throw LogError(
           .damaged, "seq \(expectedSeq)..\(s - 1) is missing: a segment was removed",
@@ -105,6 +120,7 @@ package enum LogVerifier {
       if scan.frames > 0 { lastFrame = scan.lastSeq }
       expectedSeq = scan.frames > 0 ? scan.lastSeq + 1 : s
       summary.segments += 1
+      if i == end { break }
     }
     // Records after the last commit mark belong to a batch that never finished: readers do
     // not see them, and the next writer removes them.

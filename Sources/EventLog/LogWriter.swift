@@ -209,40 +209,104 @@ package final class LogWriter {
   /// other failed call.
   @discardableResult
   package func append(_ batch: RecordBatch) throws -> ClosedRange<UInt64> {
+    guard !batch.isEmpty else { throw LogError(.invalidArgument, "an empty batch") }
+    try beginBatch()
+    do {
+      try batch.bytes.withUnsafeBytes { all in
+        for i in 0..<batch.count {
+          try add(
+            recordedAt: batch.recordedAt[i],
+            payload: UnsafeRawBufferPointer(rebasing: all[batch.range(i)]))
+        }
+      }
+      return try commitBatch()!
+    } catch {
+      abortBatch()
+      throw error
+    }
+  }
+
+  /// Where the log stood when the open batch began: what `abortBatch` restores.
+  private struct Rollback {
+    var segment: UInt64?
+    var size: Int64?
+    var indexCount: Int
+    var seq: UInt64
+    var time: Int64
+    var chain: [UInt8]
+    var cleanMarker: [UInt8]?
+  }
+  private var rollback: Rollback?
+  /// Where the most recent frame starts in `buffer`: it is held back until the batch either
+  /// goes on (then it is an ordinary frame) or commits (then it gets the commit mark).
+  private var lastFrameStart: Int?
+
+  /// Starts a batch: records are then given one by one with `add` (written to the log as they
+  /// come, without a commit mark, invisible to readers) and made durable by `commitBatch`, or
+  /// taken back by `abortBatch`, which leaves every file as it was.
+  ///
+  /// Streaming a batch keeps memory flat whatever its size, and lets validation and writing
+  /// overlap; a crash before the commit leaves records that the next open cuts.
+  package func beginBatch() throws {
     if let failure { throw failure }
     guard !closed else { throw LogError(.invalidArgument, "the log writer is closed") }
-    guard !batch.isEmpty else { throw LogError(.invalidArgument, "an empty batch") }
-    var previous = lastRecordedAt
-    for i in 0..<batch.count {
-      let t = batch.recordedAt[i]
-      guard t >= previous else {
-        throw LogError(
-          .invalidArgument, "recorded_at goes backwards at record \(i + 1) of the batch",
-          seq: lastSeq + UInt64(i) + 1)
-      }
-      previous = t
-      guard batch.range(i).count <= Frame.maxPayload else {
-        throw LogError(.invalidArgument, "record \(i + 1) is longer than 1 MiB")
-      }
-    }
-
+    guard rollback == nil else { throw LogError(.invalidArgument, "a batch is already open") }
+    var marker: [UInt8]?
     if cleanMarkerPresent {
+      marker = try fs.readFile(directory.cleanPath)
       if fs.unlink(directory.cleanPath) != 0 && errno != ENOENT {
         throw LogError(SystemCallError("unlink", path: directory.cleanPath))
       }
       try fs.syncDirectory(directory.path)
       cleanMarkerPresent = false
     }
-    let rollback = (
-      segment: active?.firstSeq, size: active?.size, seq: lastSeq,
-      time: lastRecordedAt, chain: sealer.chainHash, index: active?.index.count ?? 0
-    )
-    let first = lastSeq + 1
+    rollback = Rollback(
+      segment: active?.firstSeq, size: active?.size, indexCount: active?.indexWritten ?? 0,
+      seq: lastSeq, time: lastRecordedAt, chain: sealer.chainHash, cleanMarker: marker)
+  }
+
+  /// The number of records added to the open batch so far.
+  package var batchCount: Int { rollback.map { Int(lastSeq - $0.seq) } ?? 0 }
+
+  /// Adds a record to the open batch; returns its seq.
+  @discardableResult
+  package func add(recordedAt time: Int64, payload: UnsafeRawBufferPointer) throws -> UInt64 {
+    guard rollback != nil else { throw LogError(.invalidArgument, "no batch is open") }
+    if let failure { throw failure }
+    guard time >= lastRecordedAt else {
+      throw LogError(.invalidArgument, "recorded_at goes backwards", seq: lastSeq + 1)
+    }
+    guard payload.count <= Frame.maxPayload else {
+      throw LogError(.invalidArgument, "a record is longer than 1 MiB", seq: lastSeq + 1)
+    }
     do {
-      try writeFrames(batch)
+      try writeFrame(recordedAt: time, payload: payload)
+    } catch let error as LogError {
+      failure = error
+      throw error
+    }
+    return lastSeq
+  }
+
+  /// Makes the open batch durable: the last record gets the commit mark, every segment the
+  /// batch filled is sealed, and (with `.batch` sync) the active segment is synced. Returns
+  /// the batch's seqs, or nil for an empty batch (which writes nothing).
+  @discardableResult
+  package func commitBatch() throws -> ClosedRange<UInt64>? {
+    guard let r = rollback else { throw LogError(.invalidArgument, "no batch is open") }
+    if let failure { throw failure }
+    guard lastSeq > r.seq, let last = lastFrameStart else {
+      abortBatch()
+      return nil
+    }
+    do {
+      // Every segment the batch filled is sealed and synced before the commit mark can reach
+      // the disk: a commit mark never follows a segment without its footer.
       try sealer.wait()
+      buffer.withUnsafeMutableBytes { b in Frame.markCommit(b.baseAddress! + last) }
+      lastFrameStart = nil
+      try flush()
       if let a = active {
-        try flush()
         if sync == .batch {
           guard fs.fsync(a.fd) == 0 else {
             throw LogError(SystemCallError("fsync", path: directory.segmentPath(a.firstSeq)))
@@ -252,67 +316,89 @@ package final class LogWriter {
       }
     } catch let error as LogError {
       failure = error
-      _ = try? sealer.wait()
-      undo(to: rollback.segment, size: rollback.size, created: first)
-      lastSeq = rollback.seq
-      lastRecordedAt = rollback.time
-      sealer.chainHash = rollback.chain
+      abortBatch()
       throw error
-    } catch {
-      preconditionFailure("unexpected error \(error)")
     }
-    return first...lastSeq
+    rollback = nil
+    return (r.seq + 1)...lastSeq
   }
 
-  private func writeFrames(_ batch: RecordBatch) throws {
-    let footer = Int64(SegmentFooter.size)
-    try batch.bytes.withUnsafeBytes { (all) in
-      for i in 0..<batch.count {
-        let range = batch.range(i)
-        let frameSize = Frame.headerSize + range.count
-        if let a = active, a.frames > 0,
-          a.size + Int64(buffer.count + frameSize) + footer > Int64(segmentSize)
-        {
-          try flush()
-          try seal()
+  /// Takes the open batch back: segments it created are removed, the one it began in is cut
+  /// back to its size (and index) at the start, the clean-shutdown marker is put back. The
+  /// writer must be opened again afterwards.
+  package func abortBatch() {
+    guard let r = rollback else { return }
+    rollback = nil
+    lastFrameStart = nil
+    _ = try? sealer.wait()
+    undo(to: r.segment, size: r.size, created: r.seq + 1)
+    if let segment = r.segment {
+      for path in [directory.seqIndexPath(segment), directory.timeIndexPath(segment)] {
+        let fd = fs.open(path, O_RDWR, 0)
+        if fd >= 0 {
+          _ = fs.ftruncate(fd, Int64(r.indexCount * SegmentIndex.entrySize))
+          _ = fs.close(fd)
         }
-        if active == nil { try startSegment() }
-        let offset = active!.size + Int64(buffer.count)
-        let seq = lastSeq + 1
-        let time = batch.recordedAt[i]
-        let start = buffer.count
-        buffer.append(contentsOf: repeatElement(0, count: frameSize))
-        buffer.withUnsafeMutableBytes { out in
-          Frame.encode(
-            seq: seq, recordedAt: time, commit: i == batch.count - 1,
-            payload: UnsafeRawBufferPointer(rebasing: all[range]),
-            into: out.baseAddress! + start)
-        }
-        if active!.frames == 0 { active!.firstRecordedAt = time }
-        if offset - active!.lastIndexed >= SegmentIndex.interval {
-          active!.lastIndexed = offset
-          active!.index.append(IndexEntry(seq: seq, offset: offset, recordedAt: time))
-        }
-        active!.frames += 1
-        lastSeq = seq
-        lastRecordedAt = time
-        if buffer.count >= 4 << 20 { try flush() }
       }
     }
+    if let marker = r.cleanMarker {
+      try? fs.writeAtomically(marker, to: directory.cleanPath, directory: directory.path)
+    }
+    lastSeq = r.seq
+    lastRecordedAt = r.time
+    sealer.chainHash = r.chain
+    if failure == nil {
+      failure = LogError(.invalidArgument, "the batch was aborted; open the log again")
+    }
   }
 
-  /// Writes the buffered frames at the end of the active segment.
+  /// Encodes one frame into the buffer (rolling over to a new segment first when it does not
+  /// fit), flushing whatever precedes the held-back last frame when the buffer is full.
+  private func writeFrame(recordedAt time: Int64, payload: UnsafeRawBufferPointer) throws {
+    let frameSize = Frame.headerSize + payload.count
+    if let a = active, a.frames > 0,
+      a.size + Int64(buffer.count + frameSize + SegmentFooter.size) > Int64(segmentSize)
+    {
+      lastFrameStart = nil  // the held frame is not the batch's last: write it as it is
+      try flush()
+      try seal()
+    }
+    if active == nil { try startSegment() }
+    let offset = active!.size + Int64(buffer.count)
+    let seq = lastSeq + 1
+    let start = buffer.count
+    buffer.append(contentsOf: repeatElement(0, count: frameSize))
+    buffer.withUnsafeMutableBytes { out in
+      Frame.encode(
+        seq: seq, recordedAt: time, commit: false, payload: payload,
+        into: out.baseAddress! + start)
+    }
+    lastFrameStart = start
+    if active!.frames == 0 { active!.firstRecordedAt = time }
+    if offset - active!.lastIndexed >= SegmentIndex.interval {
+      active!.lastIndexed = offset
+      active!.index.append(IndexEntry(seq: seq, offset: offset, recordedAt: time))
+    }
+    active!.frames += 1
+    lastSeq = seq
+    lastRecordedAt = time
+    if buffer.count >= 4 << 20 { try flush() }
+  }
+
+  /// Writes the buffered frames at the end of the active segment, all but a held-back last
+  /// frame of an open batch.
   private func flush() throws {
-    guard !buffer.isEmpty, var a = active else { return }
+    guard var a = active else { return }
+    let count = lastFrameStart ?? buffer.count
+    guard count > 0 else { return }
     let path = directory.segmentPath(a.firstSeq)
-    do {
-      try buffer.withUnsafeBytes { (b) in
-        try fs.writeAll(a.fd, b, at: a.size, path: path)
-      }
+    try buffer.withUnsafeBytes { b in
+      try fs.writeAll(a.fd, UnsafeRawBufferPointer(rebasing: b[0..<count]), at: a.size, path: path)
     }
-    a.size += Int64(buffer.count)
+    a.size += Int64(count)
     active = a
-    buffer.removeAll(keepingCapacity: true)
+    buffer.removeSubrange(0..<count)
+    if lastFrameStart != nil { lastFrameStart = 0 }
   }
 
   /// Creates the next segment: header written, directory synced so the file survives a crash.

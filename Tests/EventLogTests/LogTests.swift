@@ -118,3 +118,42 @@ import Testing
     #expect(throws: LogError.self) { try w.append(b) }
   }
 }
+
+@Suite struct StreamingBatchTests {
+  @Test func anAbortedBatchLeavesEveryFileAsItWas() throws {
+    let log = try TestLog(segmentSize: 4096)
+    do {
+      let w = try log.open()
+      try w.append(TestLog.batch(after: 0, count: 30, size: 100))
+      try w.close()
+    }
+    let before = snapshotTree(log.path)
+    #expect(before["CLEAN"] != nil)
+    let w = try log.open()
+    try w.beginBatch()
+    for seq in UInt64(31)...230 {
+      try TestLog.payload(seq, size: 100).withUnsafeBytes {
+        _ = try w.add(recordedAt: TestLog.time(seq), payload: $0)
+      }
+    }
+    #expect(w.batchCount == 200)
+    #expect(try LogReader(at: log.path).lastSeq == 30)  // readers never see an open batch
+    w.abortBatch()
+    #expect(snapshotTree(log.path) == before)
+    #expect(throws: LogError.self) { try w.beginBatch() }
+    try w.close()
+    #expect(snapshotTree(log.path) == before)
+    try log.open().append(TestLog.batch(after: 30, count: 3, size: 100))
+    #expect(try log.records().map(\.0) == Array(1...33))
+  }
+
+  @Test func anEmptyBatchWritesNothing() throws {
+    let log = try TestLog()
+    try log.open().append(TestLog.batch(after: 0, count: 3))
+    let before = snapshotTree(log.path)
+    let w = try log.open()
+    try w.beginBatch()
+    #expect(try w.commitBatch() == nil)
+    #expect(snapshotTree(log.path) == before)
+  }
+}
