@@ -37,27 +37,38 @@ package enum Appender {
     let state = try StoreState.load(from: reader)
     var ingest = Ingest(
       state: state, now: options.now ?? Timestamp.now(), pseudonymizer: pseudonymizer,
-      expectedBytes: input.count)
+      collect: false)
     defer { ingest.finish() }
-    try forEachLine(input) { (line, number) throws(InputError) in
-      try ingest.add(line: line, number: number)
-    }
-    var result = Result(
-      appended: ingest.batch.count, seqs: nil, duplicates: ingest.duplicates,
-      recovery: writer.recovery?.description)
-    if !ingest.batch.isEmpty {
-      result.seqs = try writer.append(ingest.batch)
+    // Records go to the log as they pass, without a commit mark: invisible to readers, taken
+    // back if a later line is bad, cut by recovery after a crash.
+    try writer.beginBatch()
+    let seqs: ClosedRange<UInt64>?
+    do {
+      try forEachLine(input) { line, number in
+        if try ingest.add(line: line, number: number) {
+          try ingest.withPayload {
+            _ = try writer.add(recordedAt: ingest.payloadRecordedAt, payload: $0)
+          }
+        }
+      }
+      seqs = try writer.commitBatch()
+    } catch {
+      writer.abortBatch()
+      try? writer.close()
+      throw error
     }
     try writer.close()
-    return result
+    return Result(
+      appended: ingest.accepted, seqs: seqs, duplicates: ingest.duplicates,
+      recovery: writer.recovery?.description)
   }
 
   /// Calls `body` with each non-blank line of `input` (without `\n` or `\r\n`) and its 1-based
   /// number. An empty input is an error: there is nothing to append.
   package static func forEachLine(
     _ input: UnsafeRawBufferPointer,
-    _ body: (UnsafeRawBufferPointer, Int) throws(InputError) -> Void
-  ) throws(InputError) {
+    _ body: (UnsafeRawBufferPointer, Int) throws -> Void
+  ) throws {
     var start = 0
     var number = 0
     var events = 0

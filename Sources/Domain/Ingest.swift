@@ -15,6 +15,14 @@ package struct Ingest {
   package private(set) var duplicates = 0
   /// The `state.ids` entries this input created, in batch order.
   private var pendingEntries: [Int] = []
+  /// The input lines of those entries, to compare a later duplicate with (the input stays
+  /// mapped for the whole append).
+  private var pendingLines: [(start: UnsafeRawPointer?, count: Int, number: Int)] = []
+  /// Whether accepted records are kept in `batch` (tests), or only handed out one by one.
+  private let collect: Bool
+  /// The record just accepted by `add`, and its recorded_at.
+  package private(set) var payloadRecordedAt: Int64 = 0
+  package private(set) var accepted = 0
 
   private let now: Int64
   private var validator: LineValidator
@@ -28,16 +36,28 @@ package struct Ingest {
   ///     pseudonyms; without it they are rejected.
   ///   - expectedBytes: the input's size, to reserve the batch's memory once.
   package init(
-    state: StoreState, now: Int64, pseudonymizer: Pseudonymizer?, expectedBytes: Int = 0
+    state: StoreState, now: Int64, pseudonymizer: Pseudonymizer?, collect: Bool = true,
+    expectedBytes: Int = 0
   ) {
     self.state = state
+    self.collect = collect
+    self.pseudonymizer = pseudonymizer
     self.now = now
     validator = LineValidator(now: now, pseudonymizer: pseudonymizer)
     lastRecordedAt = state.lastRecordedAt
     out.reserveCapacity(4096)
-    // Canonical JSON is never longer than its input, but for a stamped recorded_at.
-    batch = RecordBatch(
-      reservingCapacity: expectedBytes + expectedBytes / 4, records: expectedBytes / 200)
+    if collect {
+      // Canonical JSON is never longer than its input, but for a stamped recorded_at.
+      batch = RecordBatch(
+        reservingCapacity: expectedBytes + expectedBytes / 4, records: expectedBytes / 200)
+    }
+  }
+
+  private let pseudonymizer: Pseudonymizer?
+
+  /// The canonical JSON of the record `add` just accepted.
+  package func withPayload<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+    try out.withUnsafeBytes(body)
   }
 
   /// Releases the validator's scratch memory.
@@ -46,8 +66,10 @@ package struct Ingest {
   /// The largest line accepted: an event is at most 1 MiB of JSON.
   package static let maxLine = 1 << 20
 
-  /// Validates one line (without its newline) and adds it to the batch.
-  package mutating func add(line: UnsafeRawBufferPointer, number: Int) throws(InputError) {
+  /// Validates one line (without its newline). Returns true when it is a new record (then
+  /// `withPayload` gives its canonical JSON), false for a duplicate that is skipped.
+  @discardableResult
+  package mutating func add(line: UnsafeRawBufferPointer, number: Int) throws(InputError) -> Bool {
     guard line.count <= Self.maxLine else {
       throw InputError(
         line: number, "the line is \(line.count) bytes; an event is at most 1 MiB of JSON")
@@ -62,11 +84,13 @@ package struct Ingest {
     out.removeAll(keepingCapacity: true)
     let facts = try validator.validate(
       into: &out, state: state, stamp: max(now, lastRecordedAt))
-    try commit(facts, number: number)
+    return try commit(facts, line: line, number: number)
   }
 
   /// The checks that need the store and the rest of the input, then the batch.
-  private mutating func commit(_ f: LineValidator.Facts, number: Int) throws(InputError) {
+  private mutating func commit(
+    _ f: LineValidator.Facts, line: UnsafeRawBufferPointer, number: Int
+  ) throws(InputError) -> Bool {
     // Duplicate ids: the same content is skipped, other content is an error.
     let contentHash = out.withUnsafeBytes {
       CanonicalEnvelope.contentHash($0, recordedAt: f.recordedAtRange)
@@ -77,7 +101,7 @@ package struct Ingest {
     if let e = existing {
       if state.ids.contentHashes[e] == contentHash && sameContent(entry: e, as: f) {
         duplicates += 1
-        return
+        return false
       }
       let whereText = state.ids.seqs[e] > 0 ? "seq \(state.ids.seqs[e])" : "an earlier line"
       throw validator.fail(
@@ -115,7 +139,14 @@ package struct Ingest {
     }
     pendingEntries.append(entry)
     lastRecordedAt = f.recordedAt
-    batch.append(recordedAt: f.recordedAt, payload: out)
+    payloadRecordedAt = f.recordedAt
+    accepted += 1
+    if collect {
+      batch.append(recordedAt: f.recordedAt, payload: out)
+    } else {
+      pendingLines.append((line.baseAddress, line.count, number))
+    }
+    return true
   }
 
   private func doc(_ node: Int) -> String { validator.doc.string(at: node, in: validator.line) }
@@ -126,7 +157,23 @@ package struct Ingest {
     let mine = Array(out[..<f.recordedAtRange.lowerBound] + out[f.recordedAtRange.upperBound...])
     if state.ids.seqs[entry] == 0 {
       guard let i = pendingEntries.firstIndex(of: entry) else { return false }
-      let other = Array(batch.bytes[batch.range(i)])
+      let other: [UInt8]
+      if collect {
+        other = Array(batch.bytes[batch.range(i)])
+      } else {
+        // Validate the earlier line again, with a validator of its own: same line, same bytes.
+        let (start, count, number) = pendingLines[i]
+        var again = LineValidator(now: now, pseudonymizer: pseudonymizer)
+        defer { again.deallocate() }
+        var bytes: [UInt8] = []
+        guard
+          (try? again.parse(UnsafeRawBufferPointer(start: start, count: count), number: number))
+            != nil,
+          (try? again.validate(into: &bytes, state: state, stamp: max(now, state.lastRecordedAt)))
+            != nil
+        else { return false }
+        other = bytes
+      }
       return LineValidator.withoutRecordedAt(other) == mine
     }
     guard let other = state.payload(seq: state.ids.seqs[entry]) else { return false }

@@ -20,7 +20,7 @@ import Testing
     for (n, line) in lines.enumerated() {
       var bytes = Array(line.utf8)
       let count = bytes.count
-      try bytes.withUnsafeMutableBufferPointer { (b) throws(InputError) in
+      _ = try bytes.withUnsafeMutableBufferPointer { (b) throws(InputError) in
         try i.add(line: UnsafeRawBufferPointer(start: b.baseAddress, count: count), number: n + 1)
       }
     }

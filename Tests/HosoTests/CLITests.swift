@@ -116,4 +116,24 @@ import Testing
       snapshotTree(store.path).filter { !$0.key.hasPrefix("log/LOCK") }
         == before.filter { !$0.key.hasPrefix("log/LOCK") })
   }
+
+  @Test func duplicatesWithinOneInput() throws {
+    let store = TestStore()
+    _ = try store.run(["init"])
+    _ = try store.run(["append", Self.valid])
+    let a =
+      #"{"id":"d-1","type":"outreach.held","occurred_at":"2026-03-02T08:00:00+07:00","#
+      + #""unit":"VN-TN","data":{"form":"meeting","audience":"residents","reached":3}}"#
+    let spaced = a.replacingOccurrences(of: ",", with: ", ")
+    let r = try store.run(["append", "-"], stdin: Array("\(a)\n\(spaced)\n".utf8))
+    #expect(r.stdout == "appended 1 events, seq 24..24, skipped 1 duplicate\n", "\(r.stderr)")
+    let before = snapshotTree(store.path)
+    let b = a.replacingOccurrences(of: "d-1", with: "d-2")
+    let changed = b.replacingOccurrences(of: "\"reached\":3", with: "\"reached\":4")
+    let bad = try store.run(["append", "-"], stdin: Array("\(b)\n\(changed)\n".utf8))
+    #expect(bad.status == 1)
+    #expect(bad.stderr.contains("<stdin>:2:7: id:"), "\(bad.stderr)")
+    #expect(bad.stderr.contains("an earlier line"))
+    #expect(snapshotTree(store.path) == before)
+  }
 }
