@@ -35,21 +35,62 @@ package enum Appender {
     let writer = try LogWriter.open(at: store.logPath, options: .init(sync: options.sync))
     let reader = try LogReader(at: store.logPath)
     let state = try StoreState.load(from: reader)
+    let now = options.now ?? Timestamp.now()
     var ingest = Ingest(
-      state: state, now: options.now ?? Timestamp.now(), pseudonymizer: pseudonymizer,
-      collect: false)
+      state: state, now: now, pseudonymizer: pseudonymizer, collect: false)
     defer { ingest.finish() }
     // Records go to the log as they pass, without a commit mark: invisible to readers, taken
     // back if a later line is bad, cut by recovery after a crash.
     try writer.beginBatch()
     let seqs: ClosedRange<UInt64>?
+    let prepared = PreparedInput(
+      input, now: now, stamp: max(now, state.lastRecordedAt), pseudonymizer: pseudonymizer)
+    defer { prepared.finish() }
     do {
-      try forEachLine(input) { line, number in
-        if try ingest.add(line: line, number: number) {
-          try ingest.withPayload {
-            _ = try writer.add(recordedAt: ingest.payloadRecordedAt, payload: $0)
+      var firstLine = 0
+      var events = 0
+      var rest: Int?
+      for i in 0..<prepared.chunkCount {
+        let c = prepared.chunk(i)
+        try c.out.withUnsafeBytes { out in
+          var start = 0
+          for p in c.lines {
+            let number = firstLine + p.number
+            let line = prepared.line(p)
+            let payload = UnsafeRawBufferPointer(rebasing: out[start..<p.payloadEnd])
+            start = p.payloadEnd
+            events += 1
+            if ingest.commitPrepared(p, payload: payload, line: line, number: number) {
+              _ = try writer.add(recordedAt: p.recordedAt, payload: payload)
+            } else if try ingest.add(line: line, number: number) {
+              try ingest.withPayload {
+                _ = try writer.add(recordedAt: ingest.payloadRecordedAt, payload: $0)
+              }
+            }
           }
         }
+        firstLine += c.lineCount
+        if let stopped = c.stoppedAfter {
+          rest = stopped
+          break
+        }
+      }
+      // Preparing stopped at a line the full path then accepted: go on line by line.
+      if let rest, rest < input.count {
+        try forEachLine(
+          UnsafeRawBufferPointer(rebasing: input[rest...]), firstNumber: firstLine,
+          requireEvents: false
+        ) { line, number in
+          events += 1
+          if try ingest.add(line: line, number: number) {
+            try ingest.withPayload {
+              _ = try writer.add(recordedAt: ingest.payloadRecordedAt, payload: $0)
+            }
+          }
+        }
+      }
+      guard events > 0 else {
+        throw InputError(line: max(firstLine, 1), "the input holds no events (an empty file?)")
       }
       seqs = try writer.commitBatch()
     } catch {
@@ -66,11 +107,11 @@ package enum Appender {
   /// Calls `body` with each non-blank line of `input` (without `\n` or `\r\n`) and its 1-based
   /// number. An empty input is an error: there is nothing to append.
   package static func forEachLine(
-    _ input: UnsafeRawBufferPointer,
+    _ input: UnsafeRawBufferPointer, firstNumber: Int = 0, requireEvents: Bool = true,
     _ body: (UnsafeRawBufferPointer, Int) throws -> Void
   ) throws {
     var start = 0
-    var number = 0
+    var number = firstNumber
     var events = 0
     let base = input.baseAddress
     while start < input.count {
@@ -86,7 +127,7 @@ package enum Appender {
       }
       start = next
     }
-    guard events > 0 else {
+    guard events > 0 || !requireEvents else {
       throw InputError(line: max(number, 1), "the input holds no events (an empty file?)")
     }
   }

@@ -149,6 +149,28 @@ package struct Ingest {
     return true
   }
 
+  /// Commits a line that `PreparedLine` validated and encoded on another thread, when the
+  /// store-level checks pass at once: a new id, recorded_at not going backwards, a known
+  /// unit. Returns false when the line needs the full path (`add`), which then either accepts
+  /// it (a duplicate to skip) or produces the exact error.
+  package mutating func commitPrepared(
+    _ p: PreparedLine, payload: UnsafeRawBufferPointer, line: UnsafeRawBufferPointer,
+    number: Int
+  ) -> Bool {
+    guard !p.deferred, p.recordedAt >= lastRecordedAt,
+      state.units.find(UnsafeRawBufferPointer(rebasing: payload[p.unitRange])) != nil
+    else { return false }
+    let id = UnsafeRawBufferPointer(rebasing: payload[p.idRange])
+    guard state.ids.find(id) == nil else { return false }
+    let entry = state.ids.insert(id, seq: 0, contentHash: p.contentHash, type: p.type)
+    pendingEntries.append(entry)
+    pendingLines.append((line.baseAddress, line.count, number))
+    lastRecordedAt = p.recordedAt
+    payloadRecordedAt = p.recordedAt
+    accepted += 1
+    return true
+  }
+
   private func doc(_ node: Int) -> String { validator.doc.string(at: node, in: validator.line) }
 
   /// Whether the event at `entry` has exactly this content (all but `recorded_at`): the hash

@@ -27,6 +27,8 @@ struct LineValidator {
     var idNode = 0
     var idRange: Range<Int> = 0..<0
     var unitNode = 0
+    /// The unit code's bytes in the output (inside its quotes).
+    var unitRange: Range<Int> = 0..<0
     var recordedAt: Int64 = 0
     var recordedAtNode: Int?
     /// The `,"recorded_at":"…"` member in the output: left out when comparing contents.
@@ -52,6 +54,16 @@ struct LineValidator {
     scratchUsed = 0
     unitReferences.removeAll(keepingCapacity: true)
     try doc.parse(bytes)
+  }
+
+  /// The catalog code of the parsed line's `type`, if it has a known one.
+  var typeCode: UInt8? {
+    guard doc.nodes[0].kind == .object, let t = doc.member("type", ofObject: 0, in: line),
+      doc.nodes[t].kind == .string, !doc.nodes[t].hasEscapes
+    else { return nil }
+    let n = doc.nodes[t]
+    return Catalog.type(
+      named: UnsafeRawBufferPointer(rebasing: line[Int(n.start + 1)..<Int(n.end - 1)]))?.code
   }
 
   func column(of node: Int) -> Int {
@@ -87,7 +99,7 @@ struct LineValidator {
   // MARK: Envelope
 
   mutating func validate(
-    into out: inout [UInt8], state: StoreState, stamp: Int64
+    into out: inout [UInt8], state: borrowing StoreState, stamp: Int64
   ) throws(InputError) -> Facts {
     guard doc.nodes[0].kind == .object else {
       throw fail(0, nil, "an event is a JSON object, one per line")
@@ -193,7 +205,9 @@ struct LineValidator {
     out.append(UInt8(ascii: "\""))
     f.recordedAtRange = (recordedStart + 1)..<out.count
     out.append(contentsOf: #","unit":"#.utf8)
+    let unitStart = out.count + 1
     Self.appendEscaped(unit, to: &out)
+    f.unitRange = unitStart..<(out.count - 1)
     if let caseBytes {
       out.append(contentsOf: #","case":"#.utf8)
       Self.appendEscaped(caseBytes, to: &out)
@@ -214,7 +228,7 @@ struct LineValidator {
   /// `path` names it in messages: `data`, `data.changes`, `data.targets[2]`.
   mutating func writeObject(
     _ object: Int, of type: Catalog.EventType, path: @autoclosure () -> String,
-    into out: inout [UInt8], state: StoreState, requireAll: Bool = true
+    into out: inout [UInt8], state: borrowing StoreState, requireAll: Bool = true
   ) throws(InputError) {
     let fields = type.fields
     let base = slots.count
@@ -275,7 +289,7 @@ struct LineValidator {
   }
 
   private mutating func resolveTarget(
-    _ node: Int, _ field: String, of type: Catalog.EventType, state: StoreState
+    _ node: Int, _ field: String, of type: Catalog.EventType, state: borrowing StoreState
   ) throws(InputError) -> Catalog.EventType {
     let id = try string(node, field)
     guard Self.isIdentifier(id) else { throw fail(node, field, "not an event id") }
@@ -299,7 +313,7 @@ struct LineValidator {
 
   private mutating func writeValue(
     _ node: Int, _ field: Catalog.Field, path: @autoclosure () -> String,
-    into out: inout [UInt8], state: StoreState, target: Catalog.EventType?
+    into out: inout [UInt8], state: borrowing StoreState, target: Catalog.EventType?
   ) throws(InputError) {
     let n = doc.nodes[node]
     switch field.kind {
