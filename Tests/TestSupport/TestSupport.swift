@@ -1,20 +1,9 @@
 import Foundation
 
-/// A small, fast, seedable PRNG (SplitMix64), so every randomized test can print the seed that
-/// reproduces a failure.
-package struct SeededRandom: RandomNumberGenerator, Sendable {
-  package private(set) var state: UInt64
+/// The seeded generator of hoso's tests (SplitMix64), by the name the log tests use.
+package typealias SeededRandom = SplitMix64
 
-  package init(seed: UInt64) { state = seed }
-
-  package mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
-  }
-
+extension SplitMix64 {
   /// The seed for a randomized test: `HOSO_TEST_SEED` when set (to replay a failure), else
   /// `fallback`.
   package static func testSeed(_ fallback: UInt64) -> UInt64 {

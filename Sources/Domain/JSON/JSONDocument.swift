@@ -1,135 +1,109 @@
-#if canImport(Glibc)
-  import Glibc
-#elseif canImport(Musl)
-  import Musl
-#endif
-
-/// A syntax error: `offset` is the 0-based byte offset of the problem in the parsed buffer.
-package struct JSONSyntaxError: Error, Equatable, Sendable {
-  package var offset: Int
-  package var message: String
-}
-
-/// One value of a parsed document, in document order (a "tape", as simdjson calls it).
+/// A parsed JSON document: a tape of nodes over the caller's bytes.
 ///
-/// An object's members follow it as key node, value node, key node, …; an array's elements
-/// follow it in order. `next` skips a value with everything inside it.
-package struct JSONNode: Sendable {
-  package enum Kind: UInt8, Sendable { case null, `false`, `true`, number, string, array, object }
-  package var kind: Kind
-  /// Strings: holds a backslash escape (so its raw bytes are not its value).
-  package var hasEscapes = false
-  /// Numbers: no fraction and no exponent.
-  package var isInteger = false
-  /// Byte offset of the first byte (strings: the opening quote).
-  package var start: UInt32
-  /// One past the last byte (strings: past the closing quote).
-  package var end: UInt32 = 0
-  /// Arrays: elements; objects: members.
-  package var count: UInt32 = 0
-  /// Index of the node after this value and all its descendants.
-  package var next: UInt32 = 0
-}
-
-/// A strict RFC 8259 parser for the log's hot path: one event line at a time, straight from a
-/// memory-mapped file, without allocating once its node storage has grown to fit.
-///
-/// Strict means: UTF-8 validated as RFC 3629 says (no overlong forms, no surrogates, nothing
-/// past U+10FFFF), raw control characters in strings rejected, escapes checked (surrogate
-/// escapes must pair), numbers as the grammar says, duplicate keys rejected, nesting at most 64
-/// deep, nothing after the value but whitespace.
+/// Built for the event log's hot path, where every NDJSON line is parsed once: `parse` checks
+/// the whole of RFC 8259 strictly (plus UTF-8 per RFC 3629, unique keys and a nesting limit)
+/// in one pass, copies nothing out of the buffer, and reuses its storage, so parsing line after
+/// line allocates nothing once the storage has grown to the largest line. Values are decoded
+/// only on demand, from the same bytes: every accessor takes the buffer that was parsed, and
+/// the caller must keep it alive and unchanged while it reads.
 package struct JSONDocument {
-  package internal(set) var nodes: [JSONNode] = []
-  package static let maxDepth = 64
+  private(set) var tape: JSONTape
 
-  package init() {}
-
-  package mutating func parse(_ bytes: UnsafeRawBufferPointer) throws(JSONSyntaxError) {
-    nodes.removeAll(keepingCapacity: true)
-    guard bytes.count < Int(UInt32.max) else {
-      throw JSONSyntaxError(offset: 0, message: "input too large")
-    }
-    var p = Parser(bytes: bytes, nodes: nodes)
-    nodes = []
-    defer { nodes = p.nodes }
-    p.skipSpace()
-    try p.value(depth: 0)
-    p.skipSpace()
-    if p.i < bytes.count {
-      throw JSONSyntaxError(offset: p.i, message: "unexpected \(p.describe(p.i)) after the value")
-    }
+  package init() {
+    tape = JSONTape()
   }
 
-  // MARK: Reading values
+  /// Parses exactly one JSON value, with only JSON whitespace around it, replacing the nodes of
+  /// the previous parse. After a failure `nodes` is empty.
+  ///
+  /// - Throws: `JSONSyntaxError` at the first byte that breaks the grammar, UTF-8, the nesting
+  ///   limit of 64, or key uniqueness (at the repeated key).
+  package mutating func parse(_ bytes: UnsafeRawBufferPointer) throws(JSONSyntaxError) {
+    if !isKnownUniquelyReferenced(&tape) {
+      tape = JSONTape(nodeCapacity: tape.nodeCapacity, keyCapacity: tape.keyCapacity)
+    }
+    tape.count = 0
+    guard let base = bytes.baseAddress, !bytes.isEmpty else {
+      throw JSONSyntaxError(offset: 0, message: "expected a value, found end of input")
+    }
+    guard bytes.count < Int(UInt32.max) else {
+      throw JSONSyntaxError(offset: 0, message: "document of 4 GiB or more")
+    }
+    var scanner = JSONScanner(
+      base: base.assumingMemoryBound(to: UInt8.self), count: bytes.count, tape: tape)
+    tape.count = try scanner.parseDocument()
+  }
 
-  /// The index of the value of member `key` of the object at `object`, or nil.
+  /// The tape of the last successful parse; `nodes[0]` is the root.
+  package var nodes: JSONNodes { JSONNodes(tape: tape) }
+
+  /// The node at `index`, checked against the tape and against `bytes`, so that a wrong buffer
+  /// traps instead of reading out of bounds.
+  @inline(__always)
+  func node(_ index: Int, in bytes: UnsafeRawBufferPointer) -> JSONNode {
+    precondition(index >= 0 && index < tape.count, "JSON node index out of range")
+    let node = tape.nodes[index]
+    precondition(Int(node.end) <= bytes.count, "JSON document read with a shorter buffer")
+    return node
+  }
+
+  /// The bytes as UInt8s; only called once `node(_:in:)` has checked they are long enough.
+  @inline(__always)
+  func base(of bytes: UnsafeRawBufferPointer) -> UnsafePointer<UInt8> {
+    bytes.baseAddress.unsafelyUnwrapped.assumingMemoryBound(to: UInt8.self)
+  }
+
+  func stringContent(_ index: Int, in bytes: UnsafeRawBufferPointer) -> JSONStringContent {
+    let node = node(index, in: bytes)
+    precondition(node.kind == .string, "JSON node is not a string")
+    return JSONStringContent(node: node, base: base(of: bytes))
+  }
+}
+
+extension JSONDocument {
+  /// The index of the value of member `key` in the object at `object`, or nil. Keys compare by
+  /// their decoded bytes, so `"unit"` finds a key written `"\u0075nit"`.
   package func member(_ key: String, ofObject object: Int, in bytes: UnsafeRawBufferPointer)
     -> Int?
   {
-    var m = object + 1
-    let k = Array(key.utf8)
-    for _ in 0..<Int(nodes[object].count) {
-      if stringEquals(m, k, in: bytes) { return m + 1 }
-      m = Int(nodes[m + 1].next)
-    }
-    return nil
-  }
-
-  /// Whether the string at `index` decodes to exactly `value`.
-  package func stringEquals(_ index: Int, _ value: [UInt8], in bytes: UnsafeRawBufferPointer)
-    -> Bool
-  {
-    let n = nodes[index]
-    if !n.hasEscapes {
-      let raw = UnsafeRawBufferPointer(rebasing: bytes[Int(n.start + 1)..<Int(n.end - 1)])
-      return raw.elementsEqual(value)
-    }
-    var out: [UInt8] = []
-    appendString(at: index, in: bytes, to: &out)
-    return out == value
-  }
-
-  /// Appends the decoded bytes of the string at `index` (escapes resolved) to `out`.
-  package func appendString(at index: Int, in bytes: UnsafeRawBufferPointer, to out: inout [UInt8])
-  {
-    let n = nodes[index]
-    let raw = UnsafeRawBufferPointer(rebasing: bytes[Int(n.start + 1)..<Int(n.end - 1)])
-    guard n.hasEscapes else {
-      out.append(contentsOf: raw)
-      return
-    }
-    var i = 0
-    while i < raw.count {
-      let b = raw[i]
-      if b != 0x5C {
-        out.append(b)
-        i += 1
-        continue
+    let container = node(object, in: bytes)
+    precondition(container.kind == .object, "JSON node is not an object")
+    let find = { (wanted: UnsafeBufferPointer<UInt8>) -> Int? in
+      for (keyIndex, valueIndex) in members(ofObject: object) {
+        let content = stringContent(keyIndex, in: bytes)
+        if content.equals(wanted) { return valueIndex }
       }
-      let e = raw[i + 1]
-      i += 2
-      switch e {
-      case 0x62: out.append(0x08)
-      case 0x66: out.append(0x0C)
-      case 0x6E: out.append(0x0A)
-      case 0x72: out.append(0x0D)
-      case 0x74: out.append(0x09)
-      case 0x75:
-        var scalar = UInt32(Self.hex4(raw, i))
-        i += 4
-        if scalar >= 0xD800 && scalar < 0xDC00 {
-          let low = UInt32(Self.hex4(raw, i + 2))
-          i += 6
-          scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
-        }
-        Self.appendUTF8(scalar, to: &out)
-      default: out.append(e)  // \" \\ \/
-      }
+      return nil
     }
+    if let found = key.utf8.withContiguousStorageIfAvailable(find) { return found }
+    return Array(key.utf8).withUnsafeBufferPointer(find)
   }
 
-  /// Decodes the string at `index` into `out` (room for the raw string's length: decoding
-  /// never makes a string longer) and returns the decoded byte count.
+  /// The members of the object at `object`: (key index, value index) pairs in document order.
+  package func members(ofObject object: Int) -> JSONMembers {
+    precondition(object >= 0 && object < tape.count, "JSON node index out of range")
+    let node = tape.nodes[object]
+    precondition(node.kind == .object, "JSON node is not an object")
+    return JSONMembers(tape: tape, first: object + 1, count: Int(node.count))
+  }
+
+  /// The element indices of the array at `array`, in document order.
+  package func elements(ofArray array: Int) -> JSONElements {
+    precondition(array >= 0 && array < tape.count, "JSON node index out of range")
+    let node = tape.nodes[array]
+    precondition(node.kind == .array, "JSON node is not an array")
+    return JSONElements(tape: tape, first: array + 1, count: Int(node.count))
+  }
+
+  /// Appends the decoded string at `index` (escapes resolved) to `out`: the allocation-free
+  /// way to read a string.
+  package func appendString(
+    at index: Int, in bytes: UnsafeRawBufferPointer, to out: inout [UInt8]
+  ) {
+    stringContent(index, in: bytes).appendDecoded(to: &out)
+  }
+
+  /// The decoded string at `index`.
   package func decodeString(
     at index: Int, in bytes: UnsafeRawBufferPointer, into out: UnsafeMutableRawPointer
   ) -> Int {
@@ -139,89 +113,90 @@ package struct JSONDocument {
     return decoded.count
   }
 
-  /// The decoded string at `index`.
   package func string(at index: Int, in bytes: UnsafeRawBufferPointer) -> String {
-    let n = nodes[index]
-    if !n.hasEscapes {
-      return String(
-        decoding: UnsafeRawBufferPointer(rebasing: bytes[Int(n.start + 1)..<Int(n.end - 1)]),
-        as: UTF8.self)
-    }
-    var out: [UInt8] = []
-    appendString(at: index, in: bytes, to: &out)
-    return String(decoding: out, as: UTF8.self)
+    let content = stringContent(index, in: bytes)
+    guard content.hasEscapes else { return String(decoding: content.rawBytes, as: UTF8.self) }
+    var decoded: [UInt8] = []
+    decoded.reserveCapacity(content.rawBytes.count)
+    content.appendDecoded(to: &decoded)
+    return String(decoding: decoded, as: UTF8.self)
   }
 
-  /// The exact value of an integer literal that fits in 64 bits, else nil.
+  /// The number at `index` as an `Int64`: exact for an integer literal (no fraction or
+  /// exponent) that fits, nil for any other number.
   package func int64(at index: Int, in bytes: UnsafeRawBufferPointer) -> Int64? {
-    let n = nodes[index]
-    guard n.kind == .number, n.isInteger else { return nil }
-    var i = Int(n.start)
-    let negative = bytes[i] == 0x2D
-    if negative { i += 1 }
-    var v: Int64 = 0
-    while i < Int(n.end) {
-      let d = Int64(bytes[i] - 0x30)
-      let (m, o1) = v.multipliedReportingOverflow(by: 10)
-      let (s, o2) = negative ? m.subtractingReportingOverflow(d) : m.addingReportingOverflow(d)
-      if o1 || o2 { return nil }
-      v = s
-      i += 1
-    }
-    return v
+    let node = node(index, in: bytes)
+    precondition(node.kind == .number, "JSON node is not a number")
+    guard node.isInteger else { return nil }
+    return JSONNumberText.int64(
+      base(of: bytes) + Int(node.start), count: Int(node.end - node.start))
   }
 
-  /// The value of any number, correctly rounded (`strtod`).
+  /// The number at `index` as the nearest `Double`; always finite, as `parse` rejects
+  /// literals beyond the range of a double.
   package func double(at index: Int, in bytes: UnsafeRawBufferPointer) -> Double {
-    if let v = int64(at: index, in: bytes), v.magnitude < 1 << 53 { return Double(v) }
-    let n = nodes[index]
-    let count = Int(n.end - n.start)
-    return withUnsafeTemporaryAllocation(of: CChar.self, capacity: count + 1) { buf in
-      for k in 0..<count { buf[k] = CChar(bitPattern: bytes[Int(n.start) + k]) }
-      buf[count] = 0
-      return strtod(buf.baseAddress!, nil)
-    }
-  }
-
-  static func hex4(_ raw: UnsafeRawBufferPointer, _ at: Int) -> UInt16 {
-    var v: UInt16 = 0
-    for k in at..<(at + 4) { v = v << 4 | UInt16(hexValue(raw[k])) }
-    return v
-  }
-
-  @inline(__always)
-  static func hexValue(_ c: UInt8) -> UInt8 {
-    switch c {
-    case 0x30...0x39: c - 0x30
-    case 0x61...0x66: c - 0x61 + 10
-    case 0x41...0x46: c - 0x41 + 10
-    default: 0xFF
-    }
-  }
-
-  static func appendUTF8(_ s: UInt32, to out: inout [UInt8]) {
-    switch s {
-    case 0..<0x80: out.append(UInt8(s))
-    case 0x80..<0x800:
-      out.append(UInt8(0xC0 | s >> 6))
-      out.append(UInt8(0x80 | s & 0x3F))
-    case 0x800..<0x10000:
-      out.append(UInt8(0xE0 | s >> 12))
-      out.append(UInt8(0x80 | s >> 6 & 0x3F))
-      out.append(UInt8(0x80 | s & 0x3F))
-    default:
-      out.append(UInt8(0xF0 | s >> 18))
-      out.append(UInt8(0x80 | s >> 12 & 0x3F))
-      out.append(UInt8(0x80 | s >> 6 & 0x3F))
-      out.append(UInt8(0x80 | s & 0x3F))
-    }
+    let node = node(index, in: bytes)
+    precondition(node.kind == .number, "JSON node is not a number")
+    return JSONNumberText.double(
+      base(of: bytes) + Int(node.start), count: Int(node.end - node.start))
   }
 }
 
-/// 1-based column of `offset` in `line`, counting Unicode scalars (UTF-8 lead bytes), as an
-/// editor shows it.
-package func characterColumn(ofByteOffset offset: Int, in line: UnsafeRawBufferPointer) -> Int {
-  var column = 1
-  for b in line.prefix(min(offset, line.count)) where b & 0xC0 != 0x80 { column += 1 }
-  return column
+/// The members of an object, found by following each value's `next` link.
+package struct JSONMembers: Sequence {
+  let tape: JSONTape
+  let first: Int
+  let count: Int
+
+  package func makeIterator() -> Iterator { Iterator(tape: tape, key: first, remaining: count) }
+
+  /// Yields (key index, value index) pairs.
+  package struct Iterator: IteratorProtocol {
+    let tape: JSONTape
+    var key: Int
+    var remaining: Int
+
+    package mutating func next() -> (key: Int, value: Int)? {
+      guard remaining > 0 else { return nil }
+      remaining -= 1
+      let value = key + 1
+      key = Int(tape.nodes[value].next)
+      return (key: value - 1, value: value)
+    }
+  }
+
+  package var underestimatedCount: Int { count }
 }
+
+/// The elements of an array, found by following each element's `next` link.
+package struct JSONElements: Sequence {
+  let tape: JSONTape
+  let first: Int
+  let count: Int
+
+  package func makeIterator() -> Iterator { Iterator(tape: tape, element: first, remaining: count) }
+
+  /// Yields element indices.
+  package struct Iterator: IteratorProtocol {
+    let tape: JSONTape
+    var element: Int
+    var remaining: Int
+
+    package mutating func next() -> Int? {
+      guard remaining > 0 else { return nil }
+      remaining -= 1
+      let current = element
+      element = Int(tape.nodes[current].next)
+      return current
+    }
+  }
+
+  package var underestimatedCount: Int { count }
+}
+
+/// Copy-on-write storage: each copy parses into a tape it alone holds.
+extension JSONDocument: Sendable {}
+
+extension JSONMembers: Sendable {}
+
+extension JSONElements: Sendable {}
