@@ -25,8 +25,6 @@ package enum LogRecovery {
     package var lastSeq: UInt64
     package var lastRecordedAt: Int64
     package var index: [IndexEntry]
-    /// The segment's bytes, when they were read (not on a clean open).
-    package var bytes: [UInt8]?
     package var rewriteIndex: Bool
   }
 
@@ -76,7 +74,7 @@ package enum LogRecovery {
     return Tail(
       active: ActiveTail(
         firstSeq: last, size: size, frames: frames, firstRecordedAt: index.first?.recordedAt ?? 0,
-        lastSeq: marker.lastSeq, lastRecordedAt: marker.lastRecordedAt, index: index, bytes: nil,
+        lastSeq: marker.lastSeq, lastRecordedAt: marker.lastRecordedAt, index: index,
         rewriteIndex: false))
   }
 
@@ -136,7 +134,7 @@ package enum LogRecovery {
           firstRecordedAt: scan.firstRecordedAt, lastSeq: scan.commitSeq,
           lastRecordedAt: scan.commitRecordedAt,
           index: Array(scan.index.prefix(scan.commitIndexCount)),
-          bytes: cut > 0 ? Array(bytes[0..<Int(scan.commitEnd)]) : bytes, rewriteIndex: true)
+          rewriteIndex: true)
         return (Tail(active: tail), report)
       }
       // Nothing committed here: a segment created by the crashed batch (or never written).
