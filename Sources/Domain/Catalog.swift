@@ -37,7 +37,7 @@ package enum Catalog {
     case targets
   }
 
-  package struct Field: Sendable {
+  package final class Field: Sendable {
     package let name: String
     package let kind: Kind
     package let required: Bool
@@ -61,7 +61,7 @@ package enum Catalog {
   /// Whether an event type needs `case` in its envelope.
   package enum CaseRule: Sendable { case required, optional }
 
-  package struct EventType: Sendable {
+  package final class EventType: Sendable {
     package let name: String
     package let code: UInt8
     package let fields: [Field]
