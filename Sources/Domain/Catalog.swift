@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Musl)
+  import Musl
+#endif
+
 /// The event catalog, v1 (DESIGN.md, "Events"): every type, its fields, and what each field
 /// may hold.
 ///
@@ -86,12 +92,12 @@ package enum Catalog {
 
   /// The type whose name is `bytes`, or nil.
   package static func type(named bytes: UnsafeRawBufferPointer) -> EventType? {
-    types.first { $0.nameBytes.count == bytes.count && $0.nameBytes.elementsEqual(bytes) }
+    types.first { bytesEqual($0.nameBytes, bytes) }
   }
 
   /// The position of `bytes` in `envelope`, or nil.
   package static func envelopeIndex(_ bytes: UnsafeRawBufferPointer) -> Int? {
-    envelopeBytes.firstIndex { $0.count == bytes.count && $0.elementsEqual(bytes) }
+    envelopeBytes.firstIndex { bytesEqual($0, bytes) }
   }
 
   package static let envelopeBytes = envelope.map { Array($0.utf8) }
@@ -270,4 +276,13 @@ package enum Catalog {
     guard let best, best.1 <= max(2, min(a.count, best.0.utf8.count) / 2) else { return nil }
     return best.0
   }
+}
+
+/// Whether `a` and `b` hold the same bytes: a length check, then `memcmp` (the generic
+/// `elementsEqual` walks an iterator byte by byte, which the validation hot path feels).
+@inline(__always)
+package func bytesEqual(_ a: [UInt8], _ b: UnsafeRawBufferPointer) -> Bool {
+  guard a.count == b.count else { return false }
+  if a.isEmpty { return true }
+  return a.withUnsafeBytes { memcmp($0.baseAddress!, b.baseAddress!, b.count) == 0 }
 }

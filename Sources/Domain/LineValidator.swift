@@ -239,7 +239,7 @@ struct LineValidator {
       let key = member
       let value = member + 1
       let name = bytes(key)
-      guard let i = fields.firstIndex(where: { $0.nameBytes.elementsEqual(name) }) else {
+      guard let i = fields.firstIndex(where: { bytesEqual($0.nameBytes, name) }) else {
         let text = Self.text(name)
         let names = fields.map(\.name)
         let hint = Catalog.nearest(text, in: names).map { "; did you mean \"\($0)\"?" } ?? ""
@@ -323,7 +323,7 @@ struct LineValidator {
       Self.appendEscaped(s, to: &out)
     case .choice(let options):
       let s = try string(node, path())
-      guard field.choiceBytes.contains(where: { $0.elementsEqual(s) }) else {
+      guard field.choiceBytes.contains(where: { bytesEqual($0, s) }) else {
         let text = Self.text(s)
         let hint = Catalog.nearest(text, in: options).map { "did you mean \"\($0)\"? " } ?? ""
         throw fail(

@@ -87,7 +87,7 @@ package struct StoreState {
         throw LogError(.damaged, "record is not a canonical event", seq: r.seq)
       }
       let type = UnsafeRawBufferPointer(rebasing: p[e.type])
-      guard let code = typeNames.firstIndex(where: { $0.elementsEqual(type) }) else {
+      guard let code = typeNames.firstIndex(where: { bytesEqual($0, type) }) else {
         throw LogError(.damaged, "record has an unknown event type", seq: r.seq)
       }
       let id = UnsafeRawBufferPointer(rebasing: p[e.id])

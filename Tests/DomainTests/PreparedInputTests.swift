@@ -82,10 +82,14 @@ import Testing
     #expect(a.duplicates > 0)
   }
 
-  @Test func reportsTheSameFirstError() throws {
+  /// A bad line early, in the middle and late: preparing stops at it on one thread while
+  /// the other may be ahead or behind.
+  @Test(arguments: [0.001, 0.3, 0.5, 0.99])
+  func reportsTheSameFirstError(at fraction: Double) throws {
     let seed = SeededRandom.testSeed(12)
     let lines = Self.input(seed: seed)
-    let bad = lines.lastIndex { $0.contains("outreach.held") && $0.contains("\"e") }!
+    let from = Int(Double(lines.count) * fraction)
+    let bad = lines[from...].firstIndex { $0.contains("outreach.held") && $0.contains("\"e") }!
     let broken = Self.input(seed: seed, badLine: bad)
     var first: InputError?
     var second: InputError?
