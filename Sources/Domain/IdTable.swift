@@ -13,6 +13,8 @@ package struct IdTable {
   private var arena: [UInt8] = []
   private var starts: [UInt32] = []
   private var lengths: [UInt8] = []
+  /// Each id's hash: compared before the bytes, so a probe past other ids costs no `memcmp`.
+  private var idHashes: [UInt64] = []
   package private(set) var seqs: [UInt64] = []
   package private(set) var contentHashes: [UInt64] = []
   package private(set) var typeCodes: [UInt8] = []
@@ -40,11 +42,12 @@ package struct IdTable {
   /// The entry of `id`, or nil.
   package func find(_ id: UnsafeRawBufferPointer) -> Int? {
     let mask = slots.count - 1
-    var slot = Int(truncatingIfNeeded: Self.hash(id)) & mask
+    let h = Self.hash(id)
+    var slot = Int(truncatingIfNeeded: h) & mask
     while true {
       let e = slots[slot]
       if e < 0 { return nil }
-      if idEquals(Int(e), id) { return Int(e) }
+      if idHashes[Int(e)] == h && idEquals(Int(e), id) { return Int(e) }
       slot = (slot + 1) & mask
     }
   }
@@ -62,7 +65,9 @@ package struct IdTable {
     seqs.append(seq)
     contentHashes.append(contentHash)
     typeCodes.append(type)
-    place(entry, hash: Self.hash(id))
+    let h = Self.hash(id)
+    idHashes.append(h)
+    place(entry, hash: h)
     return entry
   }
 
@@ -95,12 +100,6 @@ package struct IdTable {
 
   private mutating func grow() {
     slots = Array(repeating: -1, count: slots.count * 2)
-    for e in 0..<seqs.count {
-      let s = Int(starts[e])
-      let h = arena.withUnsafeBytes {
-        Self.hash(UnsafeRawBufferPointer(rebasing: $0[s..<(s + Int(lengths[e]))]))
-      }
-      place(e, hash: h)
-    }
+    for e in 0..<seqs.count { place(e, hash: idHashes[e]) }
   }
 }

@@ -99,7 +99,8 @@ package struct Ingest {
       state.ids.find(UnsafeRawBufferPointer(rebasing: o[f.idRange]))
     }
     if let e = existing {
-      if state.ids.contentHashes[e] == contentHash && sameContent(entry: e, as: f) {
+      let known = state.ids.contentHashes[e]
+      if (known == contentHash || known == 0) && sameContent(entry: e, as: f) {
         duplicates += 1
         return false
       }

@@ -82,8 +82,7 @@ package struct StoreState {
     let typeNames = Catalog.types.map { Array($0.name.utf8) }
     try reader.readRecords { r in
       let p = r.payload
-      guard let e = CanonicalEnvelope.peek(p), let rec = CanonicalEnvelope.recordedAtMember(p)
-      else {
+      guard let e = CanonicalEnvelope.peek(p) else {
         throw LogError(.damaged, "record is not a canonical event", seq: r.seq)
       }
       let type = UnsafeRawBufferPointer(rebasing: p[e.type])
@@ -92,9 +91,9 @@ package struct StoreState {
       }
       let id = UnsafeRawBufferPointer(rebasing: p[e.id])
       if s.ids.find(id) == nil {
-        s.ids.insert(
-          id, seq: r.seq, contentHash: CanonicalEnvelope.contentHash(p, recordedAt: rec),
-          type: UInt8(code))
+        // The content hash is left for later (0): only a duplicate id needs it, and then
+        // the record itself is compared.
+        s.ids.insert(id, seq: r.seq, contentHash: 0, type: UInt8(code))
       }
       if code == Int(Catalog.unitEstablished) {
         let unit = UnsafeRawBufferPointer(rebasing: p[e.unit])
