@@ -193,10 +193,10 @@ struct LineValidator {
     // The canonical envelope.
     out.append(contentsOf: #"{"id":"#.utf8)
     let idStart = out.count + 1
-    Self.appendEscaped(id, to: &out)
+    appendString(id, to: &out)
     f.idRange = idStart..<(out.count - 1)
     out.append(contentsOf: #","type":"#.utf8)
-    Self.appendEscaped(typeBytes, to: &out)
+    appendString(typeBytes, to: &out)
     out.append(contentsOf: #","occurred_at":""#.utf8)
     Timestamp.append(occurred, to: &out)
     let recordedStart = out.count
@@ -206,15 +206,15 @@ struct LineValidator {
     f.recordedAtRange = (recordedStart + 1)..<out.count
     out.append(contentsOf: #","unit":"#.utf8)
     let unitStart = out.count + 1
-    Self.appendEscaped(unit, to: &out)
+    appendString(unit, to: &out)
     f.unitRange = unitStart..<(out.count - 1)
     if let caseBytes {
       out.append(contentsOf: #","case":"#.utf8)
-      Self.appendEscaped(caseBytes, to: &out)
+      appendString(caseBytes, to: &out)
     }
     if let actor {
       out.append(contentsOf: #","actor":"#.utf8)
-      Self.appendEscaped(actor, to: &out)
+      appendString(actor, to: &out)
     }
     out.append(contentsOf: #","data":"#.utf8)
     try writeObject(dataN, of: type, path: "data", into: &out, state: state)
@@ -320,7 +320,7 @@ struct LineValidator {
     case .text:
       let s = try string(node, path())
       try checkText(s, node, path())
-      Self.appendEscaped(s, to: &out)
+      appendString(s, to: &out)
     case .choice(let options):
       let s = try string(node, path())
       guard field.choiceBytes.contains(where: { bytesEqual($0, s) }) else {
@@ -331,7 +331,7 @@ struct LineValidator {
           "\"\(text)\" is not allowed; \(hint)expected one of "
             + options.joined(separator: ", "))
       }
-      Self.appendEscaped(s, to: &out)
+      appendString(s, to: &out)
     case .reference:
       let s = try string(node, path())
       let text = Self.text(s)
@@ -340,25 +340,25 @@ struct LineValidator {
       else {
         throw fail(node, path(), "a document number is 1 to 128 characters, such as 679/QĐ-TTg")
       }
-      Self.appendEscaped(s, to: &out)
+      appendString(s, to: &out)
     case .identifier, .event:
       let s = try string(node, path())
       guard Self.isIdentifier(s) else {
         throw fail(node, path(), "an identifier is 1 to 64 characters of A-Z a-z 0-9 . _ : -")
       }
-      Self.appendEscaped(s, to: &out)
+      appendString(s, to: &out)
     case .unit:
       let s = try string(node, path())
       guard Self.isUnitCode(s) else {
         throw fail(node, path(), "a unit code is letters, digits and -, such as VN-LS")
       }
       unitReferences.append((node, path()))
-      Self.appendEscaped(s, to: &out)
+      appendString(s, to: &out)
     case .person:
       guard n.kind == .string else { throw fail(node, path(), "a person is a string pseudonym") }
       let raw = bytes(node)
       if Pseudonymizer.isPseudonym(raw) {
-        Self.appendEscaped(raw, to: &out)
+        appendString(raw, to: &out)
       } else if let pseudonymizer {
         out.append(UInt8(ascii: "\""))
         out.append(contentsOf: pseudonymizer.pseudonym(of: raw).utf8)
@@ -399,7 +399,7 @@ struct LineValidator {
       guard Timestamp.parseDate(s) != nil else {
         throw fail(node, path(), "a date is YYYY-MM-DD, such as 2021-09-28")
       }
-      Self.appendEscaped(s, to: &out)
+      appendString(s, to: &out)
     case .changes:
       guard n.kind == .object, n.count > 0 else {
         throw fail(node, path(), "changes is an object of the target's data fields, not empty")
@@ -468,6 +468,19 @@ struct LineValidator {
         "the text holds a \(found)-digit number, which may be a national ID number; personal "
           + "identifiers are never stored in text: remove it, or put the person in a "
           + "support.provided with --pseudonymize")
+    }
+  }
+
+  /// Appends a string from `bytes(_:)` as canonical JSON. One that lies inside the line is
+  /// a string node without escapes, and such a node's bytes are already canonical (valid
+  /// JSON has no raw quote, backslash or control character in a string): copied as they are.
+  func appendString(_ s: UnsafeRawBufferPointer, to out: inout [UInt8]) {
+    if let p = s.baseAddress, let l = line.baseAddress, p >= l, p + s.count <= l + line.count {
+      out.append(UInt8(ascii: "\""))
+      out.append(contentsOf: s)
+      out.append(UInt8(ascii: "\""))
+    } else {
+      Self.appendEscaped(s, to: &out)
     }
   }
 
