@@ -163,7 +163,9 @@ package struct Ingest {
     else { return false }
     let id = UnsafeRawBufferPointer(rebasing: payload[p.idRange])
     guard state.ids.find(id) == nil else { return false }
-    let entry = state.ids.insert(id, seq: 0, contentHash: p.contentHash, type: p.type)
+    // No content hash (0): only a later duplicate of this id needs one, and then the lines
+    // themselves are compared.
+    let entry = state.ids.insert(id, seq: 0, contentHash: 0, type: p.type)
     pendingEntries.append(entry)
     pendingLines.append((line.baseAddress, line.count, number))
     lastRecordedAt = p.recordedAt

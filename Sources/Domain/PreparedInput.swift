@@ -20,7 +20,6 @@ package struct PreparedLine: Sendable {
   package var deferred: Bool
   package var type: UInt8 = 0
   package var recordedAt: Int64 = 0
-  package var contentHash: UInt64 = 0
   /// Ranges inside the payload.
   package var idRange: Range<Int> = 0..<0
   package var unitRange: Range<Int> = 0..<0
@@ -199,10 +198,6 @@ package final class PreparedInput: @unchecked Sendable {
       p.payloadEnd = c.out.count
       p.idRange = f.idRange.lowerBound - mark..<f.idRange.upperBound - mark
       p.unitRange = f.unitRange.lowerBound - mark..<f.unitRange.upperBound - mark
-      let r = f.recordedAtRange.lowerBound - mark..<f.recordedAtRange.upperBound - mark
-      p.contentHash = c.out.withUnsafeBytes {
-        CanonicalEnvelope.contentHash(UnsafeRawBufferPointer(rebasing: $0[mark...]), recordedAt: r)
-      }
       c.lines.append(p)
     }
     c.lineCount = number
