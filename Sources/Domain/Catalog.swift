@@ -50,12 +50,15 @@ package enum Catalog {
     /// `name` as UTF-8, and a `.choice`'s words as UTF-8: validation compares bytes.
     package let nameBytes: [UInt8]
     package let choiceBytes: [[UInt8]]
+    /// `"name":`, as canonical JSON writes the key.
+    package let keyBytes: [UInt8]
 
     package init(name: String, kind: Kind, required: Bool) {
       self.name = name
       self.kind = kind
       self.required = required
       nameBytes = Array(name.utf8)
+      keyBytes = Array("\"\(name)\":".utf8)
       if case .choice(let words) = kind {
         choiceBytes = words.map { Array($0.utf8) }
       } else {
@@ -75,6 +78,8 @@ package enum Catalog {
     package let nameBytes: [UInt8]
     /// Field positions in byte order of their names: the order canonical JSON writes them in.
     package let canonicalOrder: [Int]
+    /// The position of the field naming another event (a correction's or a void's target).
+    package let targetField: Int?
 
     package init(name: String, code: UInt8, fields: [Field], caseRule: CaseRule) {
       self.name = name
@@ -85,6 +90,8 @@ package enum Catalog {
       canonicalOrder = fields.indices.sorted {
         fields[$0].nameBytes.lexicographicallyPrecedes(fields[$1].nameBytes)
       }
+      targetField = fields.firstIndex { $0.kind == .event }
+      precondition(fields.count <= 8, "validation keeps at most 8 fields of an object")
     }
 
     package func field(_ name: String) -> Field? { fields.first { $0.name == name } }

@@ -16,8 +16,6 @@ struct LineValidator {
   /// Decoded strings (those with escapes) for the current line: never longer than the line.
   private let scratch: UnsafeMutableRawPointer
   private var scratchUsed = 0
-  /// Field slots of the objects being validated, a stack (data, then changes or a target).
-  private var slots: [Int32] = []
   /// Units the event names, which must already be established: (node, field path).
   private(set) var unitReferences: [(node: Int, path: String)] = []
 
@@ -41,7 +39,6 @@ struct LineValidator {
     self.now = now
     self.pseudonymizer = pseudonymizer
     scratch = .allocate(byteCount: Ingest.maxLine + 16, alignment: 8)
-    slots.reserveCapacity(64)
     unitReferences.reserveCapacity(4)
   }
 
@@ -231,9 +228,13 @@ struct LineValidator {
     into out: inout [UInt8], state: borrowing StoreState, requireAll: Bool = true
   ) throws(InputError) {
     let fields = type.fields
-    let base = slots.count
-    slots.append(contentsOf: repeatElement(-1, count: fields.count))
-    defer { slots.removeSubrange(base...) }
+    // The value node of each field, -1 when absent: at most 8 fields, on the stack.
+    var slots: (Int32, Int32, Int32, Int32, Int32, Int32, Int32, Int32) = (
+      -1, -1, -1, -1, -1, -1, -1, -1
+    )
+    func slot(_ i: Int) -> Int {
+      Int(withUnsafeBytes(of: slots) { $0.load(fromByteOffset: i * 4, as: Int32.self) })
+    }
     var member = object + 1
     for _ in 0..<Int(doc.nodes[object].count) {
       let key = member
@@ -248,24 +249,26 @@ struct LineValidator {
           "unknown field \"\(text)\" in \(path()) of \(type.name) (fields: "
             + names.joined(separator: ", ") + ")" + hint)
       }
-      slots[base + i] = Int32(value)
+      withUnsafeMutableBytes(of: &slots) {
+        $0.storeBytes(of: Int32(value), toByteOffset: i * 4, as: Int32.self)
+      }
       member = Int(doc.nodes[value].next)
     }
     if requireAll {
-      for (i, field) in fields.enumerated() where field.required && slots[base + i] < 0 {
+      for (i, field) in fields.enumerated() where field.required && slot(i) < 0 {
         throw fail(
           object, "\(path()).\(field.name)", "missing field \"\(field.name)\" of \(type.name)")
       }
     }
     // A correction's target decides which fields its changes may hold.
     var target: Catalog.EventType?
-    if let t = fields.firstIndex(where: { $0.kind == .event }), slots[base + t] >= 0 {
+    if let t = type.targetField, slot(t) >= 0 {
       target = try resolveTarget(
-        Int(slots[base + t]), "\(path()).\(fields[t].name)", of: type, state: state)
+        slot(t), "\(path()).\(fields[t].name)", of: type, state: state)
     }
-    if type.code == Catalog.planAdopted, slots[base + 4] >= 0, slots[base + 5] >= 0 {
-      let e = Int(slots[base + 5])
-      if let start = Timestamp.parseDate(bytes(Int(slots[base + 4]))),
+    if type.code == Catalog.planAdopted, slot(4) >= 0, slot(5) >= 0 {
+      let e = slot(5)
+      if let start = Timestamp.parseDate(bytes(slot(4))),
         let end = Timestamp.parseDate(bytes(e)), end < start
       {
         throw fail(e, "\(path()).period_end", "period_end is before period_start")
@@ -274,16 +277,14 @@ struct LineValidator {
     out.append(UInt8(ascii: "{"))
     var first = true
     for i in type.canonicalOrder {
-      let node = Int(slots[base + i])
+      let node = slot(i)
       guard node >= 0 else { continue }
       if !first { out.append(UInt8(ascii: ",")) }
       first = false
-      out.append(UInt8(ascii: "\""))
-      out.append(contentsOf: fields[i].nameBytes)
-      out.append(contentsOf: [UInt8(ascii: "\""), UInt8(ascii: ":")])
+      let field = fields[i]
+      out.append(contentsOf: field.keyBytes)
       try writeValue(
-        node, fields[i], path: "\(path()).\(fields[i].name)", into: &out, state: state,
-        target: target)
+        node, field, path: "\(path()).\(field.name)", into: &out, state: state, target: target)
     }
     out.append(UInt8(ascii: "}"))
   }
