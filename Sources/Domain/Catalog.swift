@@ -52,6 +52,8 @@ package enum Catalog {
     package let choiceBytes: [[UInt8]]
     /// `"name":`, as canonical JSON writes the key.
     package let keyBytes: [UInt8]
+    /// The same, for the hot path.
+    package let info: FieldInfo
 
     package init(name: String, kind: Kind, required: Bool) {
       self.name = name
@@ -64,13 +66,20 @@ package enum Catalog {
       } else {
         choiceBytes = []
       }
+      let choices = UnsafeMutableBufferPointer<UnsafeRawBufferPointer>.allocate(
+        capacity: choiceBytes.count)
+      for (i, c) in choiceBytes.enumerated() { choices[i] = Catalog.immortal(c) }
+      info = FieldInfo(
+        name: Catalog.immortal(nameBytes), key: Catalog.immortal(keyBytes), kind: KindCode(kind),
+        required: required, choices: UnsafeBufferPointer(choices))
     }
   }
 
   /// Whether an event type needs `case` in its envelope.
   package enum CaseRule: Sendable { case required, optional }
 
-  package final class EventType: Sendable {
+  /// Immutable after init; its buffers are never written again, so sharing it is safe.
+  package final class EventType: @unchecked Sendable {
     package let name: String
     package let code: UInt8
     package let fields: [Field]
@@ -80,6 +89,9 @@ package enum Catalog {
     package let canonicalOrder: [Int]
     /// The position of the field naming another event (a correction's or a void's target).
     package let targetField: Int?
+    /// `fields` and `canonicalOrder` for the hot path: plain values, no reference counting.
+    package let infos: UnsafeBufferPointer<FieldInfo>
+    package let canonical: UnsafeBufferPointer<Int>
 
     package init(name: String, code: UInt8, fields: [Field], caseRule: CaseRule) {
       self.name = name
@@ -91,6 +103,12 @@ package enum Catalog {
         fields[$0].nameBytes.lexicographicallyPrecedes(fields[$1].nameBytes)
       }
       targetField = fields.firstIndex { $0.kind == .event }
+      let infos = UnsafeMutableBufferPointer<FieldInfo>.allocate(capacity: fields.count)
+      for (i, f) in fields.enumerated() { infos[i] = f.info }
+      self.infos = UnsafeBufferPointer(infos)
+      let canonical = UnsafeMutableBufferPointer<Int>.allocate(capacity: fields.count)
+      for (i, k) in canonicalOrder.enumerated() { canonical[i] = k }
+      self.canonical = UnsafeBufferPointer(canonical)
       precondition(fields.count <= 8, "validation keeps at most 8 fields of an object")
     }
 
@@ -283,6 +301,57 @@ package enum Catalog {
     guard let best, best.1 <= max(2, min(a.count, best.0.utf8.count) / 2) else { return nil }
     return best.0
   }
+}
+
+/// What kind of value a field holds, without the payload of `Catalog.Kind`.
+package enum KindCode: UInt8, Sendable {
+  case text, choice, reference, identifier, event, unit, person, count, amount, percent, year
+  case date, changes, targets
+
+  init(_ kind: Catalog.Kind) {
+    switch kind {
+    case .text: self = .text
+    case .choice: self = .choice
+    case .reference: self = .reference
+    case .identifier: self = .identifier
+    case .event: self = .event
+    case .unit: self = .unit
+    case .person: self = .person
+    case .count: self = .count
+    case .amount: self = .amount
+    case .percent: self = .percent
+    case .year: self = .year
+    case .date: self = .date
+    case .changes: self = .changes
+    case .targets: self = .targets
+    }
+  }
+}
+
+/// A field as validation's hot path reads it: plain values, and pointers to bytes the catalog
+/// keeps for the whole run (allocated once, never freed), so reading one costs no reference
+/// counting.
+package struct FieldInfo: @unchecked Sendable {
+  package var name: UnsafeRawBufferPointer
+  package var key: UnsafeRawBufferPointer
+  package var kind: KindCode
+  package var required: Bool
+  package var choices: UnsafeBufferPointer<UnsafeRawBufferPointer>
+}
+
+extension Catalog {
+  /// A copy of `bytes` that lives as long as the program: catalog entries are built once.
+  static func immortal(_ bytes: [UInt8]) -> UnsafeRawBufferPointer {
+    let p = UnsafeMutableRawBufferPointer.allocate(byteCount: max(bytes.count, 1), alignment: 1)
+    bytes.withUnsafeBytes { p.copyMemory(from: $0) }
+    return UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(p)[0..<bytes.count])
+  }
+}
+
+/// Whether two byte buffers are equal: length, then `memcmp`.
+@inline(__always)
+package func rawEqual(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool {
+  a.count == b.count && (a.count == 0 || memcmp(a.baseAddress!, b.baseAddress!, a.count) == 0)
 }
 
 /// Whether `a` and `b` hold the same bytes: a length check, then `memcmp` (the generic

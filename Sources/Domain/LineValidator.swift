@@ -227,7 +227,7 @@ struct LineValidator {
     _ object: Int, of type: Catalog.EventType, path: @autoclosure () -> String,
     into out: inout [UInt8], state: borrowing StoreState, requireAll: Bool = true
   ) throws(InputError) {
-    let fields = type.fields
+    let infos = type.infos
     // The value node of each field, -1 when absent: at most 8 fields, on the stack.
     var slots: (Int32, Int32, Int32, Int32, Int32, Int32, Int32, Int32) = (
       -1, -1, -1, -1, -1, -1, -1, -1
@@ -240,9 +240,9 @@ struct LineValidator {
       let key = member
       let value = member + 1
       let name = bytes(key)
-      guard let i = fields.firstIndex(where: { bytesEqual($0.nameBytes, name) }) else {
+      guard let i = infos.firstIndex(where: { rawEqual($0.name, name) }) else {
         let text = Self.text(name)
-        let names = fields.map(\.name)
+        let names = type.fields.map(\.name)
         let hint = Catalog.nearest(text, in: names).map { "; did you mean \"\($0)\"?" } ?? ""
         throw fail(
           key, "\(path()).\(text)",
@@ -255,16 +255,16 @@ struct LineValidator {
       member = Int(doc.nodes[value].next)
     }
     if requireAll {
-      for (i, field) in fields.enumerated() where field.required && slot(i) < 0 {
-        throw fail(
-          object, "\(path()).\(field.name)", "missing field \"\(field.name)\" of \(type.name)")
+      for i in 0..<infos.count where infos[i].required && slot(i) < 0 {
+        let name = type.fields[i].name
+        throw fail(object, "\(path()).\(name)", "missing field \"\(name)\" of \(type.name)")
       }
     }
     // A correction's target decides which fields its changes may hold.
     var target: Catalog.EventType?
     if let t = type.targetField, slot(t) >= 0 {
       target = try resolveTarget(
-        slot(t), "\(path()).\(fields[t].name)", of: type, state: state)
+        slot(t), "\(path()).\(type.fields[t].name)", of: type, state: state)
     }
     if type.code == Catalog.planAdopted, slot(4) >= 0, slot(5) >= 0 {
       let e = slot(5)
@@ -276,15 +276,15 @@ struct LineValidator {
     }
     out.append(UInt8(ascii: "{"))
     var first = true
-    for i in type.canonicalOrder {
+    for i in type.canonical {
       let node = slot(i)
       guard node >= 0 else { continue }
       if !first { out.append(UInt8(ascii: ",")) }
       first = false
-      let field = fields[i]
-      out.append(contentsOf: field.keyBytes)
+      out.append(contentsOf: infos[i].key)
       try writeValue(
-        node, field, path: "\(path()).\(field.name)", into: &out, state: state, target: target)
+        node, infos[i], path: "\(path()).\(type.fields[i].name)", into: &out, state: state,
+        target: target, options: type.fields[i].kind)
     }
     out.append(UInt8(ascii: "}"))
   }
@@ -313,8 +313,9 @@ struct LineValidator {
   }
 
   private mutating func writeValue(
-    _ node: Int, _ field: Catalog.Field, path: @autoclosure () -> String,
-    into out: inout [UInt8], state: borrowing StoreState, target: Catalog.EventType?
+    _ node: Int, _ field: FieldInfo, path: @autoclosure () -> String,
+    into out: inout [UInt8], state: borrowing StoreState, target: Catalog.EventType?,
+    options: @autoclosure () -> Catalog.Kind
   ) throws(InputError) {
     let n = doc.nodes[node]
     switch field.kind {
@@ -322,9 +323,10 @@ struct LineValidator {
       let s = try string(node, path())
       try checkText(s, node, path())
       appendString(s, to: &out)
-    case .choice(let options):
+    case .choice:
       let s = try string(node, path())
-      guard field.choiceBytes.contains(where: { bytesEqual($0, s) }) else {
+      guard field.choices.contains(where: { rawEqual($0, s) }) else {
+        guard case .choice(let options) = options() else { preconditionFailure() }
         let text = Self.text(s)
         let hint = Catalog.nearest(text, in: options).map { "did you mean \"\($0)\"? " } ?? ""
         throw fail(
