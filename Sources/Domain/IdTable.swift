@@ -26,7 +26,7 @@ package struct IdTable {
 
   /// FNV-1a, 64-bit: ids are short, and this needs no table.
   @inline(__always)
-  private static func hash(_ id: UnsafeRawBufferPointer) -> UInt64 {
+  package static func hash(_ id: UnsafeRawBufferPointer) -> UInt64 {
     var h: UInt64 = 0xcbf2_9ce4_8422_2325
     for b in id { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
     return h
@@ -41,8 +41,12 @@ package struct IdTable {
 
   /// The entry of `id`, or nil.
   package func find(_ id: UnsafeRawBufferPointer) -> Int? {
+    find(id, hash: Self.hash(id))
+  }
+
+  /// The entry of `id`, whose `hash(_:)` the caller already has.
+  package func find(_ id: UnsafeRawBufferPointer, hash h: UInt64) -> Int? {
     let mask = slots.count - 1
-    let h = Self.hash(id)
     var slot = Int(truncatingIfNeeded: h) & mask
     while true {
       let e = slots[slot]
@@ -57,6 +61,14 @@ package struct IdTable {
   package mutating func insert(
     _ id: UnsafeRawBufferPointer, seq: UInt64, contentHash: UInt64, type: UInt8
   ) -> Int {
+    insert(id, hash: Self.hash(id), seq: seq, contentHash: contentHash, type: type)
+  }
+
+  /// Adds an id that is not in the table, with its `hash(_:)`; returns its entry.
+  @discardableResult
+  package mutating func insert(
+    _ id: UnsafeRawBufferPointer, hash h: UInt64, seq: UInt64, contentHash: UInt64, type: UInt8
+  ) -> Int {
     if (seqs.count + 1) * 4 > slots.count * 3 { grow() }
     let entry = seqs.count
     starts.append(UInt32(arena.count))
@@ -65,7 +77,6 @@ package struct IdTable {
     seqs.append(seq)
     contentHashes.append(contentHash)
     typeCodes.append(type)
-    let h = Self.hash(id)
     idHashes.append(h)
     place(entry, hash: h)
     return entry

@@ -162,10 +162,11 @@ package struct Ingest {
       state.units.find(UnsafeRawBufferPointer(rebasing: payload[p.unitRange])) != nil
     else { return false }
     let id = UnsafeRawBufferPointer(rebasing: payload[p.idRange])
-    guard state.ids.find(id) == nil else { return false }
+    let h = IdTable.hash(id)
+    guard state.ids.find(id, hash: h) == nil else { return false }
     // No content hash (0): only a later duplicate of this id needs one, and then the lines
     // themselves are compared.
-    let entry = state.ids.insert(id, seq: 0, contentHash: 0, type: p.type)
+    let entry = state.ids.insert(id, hash: h, seq: 0, contentHash: 0, type: p.type)
     pendingEntries.append(entry)
     pendingLines.append((line.baseAddress, line.count, number))
     lastRecordedAt = p.recordedAt

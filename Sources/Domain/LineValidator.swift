@@ -195,10 +195,10 @@ struct LineValidator {
     out.append(contentsOf: #","type":"#.utf8)
     appendString(typeBytes, to: &out)
     out.append(contentsOf: #","occurred_at":""#.utf8)
-    Timestamp.append(occurred, to: &out)
+    appendTime(occurred, from: occurredN, to: &out)
     let recordedStart = out.count
     out.append(contentsOf: #"","recorded_at":""#.utf8)
-    Timestamp.append(recorded, to: &out)
+    appendTime(recorded, from: recordedN, to: &out)
     out.append(UInt8(ascii: "\""))
     f.recordedAtRange = (recordedStart + 1)..<out.count
     out.append(contentsOf: #","unit":"#.utf8)
@@ -444,6 +444,22 @@ struct LineValidator {
       }
       return t
     }
+  }
+
+  /// Appends a time's canonical text. A time given already in canonical form (seconds,
+  /// `+07:00`, as most inputs write it) is copied instead of formatted again.
+  private mutating func appendTime(_ t: Int64, from node: Int, to out: inout [UInt8]) {
+    if node >= 0, !doc.nodes[node].hasEscapes {
+      let s = bytes(node)
+      if s.count == 25, s[10] == UInt8(ascii: "T"), s[19] == UInt8(ascii: "+"),
+        s[20] == UInt8(ascii: "0"), s[21] == UInt8(ascii: "7"), s[22] == UInt8(ascii: ":"),
+        s[23] == UInt8(ascii: "0"), s[24] == UInt8(ascii: "0")
+      {
+        out.append(contentsOf: s)
+        return
+      }
+    }
+    Timestamp.append(t, to: &out)
   }
 
   /// Rejects text that carries what looks like a national ID number: a run of exactly 9
