@@ -188,32 +188,32 @@ struct LineValidator {
     guard doc.nodes[dataN].kind == .object else { throw fail(dataN, "data", "data is an object") }
 
     // The canonical envelope.
-    out.append(contentsOf: #"{"id":"#.utf8)
+    Self.appendLiteral(#"{"id":"#, to: &out)
     let idStart = out.count + 1
     appendString(id, to: &out)
     f.idRange = idStart..<(out.count - 1)
-    out.append(contentsOf: #","type":"#.utf8)
+    Self.appendLiteral(#","type":"#, to: &out)
     appendString(typeBytes, to: &out)
-    out.append(contentsOf: #","occurred_at":""#.utf8)
+    Self.appendLiteral(#","occurred_at":""#, to: &out)
     appendTime(occurred, from: occurredN, to: &out)
     let recordedStart = out.count
-    out.append(contentsOf: #"","recorded_at":""#.utf8)
+    Self.appendLiteral(#"","recorded_at":""#, to: &out)
     appendTime(recorded, from: recordedN, to: &out)
     out.append(UInt8(ascii: "\""))
     f.recordedAtRange = (recordedStart + 1)..<out.count
-    out.append(contentsOf: #","unit":"#.utf8)
+    Self.appendLiteral(#","unit":"#, to: &out)
     let unitStart = out.count + 1
     appendString(unit, to: &out)
     f.unitRange = unitStart..<(out.count - 1)
     if let caseBytes {
-      out.append(contentsOf: #","case":"#.utf8)
+      Self.appendLiteral(#","case":"#, to: &out)
       appendString(caseBytes, to: &out)
     }
     if let actor {
-      out.append(contentsOf: #","actor":"#.utf8)
+      Self.appendLiteral(#","actor":"#, to: &out)
       appendString(actor, to: &out)
     }
-    out.append(contentsOf: #","data":"#.utf8)
+    Self.appendLiteral(#","data":"#, to: &out)
     try writeObject(dataN, of: type, path: "data", into: &out, state: state)
     out.append(UInt8(ascii: "}"))
     return f
@@ -501,6 +501,13 @@ struct LineValidator {
     } else {
       Self.appendEscaped(s, to: &out)
     }
+  }
+
+  /// Appends a literal's bytes with one copy (not through `String.UTF8View`'s iterator).
+  @inline(__always)
+  static func appendLiteral(_ s: StaticString, to out: inout [UInt8]) {
+    out.append(
+      contentsOf: UnsafeRawBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
   }
 
   /// Appends decoded UTF-8 as a canonical JSON string.
