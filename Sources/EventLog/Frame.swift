@@ -193,11 +193,6 @@ package struct SegmentFooter: Sendable, Equatable {
       hash: Array(f[72..<104])
     )
   }
-
-  /// Whether `bytes` end with something that claims to be a footer (its magic), valid or not.
-  package static func hasMagic(_ bytes: UnsafeRawBufferPointer) -> Bool {
-    bytes.count >= size && bytes.suffix(8).elementsEqual(magic)
-  }
 }
 
 /// Segment file names: the first seq, zero-padded to 20 digits.

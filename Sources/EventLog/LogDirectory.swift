@@ -69,22 +69,20 @@ package struct LogDirectory: Sendable {
   /// Reads the footer of a sealed segment (nil when the segment has none) and its size.
   package func footer(
     of firstSeq: UInt64, _ fs: FileSystem
-  ) throws -> (footer: SegmentFooter?, size: Int64, magic: Bool) {
+  ) throws -> (footer: SegmentFooter?, size: Int64) {
     let path = segmentPath(firstSeq)
     let fd = fs.open(path, O_RDONLY, 0)
     guard fd >= 0 else { throw LogError(SystemCallError("open", path: path)) }
     defer { _ = fs.close(fd) }
     guard let size = fileSize(fd) else { throw LogError(SystemCallError("stat", path: path)) }
-    guard size >= Int64(SegmentHeader.size + SegmentFooter.size) else { return (nil, size, false) }
+    guard size >= Int64(SegmentHeader.size + SegmentFooter.size) else { return (nil, size) }
     var tail = [UInt8](repeating: 0, count: SegmentFooter.size)
     do {
       _ = try tail.withUnsafeMutableBytes { (b) -> Int in
         try fs.readFully(fd, b, at: size - Int64(SegmentFooter.size), path: path)
       }
     }
-    return tail.withUnsafeBytes { b in
-      (SegmentFooter.decode(b), size, SegmentFooter.hasMagic(b))
-    }
+    return (tail.withUnsafeBytes { SegmentFooter.decode($0) }, size)
   }
 
   /// Reads a whole segment into memory.

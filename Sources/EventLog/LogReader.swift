@@ -43,7 +43,7 @@ package final class LogReader {
     var last: Segment?
     while let s = names.last {
       if let marker, marker.lastSegment == s,
-        let (footer, size, _) = try? directory.footer(of: s, fs),
+        let (footer, size) = try? directory.footer(of: s, fs),
         size == marker.segmentBytes, marker.lastSeq >= s
       {
         if let footer {
@@ -68,7 +68,7 @@ package final class LogReader {
     }
     guard let last else { return }
     for s in names.dropLast() {
-      let (footer, size, _) = try directory.footer(of: s, fs)
+      let (footer, size) = try directory.footer(of: s, fs)
       guard let footer else {
         throw LogError(
           .damaged, "segment is not sealed: its footer is missing or damaged",

@@ -60,7 +60,7 @@ package enum LogRecovery {
     _ dir: LogDirectory, _ fs: FileSystem, marker: CleanMarker
   ) throws -> Tail? {
     let last = marker.lastSegment
-    let (footer, size, _) = try dir.footer(of: last, fs)
+    let (footer, size) = try dir.footer(of: last, fs)
     guard size == marker.segmentBytes else { return nil }
     if let footer { return footer.lastSeq == marker.lastSeq ? Tail(active: nil) : nil }
     guard marker.lastSeq + 1 >= last else { return nil }
@@ -172,7 +172,7 @@ package enum LogRecovery {
     var previous: SegmentFooter?
     for s in sealed {
       let name = dir.segmentName(s)
-      let (footer, size, _) = try dir.footer(of: s, fs)
+      let (footer, size) = try dir.footer(of: s, fs)
       guard let footer else {
         throw LogError(
           .damaged, "segment is not sealed: its footer is missing or damaged", segment: name,

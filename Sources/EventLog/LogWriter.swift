@@ -68,7 +68,6 @@ package final class LogWriter {
   private var buffer: [UInt8] = []
   /// What the open had to repair, if anything.
   package private(set) var recovery: LogRecovery.Report?
-  package private(set) var segmentCount = 0
 
   // MARK: - Creating and opening
 
@@ -169,7 +168,6 @@ package final class LogWriter {
     let sealed = tail.active == nil ? segments : Array(segments.dropLast())
     let check = try LogRecovery.checkSealed(directory, fs, sealed: sealed)
     sealer.chainHash = check.chainHash
-    segmentCount = segments.count
     if let lastSealed = check.lastFooter {
       lastSeq = lastSealed.lastSeq
       lastRecordedAt = lastSealed.lastRecordedAt
@@ -411,7 +409,6 @@ package final class LogWriter {
     active = Active(
       fd: fd, firstSeq: firstSeq, size: 0, frames: 0, firstRecordedAt: 0, index: [],
       indexWritten: 0, lastIndexed: -SegmentIndex.interval)
-    segmentCount += 1
     do {
       try header.withUnsafeBytes { (b) in
         try fs.writeAll(fd, b, at: 0, path: path)

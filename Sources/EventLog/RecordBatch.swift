@@ -16,13 +16,6 @@ package struct RecordBatch: Sendable {
   package var count: Int { ends.count }
   package var isEmpty: Bool { ends.isEmpty }
 
-  /// Appends a record whose payload the closure writes at the end of `bytes`.
-  package mutating func append(recordedAt time: Int64, payload write: (inout [UInt8]) -> Void) {
-    write(&bytes)
-    ends.append(bytes.count)
-    recordedAt.append(time)
-  }
-
   package mutating func append(recordedAt time: Int64, payload: [UInt8]) {
     payload.withUnsafeBytes { append(recordedAt: time, payload: $0) }
   }
