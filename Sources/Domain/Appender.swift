@@ -21,6 +21,9 @@ package enum Appender {
     package var sync: LogWriter.SyncMode = .batch
     package var keyPath: String?
     package var now: Int64?
+    /// Receives what the user should know besides the result, such as what recovery cut
+    /// after a crash (told even when the append then fails).
+    package var onNote: (@Sendable (String) -> Void)?
     package init() {}
   }
 
@@ -33,6 +36,7 @@ package enum Appender {
       options.pseudonymize ? Pseudonymizer(key: try store.loadKey(override: options.keyPath)) : nil
     // The lock first: nothing may change between reading the state and appending.
     let writer = try LogWriter.open(at: store.logPath, options: .init(sync: options.sync))
+    if let recovery = writer.recovery { options.onNote?(recovery.description) }
     let reader = try LogReader(at: store.logPath)
     let state = try StoreState.load(from: reader)
     let now = options.now ?? Timestamp.now()

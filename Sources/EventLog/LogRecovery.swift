@@ -47,8 +47,11 @@ package enum LogRecovery {
         "recovered the log after an interrupted append: cut \(cutBytes) bytes"
         + " (\(cutRecords) uncommitted record\(cutRecords == 1 ? "" : "s")) at segment \(segment)"
         + " offset \(offset): \(reason)"
-      if !removedSegments.isEmpty {
-        text += "; removed \(removedSegments.joined(separator: ", "))"
+      if removedSegments.count > 3 {
+        let names = removedSegments.sorted()
+        text += "; removed \(names.count) segments, \(names.first!) to \(names.last!)"
+      } else if !removedSegments.isEmpty {
+        text += "; removed \(removedSegments.sorted().joined(separator: ", "))"
       }
       return text
     }

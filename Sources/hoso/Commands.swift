@@ -23,6 +23,7 @@ extension CommandLine {
     var options = Appender.Options()
     options.pseudonymize = a.flag("--pseudonymize")
     options.keyPath = g.key
+    options.onNote = { note($0) }
     if let s = try a.value("--sync") {
       guard let mode = LogWriter.SyncMode(rawValue: s) else {
         throw UsageError("--sync is batch or none, not \(s)")
@@ -53,7 +54,6 @@ extension CommandLine {
     } catch let e as InputError {
       throw UsageError(e.rendered(file: file == "-" ? "<stdin>" : file) + "; nothing was appended")
     }
-    if let recovery = result.recovery { note(recovery) }
     var line = "appended \(result.appended) events"
     if let seqs = result.seqs { line += ", seq \(seqs.lowerBound)..\(seqs.upperBound)" }
     if result.duplicates > 0 {

@@ -136,4 +136,28 @@ import Testing
     #expect(bad.stderr.contains("an earlier line"))
     #expect(snapshotTree(store.path) == before)
   }
+
+  @Test func anAppendAfterACrashSaysWhatRecoveryCut() throws {
+    let store = TestStore()
+    _ = try store.run(["init", "--segment-size", "4096"])
+    _ = try store.run(["append", Self.valid])
+    do {
+      // A writer that dies mid-batch: records written, no commit mark, no abort.
+      let w = try LogWriter.open(at: store.path + "/log")
+      try w.beginBatch()
+      for i in 0..<50 {
+        let payload = Array("{\"id\":\"crashed-\(i)\"}".utf8)
+        try payload.withUnsafeBytes { _ = try w.add(recordedAt: Timestamp.now(), payload: $0) }
+      }
+    }
+    let bad = try store.run(["append", "-"], stdin: Array("{}\n".utf8))
+    #expect(bad.status == 1)
+    #expect(bad.stderr.contains("recovered the log after an interrupted append"), "\(bad.stderr)")
+    #expect(bad.stderr.contains("50 uncommitted records") || bad.stderr.contains("uncommitted"))
+    let v = try store.run(["verify"])
+    #expect(
+      v.stdout.hasSuffix("ok: 23 events in 2 segments, seq 1..23\n")
+        || v.stdout.contains("ok: 23 events"))
+    #expect(!v.stdout.contains("warning"), "\(v.stdout)")
+  }
 }
