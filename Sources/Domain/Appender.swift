@@ -64,11 +64,16 @@ package enum Appender {
             let payload = UnsafeRawBufferPointer(rebasing: out[start..<p.payloadEnd])
             start = p.payloadEnd
             events += 1
-            if ingest.commitPrepared(p, payload: payload, line: line, number: number) {
+            switch ingest.commitPrepared(p, payload: payload, line: line, number: number) {
+            case .accepted:
               _ = try writer.add(recordedAt: p.recordedAt, payload: payload)
-            } else if try ingest.add(line: line, number: number) {
-              try ingest.withPayload {
-                _ = try writer.add(recordedAt: ingest.payloadRecordedAt, payload: $0)
+            case .duplicate:
+              break
+            case .fullPath:
+              if try ingest.add(line: line, number: number) {
+                try ingest.withPayload {
+                  _ = try writer.add(recordedAt: ingest.payloadRecordedAt, payload: $0)
+                }
               }
             }
           }

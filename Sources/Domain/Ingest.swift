@@ -61,7 +61,13 @@ package struct Ingest {
   }
 
   /// Releases the validator's scratch memory.
-  package func finish() { validator.deallocate() }
+  package func finish() {
+    validator.deallocate()
+    recheck?.deallocate()
+  }
+
+  /// A second validator, for validating an earlier line again when a duplicate of it comes.
+  private var recheck: LineValidator?
 
   /// The largest line accepted: an event is at most 1 MiB of JSON.
   package static let maxLine = 1 << 20
@@ -150,20 +156,40 @@ package struct Ingest {
     return true
   }
 
-  /// Commits a line that `PreparedLine` validated and encoded on another thread, when the
-  /// store-level checks pass at once: a new id, recorded_at not going backwards, a known
-  /// unit. Returns false when the line needs the full path (`add`), which then either accepts
-  /// it (a duplicate to skip) or produces the exact error.
+  /// What `commitPrepared` did with a line.
+  package enum PreparedVerdict {
+    /// A new record: its payload goes to the log.
+    case accepted
+    /// Already in the store with the same content: skipped and counted.
+    case duplicate
+    /// Not decided here: the full path (`add`) judges the line.
+    case fullPath
+  }
+
+  /// Commits a line that `PreparedInput` validated and encoded on another thread, when the
+  /// store-level checks decide at once: a new id, recorded_at not going backwards, a known
+  /// unit; or an id already in the store with exactly this content. Anything else goes the
+  /// full path (`add`), which accepts it or produces the exact error.
   package mutating func commitPrepared(
     _ p: PreparedLine, payload: UnsafeRawBufferPointer, line: UnsafeRawBufferPointer,
     number: Int
-  ) -> Bool {
-    guard !p.deferred, p.recordedAt >= lastRecordedAt,
-      state.units.find(UnsafeRawBufferPointer(rebasing: payload[p.unitRange])) != nil
-    else { return false }
+  ) -> PreparedVerdict {
+    guard !p.deferred else { return .fullPath }
     let id = UnsafeRawBufferPointer(rebasing: payload[p.idRange])
     let h = IdTable.hash(id)
-    guard state.ids.find(id, hash: h) == nil else { return false }
+    if let e = state.ids.find(id, hash: h) {
+      // A re-import: compare with the stored record, all but recorded_at.
+      guard state.ids.seqs[e] > 0, let stored = state.payload(seq: state.ids.seqs[e]),
+        let r = CanonicalEnvelope.recordedAtMember(payload)
+      else { return .fullPath }
+      let mine = Array(payload[..<r.lowerBound]) + Array(payload[r.upperBound...])
+      guard LineValidator.withoutRecordedAt(stored) == mine else { return .fullPath }
+      duplicates += 1
+      return .duplicate
+    }
+    guard p.recordedAt >= lastRecordedAt,
+      state.units.find(UnsafeRawBufferPointer(rebasing: payload[p.unitRange])) != nil
+    else { return .fullPath }
     // No content hash (0): only a later duplicate of this id needs one, and then the lines
     // themselves are compared.
     let entry = state.ids.insert(id, hash: h, seq: 0, contentHash: 0, type: p.type)
@@ -172,25 +198,33 @@ package struct Ingest {
     lastRecordedAt = p.recordedAt
     payloadRecordedAt = p.recordedAt
     accepted += 1
-    return true
+    return .accepted
   }
 
   private func doc(_ node: Int) -> String { validator.doc.string(at: node, in: validator.line) }
 
   /// Whether the event at `entry` has exactly this content (all but `recorded_at`): the hash
   /// said so, the bytes decide.
-  private func sameContent(entry: Int, as f: LineValidator.Facts) -> Bool {
+  private mutating func sameContent(entry: Int, as f: LineValidator.Facts) -> Bool {
     let mine = Array(out[..<f.recordedAtRange.lowerBound] + out[f.recordedAtRange.upperBound...])
     if state.ids.seqs[entry] == 0 {
-      guard let i = pendingEntries.firstIndex(of: entry) else { return false }
+      // Entries are created in input order: a binary search finds the line.
+      var lo = 0
+      var hi = pendingEntries.count
+      while lo < hi {
+        let mid = (lo + hi) / 2
+        if pendingEntries[mid] < entry { lo = mid + 1 } else { hi = mid }
+      }
+      guard lo < pendingEntries.count, pendingEntries[lo] == entry else { return false }
+      let i = lo
       let other: [UInt8]
       if collect {
         other = Array(batch.bytes[batch.range(i)])
       } else {
         // Validate the earlier line again, with a validator of its own: same line, same bytes.
         let (start, count, number) = pendingLines[i]
-        var again = LineValidator(now: now, pseudonymizer: pseudonymizer)
-        defer { again.deallocate() }
+        var again = recheck ?? LineValidator(now: now, pseudonymizer: pseudonymizer)
+        defer { recheck = again }
         var bytes: [UInt8] = []
         guard
           (try? again.parse(UnsafeRawBufferPointer(start: start, count: count), number: number))

@@ -27,6 +27,10 @@ package final class LogReader {
   private let fs: FileSystem
   /// The last segment as read at open, when it was scanned rather than mapped.
   private var tail: (firstSeq: UInt64, bytes: [UInt8])?
+  /// The sealed segment mapped last, and the indexes loaded last: reading records one by one
+  /// (a duplicate check, an audit) mostly stays in one segment.
+  private var mapped: (firstSeq: UInt64, file: MappedFile)?
+  private var indexes: (firstSeq: UInt64, entries: [IndexEntry]?)?
 
   package var lastSeq: UInt64 { segments.last?.lastSeq ?? 0 }
   package var count: UInt64 { lastSeq }
@@ -156,6 +160,13 @@ package final class LogReader {
   }
 
   private func loadIndex(_ s: Segment) -> [IndexEntry]? {
+    if let indexes, indexes.firstSeq == s.firstSeq { return indexes.entries }
+    let entries = readIndex(s)
+    indexes = (s.firstSeq, entries)
+    return entries
+  }
+
+  private func readIndex(_ s: Segment) -> [IndexEntry]? {
     guard let si = try? fs.readFile(directory.seqIndexPath(s.firstSeq)),
       let ti = try? fs.readFile(directory.timeIndexPath(s.firstSeq))
     else { return nil }
@@ -181,7 +192,13 @@ package final class LogReader {
     if let tail, tail.firstSeq == s.firstSeq {
       try tail.bytes.withUnsafeBytes(body)
     } else {
-      let file = try MappedFile(directory.segmentPath(s.firstSeq))
+      let file: MappedFile
+      if let mapped, mapped.firstSeq == s.firstSeq {
+        file = mapped.file
+      } else {
+        file = try MappedFile(directory.segmentPath(s.firstSeq))
+        mapped = (s.firstSeq, file)
+      }
       guard file.count >= Int(s.end) else {
         throw LogError(
           .damaged, "segment is shorter than its footer says",
