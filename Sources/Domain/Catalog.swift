@@ -117,8 +117,21 @@ package enum Catalog {
 
   /// The type whose name is `bytes`, or nil.
   package static func type(named bytes: UnsafeRawBufferPointer) -> EventType? {
-    types.first { bytesEqual($0.nameBytes, bytes) }
+    code(named: bytes).map { types[Int($0)] }
   }
+
+  /// The code of the type whose name is `bytes`, or nil; compares plain bytes only.
+  package static func code(named bytes: UnsafeRawBufferPointer) -> UInt8? {
+    for i in 0..<typeNames.count where rawEqual(typeNames[i], bytes) { return UInt8(i) }
+    return nil
+  }
+
+  /// The types' names for `code(named:)`, kept for the whole run; written once, then only read.
+  nonisolated(unsafe) private static let typeNames: UnsafeBufferPointer<UnsafeRawBufferPointer> = {
+    let p = UnsafeMutableBufferPointer<UnsafeRawBufferPointer>.allocate(capacity: types.count)
+    for (i, t) in types.enumerated() { p[i] = immortal(t.nameBytes) }
+    return UnsafeBufferPointer(p)
+  }()
 
   /// The position of `bytes` in `envelope`, or nil.
   package static func envelopeIndex(_ bytes: UnsafeRawBufferPointer) -> Int? {

@@ -1,3 +1,5 @@
+import EventLog
+
 #if canImport(Glibc)
   import Glibc
 #elseif canImport(Musl)
@@ -73,7 +75,7 @@ package struct IdTable {
     let entry = seqs.count
     starts.append(UInt32(arena.count))
     lengths.append(UInt8(id.count))
-    arena.append(contentsOf: id)
+    arena.appendBytes(id)
     seqs.append(seq)
     contentHashes.append(contentHash)
     typeCodes.append(type)

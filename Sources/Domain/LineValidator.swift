@@ -59,8 +59,8 @@ struct LineValidator {
       doc.nodes[t].kind == .string, !doc.nodes[t].hasEscapes
     else { return nil }
     let n = doc.nodes[t]
-    return Catalog.type(
-      named: UnsafeRawBufferPointer(rebasing: line[Int(n.start + 1)..<Int(n.end - 1)]))?.code
+    return Catalog.code(
+      named: UnsafeRawBufferPointer(rebasing: line[Int(n.start + 1)..<Int(n.end - 1)]))
   }
 
   func column(of node: Int) -> Int {
@@ -281,7 +281,7 @@ struct LineValidator {
       guard node >= 0 else { continue }
       if !first { out.append(UInt8(ascii: ",")) }
       first = false
-      out.append(contentsOf: infos[i].key)
+      out.appendBytes(infos[i].key)
       try writeValue(
         node, infos[i], path: "\(path()).\(type.fields[i].name)", into: &out, state: state,
         target: target, options: type.fields[i].kind)
@@ -455,7 +455,7 @@ struct LineValidator {
         s[20] == UInt8(ascii: "0"), s[21] == UInt8(ascii: "7"), s[22] == UInt8(ascii: ":"),
         s[23] == UInt8(ascii: "0"), s[24] == UInt8(ascii: "0")
       {
-        out.append(contentsOf: s)
+        out.appendBytes(s)
         return
       }
     }
@@ -496,7 +496,7 @@ struct LineValidator {
   func appendString(_ s: UnsafeRawBufferPointer, to out: inout [UInt8]) {
     if let p = s.baseAddress, let l = line.baseAddress, p >= l, p + s.count <= l + line.count {
       out.append(UInt8(ascii: "\""))
-      out.append(contentsOf: s)
+      out.appendBytes(s)
       out.append(UInt8(ascii: "\""))
     } else {
       Self.appendEscaped(s, to: &out)
@@ -506,8 +506,7 @@ struct LineValidator {
   /// Appends a literal's bytes with one copy (not through `String.UTF8View`'s iterator).
   @inline(__always)
   static func appendLiteral(_ s: StaticString, to out: inout [UInt8]) {
-    out.append(
-      contentsOf: UnsafeRawBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
+    out.append(contentsOf: UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
   }
 
   /// Appends decoded UTF-8 as a canonical JSON string.

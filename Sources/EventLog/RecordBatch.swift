@@ -21,11 +21,20 @@ package struct RecordBatch: Sendable {
   }
 
   package mutating func append(recordedAt time: Int64, payload: UnsafeRawBufferPointer) {
-    bytes.append(contentsOf: payload)
+    bytes.appendBytes(payload)
     ends.append(bytes.count)
     recordedAt.append(time)
   }
 
   /// The byte range of record `i`'s payload in `bytes`.
   package func range(_ i: Int) -> Range<Int> { (i == 0 ? 0 : ends[i - 1])..<ends[i] }
+}
+
+extension Array where Element == UInt8 {
+  /// Appends raw bytes with one `memcpy`: `append(contentsOf:)` with an
+  /// `UnsafeRawBufferPointer` walks it byte by byte, which the append path feels.
+  @inline(__always)
+  package mutating func appendBytes(_ bytes: UnsafeRawBufferPointer) {
+    append(contentsOf: bytes.bindMemory(to: UInt8.self))
+  }
 }
