@@ -30,8 +30,13 @@ package enum Appender {
   /// Appends the NDJSON `input`. Throws `InputError` for bad input (nothing written), and
   /// `LogError` for a store that is missing, locked or damaged.
   package static func append(
-    to store: Store, input: UnsafeRawBufferPointer, options: Options
+    to store: Store, input whole: UnsafeRawBufferPointer, options: Options
   ) throws -> Result {
+    // A UTF-8 byte-order mark at the start is allowed and skipped (RFC 8259 §8.1 lets a
+    // parser ignore it; editors on Windows write one).
+    let bom: [UInt8] = [0xEF, 0xBB, 0xBF]
+    let input =
+      whole.starts(with: bom) ? UnsafeRawBufferPointer(rebasing: whole[3...]) : whole
     let pseudonymizer =
       options.pseudonymize ? Pseudonymizer(key: try store.loadKey(override: options.keyPath)) : nil
     // The lock first: nothing may change between reading the state and appending.

@@ -81,8 +81,11 @@ package struct Store: Sendable {
     let path = override ?? keyPath
     var st = stat()
     guard stat(path, &st) == 0 else {
+      // A key named on the command line that is not there is a mistake in the call (1); the
+      // store's own key gone missing is a store problem (2).
       throw LogError(
-        .missing, "the pseudonym key \(path) is missing; pass --key FILE or set HOSO_KEY")
+        override == nil ? .missing : .invalidArgument,
+        "the pseudonym key \(path) is missing; pass --key FILE or set HOSO_KEY")
     }
     guard st.st_mode & 0o077 == 0 else {
       throw LogError(

@@ -43,8 +43,13 @@ extension CommandLine {
           try Appender.append(to: store, input: $0, options: options)
         }
       } else {
-        guard FileManager.default.isReadableFile(atPath: file) else {
-          throw UsageError("cannot read \(file): no such file, or not readable")
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: file, isDirectory: &isDirectory),
+          !isDirectory.boolValue, FileManager.default.isReadableFile(atPath: file)
+        else {
+          throw UsageError(
+            "cannot read \(file): no such file, a directory, or not readable; append takes an"
+              + " NDJSON file or - for standard input")
         }
         let mapped = try MappedFile(file)
         result = try mapped.withBytes {

@@ -160,4 +160,22 @@ import Testing
         || v.stdout.contains("ok: 23 events"))
     #expect(!v.stdout.contains("warning"), "\(v.stdout)")
   }
+
+  @Test func aByteOrderMarkIsSkippedAndADirectoryOrAMissingKeyIsAMistake() throws {
+    let store = TestStore()
+    _ = try store.run(["init"])
+    let bom = [UInt8]([0xEF, 0xBB, 0xBF]) + readBytes(Self.valid)!
+    #expect(try store.run(["append", "-"], stdin: bom).stdout == "appended 23 events, seq 1..23\n")
+    let dir = try store.run(["append", store.root.path])
+    #expect(dir.status == 1)
+    #expect(dir.stderr.contains("directory"))
+    let line =
+      #"{"id":"k-1","type":"support.provided","occurred_at":"2026-03-02T08:00:00+07:00","#
+      + #""unit":"VN-TN","data":{"person":"raw","kind":"loan"}}"#
+    let key = try runHoso(
+      ["--store", store.path, "--key", "/nonexistent/key", "append", "--pseudonymize", "-"],
+      stdin: Array((line + "\n").utf8))
+    #expect(key.status == 1)
+    #expect(key.stderr.contains("pseudonym key"))
+  }
 }
