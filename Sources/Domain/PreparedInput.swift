@@ -65,7 +65,7 @@ package final class PreparedInput: @unchecked Sendable {
   private let stamp: Int64
   private let pseudonymizer: Pseudonymizer?
 
-  package static let chunkSize = 1 << 20
+  package static let chunkSize = 1 << 18
   package static let deferredTypes: Set<UInt8> = [
     Catalog.unitEstablished, Catalog.byName["unit.merged"]!.code,
     Catalog.byName["unit.moved"]!.code, Catalog.corrected, Catalog.voided,
