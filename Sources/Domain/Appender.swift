@@ -59,6 +59,15 @@ package enum Appender {
       var firstLine = 0
       var events = 0
       var rest: Int?
+      /// The full path for one line: validated here, on this thread, against everything.
+      func addInFull(_ line: UnsafeRawBufferPointer, _ number: Int) throws {
+        events += 1
+        if try ingest.add(line: line, number: number) {
+          try ingest.withPayload {
+            _ = try writer.add(recordedAt: ingest.payloadRecordedAt, payload: $0)
+          }
+        }
+      }
       for i in 0..<prepared.chunkCount {
         let c = prepared.chunk(i)
         try c.out.withUnsafeBytes { out in
@@ -68,18 +77,14 @@ package enum Appender {
             let line = prepared.line(p)
             let payload = UnsafeRawBufferPointer(rebasing: out[start..<p.payloadEnd])
             start = p.payloadEnd
-            events += 1
             switch ingest.commitPrepared(p, payload: payload, line: line, number: number) {
             case .accepted:
+              events += 1
               _ = try writer.add(recordedAt: p.recordedAt, payload: payload)
             case .duplicate:
-              break
+              events += 1
             case .fullPath:
-              if try ingest.add(line: line, number: number) {
-                try ingest.withPayload {
-                  _ = try writer.add(recordedAt: ingest.payloadRecordedAt, payload: $0)
-                }
-              }
+              try addInFull(line, number)
             }
           }
         }
@@ -94,14 +99,7 @@ package enum Appender {
         try forEachLine(
           UnsafeRawBufferPointer(rebasing: input[rest...]), firstNumber: firstLine,
           requireEvents: false
-        ) { line, number in
-          events += 1
-          if try ingest.add(line: line, number: number) {
-            try ingest.withPayload {
-              _ = try writer.add(recordedAt: ingest.payloadRecordedAt, payload: $0)
-            }
-          }
-        }
+        ) { line, number in try addInFull(line, number) }
       }
       guard events > 0 else {
         throw InputError(line: max(firstLine, 1), "the input holds no events (an empty file?)")

@@ -135,10 +135,18 @@ package enum Catalog {
 
   /// The position of `bytes` in `envelope`, or nil.
   package static func envelopeIndex(_ bytes: UnsafeRawBufferPointer) -> Int? {
-    envelopeBytes.firstIndex { bytesEqual($0, bytes) }
+    for i in 0..<envelopeNames.count where rawEqual(envelopeNames[i], bytes) { return i }
+    return nil
   }
 
-  package static let envelopeBytes = envelope.map { Array($0.utf8) }
+  /// The envelope's names for `envelopeIndex(_:)`, kept for the whole run; written once, then
+  /// only read.
+  nonisolated(unsafe) private static let envelopeNames:
+    UnsafeBufferPointer<UnsafeRawBufferPointer> = {
+      let p = UnsafeMutableBufferPointer<UnsafeRawBufferPointer>.allocate(capacity: envelope.count)
+      for (i, name) in envelope.enumerated() { p[i] = immortal(Array(name.utf8)) }
+      return UnsafeBufferPointer(p)
+    }()
 
   /// A `plan.adopted` target, validated like an event's data.
   package static let targetType = EventType(
@@ -365,13 +373,4 @@ extension Catalog {
 @inline(__always)
 package func rawEqual(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool {
   a.count == b.count && (a.count == 0 || memcmp(a.baseAddress!, b.baseAddress!, a.count) == 0)
-}
-
-/// Whether `a` and `b` hold the same bytes: a length check, then `memcmp` (the generic
-/// `elementsEqual` walks an iterator byte by byte, which the validation hot path feels).
-@inline(__always)
-package func bytesEqual(_ a: [UInt8], _ b: UnsafeRawBufferPointer) -> Bool {
-  guard a.count == b.count else { return false }
-  if a.isEmpty { return true }
-  return a.withUnsafeBytes { memcmp($0.baseAddress!, b.baseAddress!, b.count) == 0 }
 }

@@ -6,8 +6,8 @@ import EventLog
   import Musl
 #endif
 
-/// Every event id in the store with what duplicate detection and corrections need: its seq,
-/// a hash of its content, its type.
+/// Every event id in the store with what duplicate detection and corrections need: its seq
+/// and its type.
 ///
 /// Ids live back to back in one byte arena and the table holds 32-bit positions, so a million
 /// ids cost about 40 MB rather than a million strings.
@@ -18,7 +18,6 @@ package struct IdTable {
   /// Each id's hash: compared before the bytes, so a probe past other ids costs no `memcmp`.
   private var idHashes: [UInt64] = []
   package private(set) var seqs: [UInt64] = []
-  package private(set) var contentHashes: [UInt64] = []
   package private(set) var typeCodes: [UInt8] = []
   private var slots: [Int32] = Array(repeating: -1, count: 1024)
 
@@ -78,15 +77,15 @@ package struct IdTable {
   /// Adds an id that is not in the table; returns its entry.
   @discardableResult
   package mutating func insert(
-    _ id: UnsafeRawBufferPointer, seq: UInt64, contentHash: UInt64, type: UInt8
+    _ id: UnsafeRawBufferPointer, seq: UInt64, type: UInt8
   ) -> Int {
-    insert(id, hash: Self.hash(id), seq: seq, contentHash: contentHash, type: type)
+    insert(id, hash: Self.hash(id), seq: seq, type: type)
   }
 
   /// Adds an id that is not in the table, with its `hash(_:)`; returns its entry.
   @discardableResult
   package mutating func insert(
-    _ id: UnsafeRawBufferPointer, hash h: UInt64, seq: UInt64, contentHash: UInt64, type: UInt8
+    _ id: UnsafeRawBufferPointer, hash h: UInt64, seq: UInt64, type: UInt8
   ) -> Int {
     if (seqs.count + 1) * 4 > slots.count * 3 { grow() }
     let entry = seqs.count
@@ -94,7 +93,6 @@ package struct IdTable {
     lengths.append(UInt8(id.count))
     arena.appendBytes(id)
     seqs.append(seq)
-    contentHashes.append(contentHash)
     typeCodes.append(type)
     idHashes.append(h)
     place(entry, hash: h)
@@ -112,7 +110,7 @@ package struct IdTable {
     let n = bytes.count
     bytes.withUnsafeMutableBytes { b in
       let raw = UnsafeRawBufferPointer(start: b.baseAddress, count: n)
-      if find(raw) == nil { insert(raw, seq: 0, contentHash: 0, type: 0) }
+      if find(raw) == nil { insert(raw, seq: 0, type: 0) }
     }
   }
 

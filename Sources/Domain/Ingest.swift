@@ -98,15 +98,10 @@ package struct Ingest {
     _ f: LineValidator.Facts, line: UnsafeRawBufferPointer, number: Int
   ) throws(InputError) -> Bool {
     // Duplicate ids: the same content is skipped, other content is an error.
-    let contentHash = out.withUnsafeBytes {
-      CanonicalEnvelope.contentHash($0, recordedAt: f.recordedAtRange)
-    }
-    let existing = out.withUnsafeBytes { o in
-      state.ids.find(UnsafeRawBufferPointer(rebasing: o[f.idRange]))
-    }
-    if let e = existing {
-      let known = state.ids.contentHashes[e]
-      if (known == contentHash || known == 0) && sameContent(entry: e, as: f) {
+    let id = out.withUnsafeBytes { UnsafeRawBufferPointer(rebasing: $0[f.idRange]) }
+    let h = IdTable.hash(id)
+    if let e = state.ids.find(id, hash: h) {
+      if out.withUnsafeBytes({ sameContent(entry: e, as: $0) }) {
         duplicates += 1
         return false
       }
@@ -137,23 +132,31 @@ package struct Ingest {
       guard state.units.find(code) == nil else {
         throw validator.fail(node, "unit", "unit \"\(doc(node))\" is already established")
       }
-      state.units.insert(code, seq: 0, contentHash: 0, type: 0)
+      state.units.insert(code, seq: 0, type: 0)
     }
-    let entry = out.withUnsafeBytes { o in
-      state.ids.insert(
-        UnsafeRawBufferPointer(rebasing: o[f.idRange]), seq: 0, contentHash: contentHash,
-        type: f.type)
+    out.withUnsafeBytes { o in
+      accept(
+        id: UnsafeRawBufferPointer(rebasing: o[f.idRange]), hash: h, type: f.type,
+        recordedAt: f.recordedAt, payload: o, line: line, number: number)
     }
-    pendingEntries.append(entry)
-    lastRecordedAt = f.recordedAt
-    payloadRecordedAt = f.recordedAt
+    return true
+  }
+
+  /// Records an accepted line: its id (seq 0 until the log assigns one), where it is in the
+  /// input (or, in tests, its payload), and its recorded_at as the new last.
+  private mutating func accept(
+    id: UnsafeRawBufferPointer, hash: UInt64, type: UInt8, recordedAt: Int64,
+    payload: UnsafeRawBufferPointer, line: UnsafeRawBufferPointer, number: Int
+  ) {
+    pendingEntries.append(state.ids.insert(id, hash: hash, seq: 0, type: type))
+    lastRecordedAt = recordedAt
+    payloadRecordedAt = recordedAt
     accepted += 1
     if collect {
-      batch.append(recordedAt: f.recordedAt, payload: out)
+      batch.append(recordedAt: recordedAt, payload: payload)
     } else {
       pendingLines.append((line.baseAddress, line.count, number))
     }
-    return true
   }
 
   /// What `commitPrepared` did with a line.
@@ -178,35 +181,26 @@ package struct Ingest {
     let id = UnsafeRawBufferPointer(rebasing: payload[p.idRange])
     let h = IdTable.hash(id)
     if let e = state.ids.find(id, hash: h) {
-      // A re-import: compare with the stored record, all but recorded_at.
-      guard state.ids.seqs[e] > 0, let stored = state.payload(seq: state.ids.seqs[e]),
-        let r = CanonicalEnvelope.recordedAtMember(payload)
-      else { return .fullPath }
-      let mine = Array(payload[..<r.lowerBound]) + Array(payload[r.upperBound...])
-      guard LineValidator.withoutRecordedAt(stored) == mine else { return .fullPath }
+      // A re-import of the same event is skipped here; anything else is judged in full.
+      guard sameContent(entry: e, as: payload) else { return .fullPath }
       duplicates += 1
       return .duplicate
     }
     guard p.recordedAt >= lastRecordedAt,
       state.units.find(UnsafeRawBufferPointer(rebasing: payload[p.unitRange])) != nil
     else { return .fullPath }
-    // No content hash (0): only a later duplicate of this id needs one, and then the lines
-    // themselves are compared.
-    let entry = state.ids.insert(id, hash: h, seq: 0, contentHash: 0, type: p.type)
-    pendingEntries.append(entry)
-    pendingLines.append((line.baseAddress, line.count, number))
-    lastRecordedAt = p.recordedAt
-    payloadRecordedAt = p.recordedAt
-    accepted += 1
+    accept(
+      id: id, hash: h, type: p.type, recordedAt: p.recordedAt, payload: payload, line: line,
+      number: number)
     return .accepted
   }
 
   private func doc(_ node: Int) -> String { validator.doc.string(at: node, in: validator.line) }
 
-  /// Whether the event at `entry` has exactly this content (all but `recorded_at`): the hash
-  /// said so, the bytes decide.
-  private mutating func sameContent(entry: Int, as f: LineValidator.Facts) -> Bool {
-    let mine = Array(out[..<f.recordedAtRange.lowerBound] + out[f.recordedAtRange.upperBound...])
+  /// Whether the event at `entry` (in the store, or earlier in the input) has exactly the
+  /// content of `payload`, all but `recorded_at`: duplicates are rare, so their bytes are
+  /// compared rather than hashes kept for every event.
+  private mutating func sameContent(entry: Int, as payload: UnsafeRawBufferPointer) -> Bool {
     if state.ids.seqs[entry] == 0 {
       // Entries are created in input order: a binary search finds the line.
       var lo = 0
@@ -234,9 +228,9 @@ package struct Ingest {
         else { return false }
         other = bytes
       }
-      return LineValidator.withoutRecordedAt(other) == mine
+      return other.withUnsafeBytes { CanonicalEnvelope.sameContent($0, payload) }
     }
     guard let other = state.payload(seq: state.ids.seqs[entry]) else { return false }
-    return LineValidator.withoutRecordedAt(other) == mine
+    return other.withUnsafeBytes { CanonicalEnvelope.sameContent($0, payload) }
   }
 }

@@ -544,10 +544,4 @@ struct LineValidator {
         || b == 0x2D
     }
   }
-
-  /// A canonical payload without its `,"recorded_at":"…"` member.
-  static func withoutRecordedAt(_ payload: [UInt8]) -> [UInt8] {
-    guard let r = CanonicalEnvelope.recordedAtMember(payload) else { return payload }
-    return Array(payload[..<r.lowerBound] + payload[r.upperBound...])
-  }
 }

@@ -34,9 +34,18 @@ package enum CanonicalEnvelope {
     return (id, type, unit)
   }
 
-  /// The range of `,"recorded_at":"…"` in a canonical payload.
-  package static func recordedAtMember(_ payload: [UInt8]) -> Range<Int>? {
-    payload.withUnsafeBytes { recordedAtMember($0) }
+  /// Whether two canonical payloads are the same event: equal but for `recorded_at`, which
+  /// an import may leave to `append` to stamp.
+  package static func sameContent(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer)
+    -> Bool
+  {
+    guard let ra = recordedAtMember(a), let rb = recordedAtMember(b) else { return rawEqual(a, b) }
+    return rawEqual(
+      UnsafeRawBufferPointer(rebasing: a[..<ra.lowerBound]),
+      UnsafeRawBufferPointer(rebasing: b[..<rb.lowerBound]))
+      && rawEqual(
+        UnsafeRawBufferPointer(rebasing: a[ra.upperBound...]),
+        UnsafeRawBufferPointer(rebasing: b[rb.upperBound...]))
   }
 
   package static func recordedAtMember(_ p: UnsafeRawBufferPointer) -> Range<Int>? {
@@ -53,17 +62,10 @@ package enum CanonicalEnvelope {
     }
     return nil
   }
-
-  /// The duplicate-detection hash: CRC32C of everything but `recorded_at`, and its length.
-  package static func contentHash(_ p: UnsafeRawBufferPointer, recordedAt r: Range<Int>) -> UInt64 {
-    let a = CRC32C.checksum(UnsafeRawBufferPointer(rebasing: p[0..<r.lowerBound]))
-    let b = CRC32C.checksum(UnsafeRawBufferPointer(rebasing: p[r.upperBound...]), continuing: a)
-    return UInt64(b) << 32 | UInt64(UInt32(truncatingIfNeeded: p.count - r.count))
-  }
 }
 
-/// What validation needs to know of the events already in the store: their ids, content
-/// hashes and types, the established units, the last recorded_at.
+/// What validation needs to know of the events already in the store: their ids, seqs and
+/// types, the established units, the last recorded_at.
 package struct StoreState {
   package var ids = IdTable()
   /// Established unit codes (an `IdTable` used as a set: lookups by bytes, no strings).
@@ -79,25 +81,22 @@ package struct StoreState {
   package static func load(from reader: LogReader) throws -> StoreState {
     var s = StoreState()
     s.reader = reader
-    let typeNames = Catalog.types.map { Array($0.name.utf8) }
     try reader.readRecords { r in
       let p = r.payload
       guard let e = CanonicalEnvelope.peek(p) else {
         throw LogError(.damaged, "record is not a canonical event", seq: r.seq)
       }
       let type = UnsafeRawBufferPointer(rebasing: p[e.type])
-      guard let code = typeNames.firstIndex(where: { bytesEqual($0, type) }) else {
+      guard let code = Catalog.code(named: type) else {
         throw LogError(.damaged, "record has an unknown event type", seq: r.seq)
       }
       let id = UnsafeRawBufferPointer(rebasing: p[e.id])
       if s.ids.find(id) == nil {
-        // The content hash is left for later (0): only a duplicate id needs it, and then
-        // the record itself is compared.
-        s.ids.insert(id, seq: r.seq, contentHash: 0, type: UInt8(code))
+        s.ids.insert(id, seq: r.seq, type: code)
       }
-      if code == Int(Catalog.unitEstablished) {
+      if code == Catalog.unitEstablished {
         let unit = UnsafeRawBufferPointer(rebasing: p[e.unit])
-        if s.units.find(unit) == nil { s.units.insert(unit, seq: r.seq, contentHash: 0, type: 0) }
+        if s.units.find(unit) == nil { s.units.insert(unit, seq: r.seq, type: 0) }
       }
       s.lastRecordedAt = r.recordedAt
       s.lastSeq = r.seq

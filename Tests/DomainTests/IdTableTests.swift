@@ -19,7 +19,7 @@ import Testing
       let id = randomId()
       if inserted[id] != nil { continue }
       inserted[id] = id.withUnsafeBytes {
-        table.insert($0, seq: UInt64(inserted.count + 1), contentHash: 0, type: 3)
+        table.insert($0, seq: UInt64(inserted.count + 1), type: 3)
       }
     }
     for (id, entry) in inserted {
