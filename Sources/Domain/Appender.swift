@@ -46,7 +46,8 @@ package enum Appender {
     let state = try StoreState.load(from: reader)
     let now = options.now ?? Timestamp.now()
     var ingest = Ingest(
-      state: state, now: now, pseudonymizer: pseudonymizer, collect: false)
+      state: state, now: now, pseudonymizer: pseudonymizer, collect: false,
+      expectedBytes: input.count)
     defer { ingest.finish() }
     // Records go to the log as they pass, without a commit mark: invisible to readers, taken
     // back if a later line is bad, cut by recovery after a crash.

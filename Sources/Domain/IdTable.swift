@@ -15,11 +15,14 @@ package struct IdTable {
   private var arena: [UInt8] = []
   private var starts: [UInt32] = []
   private var lengths: [UInt8] = []
-  /// Each id's hash: compared before the bytes, so a probe past other ids costs no `memcmp`.
+  /// Each id's hash, kept to rehash without reading the ids again.
   private var idHashes: [UInt64] = []
   package private(set) var seqs: [UInt64] = []
   package private(set) var typeCodes: [UInt8] = []
-  private var slots: [Int32] = Array(repeating: -1, count: 1024)
+  /// Open addressing, at most half full. A slot holds the high 32 bits of its id's hash above
+  /// the entry + 1 (0: empty), so a probe compares hashes inside the slot array and touches
+  /// nothing else until they match: one cache miss for a new id rather than one per slot passed.
+  private var slots = SlotArray(count: 1024)
 
   package init() {}
 
@@ -65,13 +68,26 @@ package struct IdTable {
   /// The entry of `id`, whose `hash(_:)` the caller already has.
   package func find(_ id: UnsafeRawBufferPointer, hash h: UInt64) -> Int? {
     let mask = slots.count - 1
+    let tag = h & 0xFFFF_FFFF_0000_0000
     var slot = Int(truncatingIfNeeded: h) & mask
+    let slots = self.slots.base
     while true {
-      let e = slots[slot]
-      if e < 0 { return nil }
-      if idHashes[Int(e)] == h && idEquals(Int(e), id) { return Int(e) }
+      let s = slots[slot]
+      if s == 0 { return nil }
+      if s & 0xFFFF_FFFF_0000_0000 == tag {
+        let e = Int(truncatingIfNeeded: s & 0xFFFF_FFFF) - 1
+        if idEquals(e, id) { return e }
+      }
       slot = (slot + 1) & mask
     }
+  }
+
+  /// Sizes the slots for `count` ids in all, so that adding them never rehashes.
+  package mutating func reserve(_ count: Int) {
+    guard count > 0, count < Int(Int32.max) else { return }
+    var n = slots.count
+    while n < count * 2 { n *= 2 }
+    if n > slots.count { rehash(to: n) }
   }
 
   /// Adds an id that is not in the table; returns its entry.
@@ -87,7 +103,7 @@ package struct IdTable {
   package mutating func insert(
     _ id: UnsafeRawBufferPointer, hash h: UInt64, seq: UInt64, type: UInt8
   ) -> Int {
-    if (seqs.count + 1) * 4 > slots.count * 3 { grow() }
+    if (seqs.count + 1) * 2 > slots.count { rehash(to: slots.count * 2) }
     let entry = seqs.count
     starts.append(UInt32(arena.count))
     lengths.append(UInt8(id.count))
@@ -121,13 +137,43 @@ package struct IdTable {
 
   private mutating func place(_ entry: Int, hash: UInt64) {
     let mask = slots.count - 1
+    let value = hash & 0xFFFF_FFFF_0000_0000 | UInt64(entry + 1)
     var slot = Int(truncatingIfNeeded: hash) & mask
-    while slots[slot] >= 0 { slot = (slot + 1) & mask }
-    slots[slot] = Int32(entry)
+    if !isKnownUniquelyReferenced(&slots) { slots = slots.copy() }
+    let slots = self.slots.base
+    while slots[slot] != 0 { slot = (slot + 1) & mask }
+    slots[slot] = value
   }
 
-  private mutating func grow() {
-    slots = Array(repeating: -1, count: slots.count * 2)
+  private mutating func rehash(to size: Int) {
+    slots = SlotArray(count: size)
     for e in 0..<seqs.count { place(e, hash: idHashes[e]) }
   }
+}
+
+/// The slots of an `IdTable`: zeroed memory of its own mapping, on huge pages where the system
+/// allows (a million ids' slots span 16 MB: with 4 KB pages every lookup would also miss the
+/// TLB). Copied before a write when shared, as an array would be.
+private final class SlotArray {
+  let base: UnsafeMutablePointer<UInt64>
+  let count: Int
+  private let bytes: Int
+
+  init(count: Int) {
+    self.count = count
+    bytes = count * MemoryLayout<UInt64>.stride
+    // Anonymous mappings start zeroed: no fill pass.
+    let p = mmap(nil, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
+    guard let p, p != MAP_FAILED else { fatalError("out of memory for \(count) id slots") }
+    if bytes >= 2 << 20 { _ = madvise(p, bytes, MADV_HUGEPAGE) }
+    base = p.bindMemory(to: UInt64.self, capacity: count)
+  }
+
+  func copy() -> SlotArray {
+    let c = SlotArray(count: count)
+    c.base.update(from: base, count: count)
+    return c
+  }
+
+  deinit { munmap(base, bytes) }
 }

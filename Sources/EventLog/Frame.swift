@@ -47,6 +47,29 @@ package enum Frame {
     out.storeBytes(of: crc.littleEndian, toByteOffset: 4, as: UInt32.self)
   }
 
+  /// Appends a frame for `payload` to `out`, without first filling the room with zeros.
+  @inline(__always)
+  package static func encode(
+    seq: UInt64, recordedAt: Int64, commit: Bool, payload: UnsafeRawBufferPointer,
+    appendingTo out: inout [UInt8]
+  ) {
+    let start = out.count
+    var header: (UInt64, UInt64, UInt64) = (0, 0, 0)
+    withUnsafeMutableBytes(of: &header) { h in
+      let length = UInt32(payload.count) | (commit ? commitBit : 0)
+      h.storeBytes(of: length.littleEndian, toByteOffset: 0, as: UInt32.self)
+      h.storeBytes(of: seq.littleEndian, toByteOffset: 8, as: UInt64.self)
+      h.storeBytes(of: recordedAt.littleEndian, toByteOffset: 16, as: Int64.self)
+      out.appendBytes(UnsafeRawBufferPointer(h))
+    }
+    out.appendBytes(payload)
+    out.withUnsafeMutableBytes { b in
+      let frame = b.baseAddress! + start
+      let crc = checksum(UnsafeRawBufferPointer(start: frame, count: headerSize + payload.count))
+      frame.storeBytes(of: crc.littleEndian, toByteOffset: 4, as: UInt32.self)
+    }
+  }
+
   /// Sets the commit mark on an encoded frame and recomputes its CRC.
   package static func markCommit(_ frame: UnsafeMutableRawPointer) {
     let length = UInt32(littleEndian: frame.loadUnaligned(fromByteOffset: 0, as: UInt32.self))

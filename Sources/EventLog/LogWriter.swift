@@ -52,20 +52,23 @@ package final class LogWriter {
   package let sync: SyncMode
   private let fs: FileSystem
   private var lockFD: Int32
-  package private(set) var lastSeq: UInt64 = 0
-  package private(set) var lastRecordedAt: Int64 = .min
+  // The writer is used from one thread, and none of its methods re-enters another while it
+  // holds a property: the properties touched for every frame skip the run-time exclusivity
+  // check, which cost about 5 % of an append's main-thread time.
+  @exclusivity(unchecked) package private(set) var lastSeq: UInt64 = 0
+  @exclusivity(unchecked) package private(set) var lastRecordedAt: Int64 = .min
   /// The sealing of full segments, on a queue of its own: hashing a segment (SHA-256 runs at
   /// about 500 MB/s) overlaps with writing the next one. A batch commits only after every
   /// segment it filled is sealed and synced.
   private let sealer = Sealer()
-  private var active: Active?
+  @exclusivity(unchecked) private var active: Active?
   private var failure: LogError?
   private var closed = false
   /// Whether `CLEAN` is on disk: removed (and the removal synced) before the first change, so
   /// it is never there while it could be false, and an open that changes nothing leaves the
   /// directory as it was.
   private var cleanMarkerPresent = false
-  private var buffer: [UInt8] = []
+  @exclusivity(unchecked) private var buffer: [UInt8] = []
   /// What the open had to repair, if anything.
   package private(set) var recovery: LogRecovery.Report?
 
@@ -237,7 +240,7 @@ package final class LogWriter {
   private var rollback: Rollback?
   /// Where the most recent frame starts in `buffer`: it is held back until the batch either
   /// goes on (then it is an ordinary frame) or commits (then it gets the commit mark).
-  private var lastFrameStart: Int?
+  @exclusivity(unchecked) private var lastFrameStart: Int?
 
   /// Starts a batch: records are then given one by one with `add` (written to the log as they
   /// come, without a commit mark, invisible to readers) and made durable by `commitBatch`, or
@@ -365,12 +368,7 @@ package final class LogWriter {
     let offset = active!.size + Int64(buffer.count)
     let seq = lastSeq + 1
     let start = buffer.count
-    buffer.append(contentsOf: repeatElement(0, count: frameSize))
-    buffer.withUnsafeMutableBytes { out in
-      Frame.encode(
-        seq: seq, recordedAt: time, commit: false, payload: payload,
-        into: out.baseAddress! + start)
-    }
+    Frame.encode(seq: seq, recordedAt: time, commit: false, payload: payload, appendingTo: &buffer)
     lastFrameStart = start
     if active!.frames == 0 { active!.firstRecordedAt = time }
     if offset - active!.lastIndexed >= SegmentIndex.interval {
