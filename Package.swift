@@ -11,7 +11,9 @@ let package = Package(
   targets: [
     .target(name: "EventLog"),
     .target(name: "Domain", dependencies: ["EventLog"]),
-    .executableTarget(name: "hoso", dependencies: ["EventLog", "Domain"]),
+    .target(name: "Projections", dependencies: ["EventLog", "Domain"]),
+    .target(name: "Demo", dependencies: ["Domain"]),
+    .executableTarget(name: "hoso", dependencies: ["EventLog", "Domain", "Demo", "Projections"]),
     .target(
       name: "TestSupport",
       dependencies: ["EventLog", "Domain"],
@@ -19,6 +21,10 @@ let package = Package(
     ),
     .testTarget(name: "EventLogTests", dependencies: ["EventLog", "TestSupport"]),
     .testTarget(name: "DomainTests", dependencies: ["Domain", "EventLog", "TestSupport"]),
-    .testTarget(name: "HosoTests", dependencies: ["hoso", "EventLog", "Domain", "TestSupport"]),
+    .testTarget(
+      name: "ProjectionsTests", dependencies: ["Projections", "Domain", "EventLog", "TestSupport"]),
+    .testTarget(
+      name: "HosoTests",
+      dependencies: ["hoso", "EventLog", "Domain", "Demo", "Projections", "TestSupport"]),
   ]
 )

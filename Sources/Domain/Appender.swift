@@ -30,91 +30,140 @@ package enum Appender {
   /// Appends the NDJSON `input`. Throws `InputError` for bad input (nothing written), and
   /// `LogError` for a store that is missing, locked or damaged.
   package static func append(
-    to store: Store, input whole: UnsafeRawBufferPointer, options: Options
+    to store: Store, input: UnsafeRawBufferPointer, options: Options
   ) throws -> Result {
-    // A UTF-8 byte-order mark at the start is allowed and skipped (RFC 8259 §8.1 lets a
-    // parser ignore it; editors on Windows write one).
-    let bom: [UInt8] = [0xEF, 0xBB, 0xBF]
-    let input =
-      whole.starts(with: bom) ? UnsafeRawBufferPointer(rebasing: whole[3...]) : whole
-    let pseudonymizer =
-      options.pseudonymize ? Pseudonymizer(key: try store.loadKey(override: options.keyPath)) : nil
-    // The lock first: nothing may change between reading the state and appending.
-    let writer = try LogWriter.open(at: store.logPath, options: .init(sync: options.sync))
-    if let recovery = writer.recovery { options.onNote?(recovery.description) }
-    let reader = try LogReader(at: store.logPath)
-    let state = try StoreState.load(from: reader)
-    let now = options.now ?? Timestamp.now()
-    var ingest = Ingest(
-      state: state, now: now, pseudonymizer: pseudonymizer, collect: false,
-      expectedBytes: input.count)
-    defer { ingest.finish() }
-    // Records go to the log as they pass, without a commit mark: invisible to readers, taken
-    // back if a later line is bad, cut by recovery after a crash.
-    try writer.beginBatch()
-    let seqs: ClosedRange<UInt64>?
-    let prepared = PreparedInput(
-      input, now: now, stamp: max(now, state.lastRecordedAt), pseudonymizer: pseudonymizer)
-    defer { prepared.finish() }
+    let session = try Session(store: store, options: options, expectedBytes: input.count)
+    let result: Result
     do {
-      var firstLine = 0
-      var events = 0
-      var rest: Int?
-      /// The full path for one line: validated here, on this thread, against everything.
-      func addInFull(_ line: UnsafeRawBufferPointer, _ number: Int) throws {
-        events += 1
-        if try ingest.add(line: line, number: number) {
-          try ingest.withPayload {
-            _ = try writer.add(recordedAt: ingest.payloadRecordedAt, payload: $0)
-          }
-        }
+      result = try session.append(input)
+    } catch {
+      try? session.close()
+      throw error
+    }
+    try session.close()
+    return result
+  }
+
+  /// The writer's lock held and the store's state loaded once, for several atomic appends in a
+  /// row (`hoso demo` appends a month at a time). After a failed append the session is over:
+  /// close it.
+  package final class Session {
+    private let writer: LogWriter
+    private var ingest: Ingest
+    private let store: Store
+    private let now: Int64
+    private let pseudonymizer: Pseudonymizer?
+    private var failed = false
+
+    package init(store: Store, options: Options, expectedBytes: Int = 0) throws {
+      self.store = store
+      pseudonymizer =
+        options.pseudonymize
+        ? Pseudonymizer(key: try store.loadKey(override: options.keyPath)) : nil
+      // The lock first: nothing may change between reading the state and appending.
+      writer = try LogWriter.open(at: store.logPath, options: .init(sync: options.sync))
+      if let recovery = writer.recovery { options.onNote?(recovery.description) }
+      do {
+        let reader = try LogReader(at: store.logPath)
+        let state = try StoreState.load(from: reader)
+        now = options.now ?? Timestamp.now()
+        ingest = Ingest(
+          state: state, now: now, pseudonymizer: pseudonymizer, collect: false,
+          expectedBytes: expectedBytes)
+      } catch {
+        try? writer.close()
+        throw error
       }
-      for i in 0..<prepared.chunkCount {
-        let c = prepared.chunk(i)
-        try c.out.withUnsafeBytes { out in
-          var start = 0
-          for p in c.lines {
-            let number = firstLine + p.number
-            let line = prepared.line(p)
-            let payload = UnsafeRawBufferPointer(rebasing: out[start..<p.payloadEnd])
-            start = p.payloadEnd
-            switch ingest.commitPrepared(p, payload: payload, line: line, number: number) {
-            case .accepted:
-              events += 1
-              _ = try writer.add(recordedAt: p.recordedAt, payload: payload)
-            case .duplicate:
-              events += 1
-            case .fullPath:
-              try addInFull(line, number)
+    }
+
+    deinit { ingest.finish() }
+
+    /// What the writer's open had to repair after a crash, if anything.
+    package var recovery: String? { writer.recovery?.description }
+
+    /// Validates the whole NDJSON `input`, then appends it as one atomic batch.
+    package func append(_ whole: UnsafeRawBufferPointer) throws -> Result {
+      precondition(!failed, "an append session is over after a failed append")
+      // A UTF-8 byte-order mark at the start is allowed and skipped (RFC 8259 §8.1 lets a
+      // parser ignore it; editors on Windows write one).
+      let bom: [UInt8] = [0xEF, 0xBB, 0xBF]
+      let input =
+        whole.starts(with: bom) ? UnsafeRawBufferPointer(rebasing: whole[3...]) : whole
+      ingest.reserve(bytes: input.count)
+      let acceptedBefore = ingest.accepted
+      let duplicatesBefore = ingest.duplicates
+      // Records go to the log as they pass, without a commit mark: invisible to readers, taken
+      // back if a later line is bad, cut by recovery after a crash.
+      try writer.beginBatch()
+      let seqs: ClosedRange<UInt64>?
+      let prepared = PreparedInput(
+        input, now: now, stamp: max(now, ingest.state.lastRecordedAt),
+        pseudonymizer: pseudonymizer)
+      defer { prepared.finish() }
+      do {
+        var firstLine = 0
+        var events = 0
+        var rest: Int?
+        /// The full path for one line: validated here, on this thread, against everything.
+        func addInFull(_ line: UnsafeRawBufferPointer, _ number: Int) throws {
+          events += 1
+          if try ingest.add(line: line, number: number) {
+            try ingest.withPayload {
+              _ = try writer.add(recordedAt: ingest.payloadRecordedAt, payload: $0)
             }
           }
         }
-        firstLine += c.lineCount
-        if let stopped = c.stoppedAfter {
-          rest = stopped
-          break
+        for i in 0..<prepared.chunkCount {
+          let c = prepared.chunk(i)
+          try c.out.withUnsafeBytes { out in
+            var start = 0
+            for p in c.lines {
+              let number = firstLine + p.number
+              let line = prepared.line(p)
+              let payload = UnsafeRawBufferPointer(rebasing: out[start..<p.payloadEnd])
+              start = p.payloadEnd
+              switch ingest.commitPrepared(p, payload: payload, line: line, number: number) {
+              case .accepted:
+                events += 1
+                _ = try writer.add(recordedAt: p.recordedAt, payload: payload)
+              case .duplicate:
+                events += 1
+              case .fullPath:
+                try addInFull(line, number)
+              }
+            }
+          }
+          firstLine += c.lineCount
+          if let stopped = c.stoppedAfter {
+            rest = stopped
+            break
+          }
         }
+        // Preparing stopped at a line the full path then accepted: go on line by line.
+        if let rest, rest < input.count {
+          try forEachLine(
+            UnsafeRawBufferPointer(rebasing: input[rest...]), firstNumber: firstLine,
+            requireEvents: false
+          ) { line, number in try addInFull(line, number) }
+        }
+        guard events > 0 else {
+          throw InputError(line: max(firstLine, 1), "the input holds no events (an empty file?)")
+        }
+        seqs = try writer.commitBatch()
+      } catch {
+        failed = true
+        writer.abortBatch()
+        throw error
       }
-      // Preparing stopped at a line the full path then accepted: go on line by line.
-      if let rest, rest < input.count {
-        try forEachLine(
-          UnsafeRawBufferPointer(rebasing: input[rest...]), firstNumber: firstLine,
-          requireEvents: false
-        ) { line, number in try addInFull(line, number) }
+      if let seqs {
+        ingest.batchCommitted(firstSeq: seqs.lowerBound, reader: try LogReader(at: store.logPath))
       }
-      guard events > 0 else {
-        throw InputError(line: max(firstLine, 1), "the input holds no events (an empty file?)")
-      }
-      seqs = try writer.commitBatch()
-    } catch {
-      writer.abortBatch()
-      try? writer.close()
-      throw error
+      return Result(
+        appended: ingest.accepted - acceptedBefore, seqs: seqs,
+        duplicates: ingest.duplicates - duplicatesBefore, recovery: recovery)
     }
-    try writer.close()
-    return Result(
-      appended: ingest.accepted, seqs: seqs, duplicates: ingest.duplicates,
-      recovery: writer.recovery?.description)
+
+    package func close() throws { try writer.close() }
   }
 
   /// Calls `body` with each non-blank line of `input` (without `\n` or `\r\n`) and its 1-based

@@ -48,7 +48,7 @@ package struct Ingest {
     out.reserveCapacity(4096)
     // Slots for an event every 256 bytes spare most rehashing on the way (realistic events
     // are 250-300 bytes; a guess too low only means the table grows as before).
-    self.state.ids.reserve(self.state.ids.count + expectedBytes / 256)
+    reserve(bytes: expectedBytes)
     if collect {
       // Canonical JSON is never longer than its input, but for a stamped recorded_at.
       batch = RecordBatch(
@@ -71,6 +71,24 @@ package struct Ingest {
 
   /// A second validator, for validating an earlier line again when a duplicate of it comes.
   private var recheck: LineValidator?
+
+  /// Expects about `bytes` more of input: sizes the id table once.
+  package mutating func reserve(bytes: Int) {
+    state.ids.reserve(state.ids.count + bytes / 256)
+  }
+
+  /// The batch of the lines accepted so far is in the log from `firstSeq` on: their ids get
+  /// their seqs, and the next input starts a new batch (`reader` then sees the new records,
+  /// for the comparison behind a duplicate).
+  package mutating func batchCommitted(firstSeq: UInt64, reader: LogReader) {
+    for (k, e) in pendingEntries.enumerated() { state.ids.setSeq(e, firstSeq + UInt64(k)) }
+    if let last = pendingEntries.indices.last { state.lastSeq = firstSeq + UInt64(last) }
+    state.lastRecordedAt = max(state.lastRecordedAt, lastRecordedAt)
+    state.replaceReader(reader)
+    pendingEntries.removeAll(keepingCapacity: true)
+    pendingLines.removeAll(keepingCapacity: true)
+    batch = RecordBatch()
+  }
 
   /// The largest line accepted: an event is at most 1 MiB of JSON.
   package static let maxLine = 1 << 20

@@ -104,6 +104,8 @@ package struct StoreState {
     return s
   }
 
+  mutating func replaceReader(_ reader: LogReader) { self.reader = reader }
+
   /// The payload of the record at `seq`, for the exact comparison behind a duplicate.
   package func payload(seq: UInt64) -> [UInt8]? {
     var out: [UInt8]?

@@ -57,7 +57,9 @@ struct Arguments {
 }
 
 extension CommandLine {
-  static let commands = ["init", "append", "verify", "dump", "help"]
+  static let commands = [
+    "init", "append", "verify", "dump", "generate", "demo", "audit", "help",
+  ]
 
   /// Runs hoso with `args`; returns the exit status.
   static func run(_ args: [String]) -> Int32 {
@@ -80,6 +82,9 @@ extension CommandLine {
       case "append": return try append(global, &a)
       case "verify": return try verify(global, &a)
       case "dump": return try dump(global, &a)
+      case "generate": return try generate(global, &a)
+      case "demo": return try demo(global, &a)
+      case "audit": return try audit(global, &a)
       case "help": return help()
       case let other?:
         let hint = Catalog.nearest(other, in: commands).map { "; did you mean \($0)?" } ?? ""
@@ -117,8 +122,16 @@ extension CommandLine {
         verify                        check every frame, the hash chain and the indexes
         dump [--from SEQ] [--to SEQ] [--since TIME]
                                       print committed records as NDJSON
+        generate --seed N --count N [--from YEAR] [--to YEAR]
+                                      synthetic events (with the committed plans and
+                                      units) as NDJSON on stdout, sorted by recorded_at
+        demo [--scale small|national] [--seed N]
+                                      a new store: committed and generated events
+        audit CASE [--as-of TIME] [--format table|json] [--timing]
+                                      every event of a case, corrections beside them
 
-      The store is --store, else $HOSO_STORE, else ./events.
+      The store is --store, else $HOSO_STORE, else ./events. With no store there yet,
+      `hoso` first makes the demo store (demo --scale small).
       Exit status: 0 success, 1 bad usage or input (nothing changed), 2 store damaged,
       locked or missing.
       """)

@@ -1,6 +1,8 @@
+import Demo
 import Domain
 import EventLog
 import Foundation
+import Projections
 
 extension CommandLine {
   /// `hoso init [--segment-size BYTES]`
@@ -65,6 +67,12 @@ extension CommandLine {
       line += ", skipped \(result.duplicates) duplicate\(result.duplicates == 1 ? "" : "s")"
     }
     print(line)
+    // The tables follow the log. The records are durable already: a failure here leaves the
+    // tables behind, and the next command that opens the store catches them up.
+    if result.seqs != nil && ProcessInfo.processInfo.environment["HOSO_TEST_SKIP_PROJECTION"] == nil
+    {
+      try project(store, sync: options.sync)
+    }
     if options.sync == .none {
       note("--sync none: the batch was not synced to disk; a power cut may lose it")
     }
@@ -128,8 +136,22 @@ extension CommandLine {
     do {
       store = try Store.open(at: g.store)
     } catch let e as LogError where e.kind == .missing {
-      store = try Store.create(at: g.store, keyPath: g.key)
-      note("created an empty store at \(store.path)")
+      // The first run: the demo store, so that there is something to look at; an empty one
+      // when the committed events are not at hand (a binary away from its source tree).
+      if Reference.locate(environment: ProcessInfo.processInfo.environment) != nil {
+        try runDemo(g, Generator.Options(count: 100_000), scale: "small")
+        store = try Store.open(at: g.store)
+      } else {
+        store = try Store.create(at: g.store, keyPath: g.key)
+        note(
+          "created an empty store at \(store.path) (for the demo data, run hoso from its"
+            + " source folder or set HOSO_EVENTS)")
+      }
+    }
+    do {
+      try project(store, showProgress: true)
+    } catch let e as LogError where e.kind == .locked {
+      note("another process is appending; the tables may be behind the log")
     }
     let reader = try LogReader(at: store.logPath)
     let bytes = reader.segments.reduce(Int64(0)) { $0 + $1.end }

@@ -1,0 +1,155 @@
+/// The built-in tables of DESIGN.md ("Views"), their columns and what feeds them.
+package struct TableSpec: Sendable {
+  package let name: String
+  package let columns: [ColumnSchema]
+  /// VARCHAR columns with a hash index in every group (instant look-ups by value).
+  package let indexed: [String]
+  /// The event type whose records become rows (per-type tables), if any.
+  package let eventType: String?
+  /// The type's data fields, in column order after the common ones.
+  package let fields: [ColumnSchema]
+
+  package var indexedColumns: [Int] {
+    indexed.map { n in columns.firstIndex { $0.name == n }! }
+  }
+}
+
+package enum BuiltinTables {
+  /// The columns every event table starts with. Times are Vietnam wall-clock TIMESTAMPs;
+  /// `province` is the province the unit belonged to when the event occurred, `province_now`
+  /// the one its territory belongs to today.
+  package static let common: [ColumnSchema] = [
+    ColumnSchema("seq", .bigint), ColumnSchema("id", .varchar), ColumnSchema("type", .varchar),
+    ColumnSchema("occurred_at", .timestamp), ColumnSchema("recorded_at", .timestamp),
+    ColumnSchema("year", .bigint), ColumnSchema("unit", .varchar),
+    ColumnSchema("province", .varchar), ColumnSchema("province_now", .varchar),
+    ColumnSchema("case_id", .varchar), ColumnSchema("establishment", .varchar),
+    ColumnSchema("person", .varchar), ColumnSchema("actor", .varchar),
+  ]
+
+  /// Per event type: the table and the data fields that become columns.
+  package static let perType: [(table: String, type: String, fields: [ColumnSchema])] = [
+    (
+      "tips", "tip.received", [ColumnSchema("source", .varchar), ColumnSchema("summary", .varchar)]
+    ),
+    (
+      "verifications", "tip.verified",
+      [ColumnSchema("finding", .varchar), ColumnSchema("classification", .varchar)]
+    ),
+    (
+      "inspections", "inspection.done",
+      [
+        ColumnSchema("team", .varchar), ColumnSchema("result", .varchar),
+        ColumnSchema("sanction", .varchar), ColumnSchema("fine_vnd", .bigint),
+      ]
+    ),
+    (
+      "referrals", "case.referred",
+      [ColumnSchema("referred_to", .varchar), ColumnSchema("basis", .varchar)]
+    ),
+    ("closures", "case.closed", [ColumnSchema("outcome", .varchar)]),
+    (
+      "supports", "support.provided",
+      [
+        ColumnSchema("kind", .varchar), ColumnSchema("provider", .varchar),
+        ColumnSchema("amount_vnd", .bigint),
+      ]
+    ),
+    (
+      "outreach", "outreach.held",
+      [
+        ColumnSchema("form", .varchar), ColumnSchema("audience", .varchar),
+        ColumnSchema("reached", .bigint),
+      ]
+    ),
+    (
+      "trainings", "training.held",
+      [
+        ColumnSchema("audience", .varchar), ColumnSchema("participants", .bigint),
+        ColumnSchema("level", .varchar),
+      ]
+    ),
+    (
+      "establishments", "establishment.registered",
+      [
+        ColumnSchema("kind", .varchar), ColumnSchema("name", .varchar),
+        ColumnSchema("closed_at", .timestamp), ColumnSchema("close_reason", .varchar),
+      ]
+    ),
+    (
+      "plans", "plan.adopted",
+      [
+        ColumnSchema("plan", .varchar), ColumnSchema("title", .varchar),
+        ColumnSchema("issuer", .varchar), ColumnSchema("level", .varchar),
+        ColumnSchema("period_start", .date), ColumnSchema("period_end", .date),
+        ColumnSchema("basis", .varchar),
+      ]
+    ),
+    (
+      "budgets", "budget.allocated",
+      [
+        ColumnSchema("plan", .varchar), ColumnSchema("line", .varchar),
+        ColumnSchema("budget_year", .bigint), ColumnSchema("amount_million_vnd", .double),
+      ]
+    ),
+  ]
+
+  package static let eventsRaw = TableSpec(
+    name: "events_raw",
+    columns: common + [ColumnSchema("data", .varchar), ColumnSchema("target", .varchar)],
+    indexed: ["id", "case_id", "establishment", "person", "target"], eventType: nil, fields: [])
+
+  package static let events = TableSpec(
+    name: "events", columns: common + [ColumnSchema("data", .varchar)], indexed: [],
+    eventType: nil, fields: [])
+
+  /// One row per target of each `plan.adopted`.
+  package static let planTargets = TableSpec(
+    name: "plan_targets",
+    columns: [
+      ColumnSchema("seq", .bigint), ColumnSchema("plan", .varchar), ColumnSchema("unit", .varchar),
+      ColumnSchema("province", .varchar), ColumnSchema("province_now", .varchar),
+      ColumnSchema("period_start", .date), ColumnSchema("period_end", .date),
+      ColumnSchema("indicator", .varchar), ColumnSchema("min_percent", .double),
+      ColumnSchema("year", .bigint),
+    ], indexed: [], eventType: nil, fields: [])
+
+  /// One row per `unit.*` event: the history that `province` and `province_now` come from.
+  package static let unitEvents = TableSpec(
+    name: "unit_events",
+    columns: [
+      ColumnSchema("seq", .bigint), ColumnSchema("type", .varchar),
+      ColumnSchema("occurred_at", .timestamp), ColumnSchema("unit", .varchar),
+      ColumnSchema("name", .varchar), ColumnSchema("level", .varchar),
+      ColumnSchema("parent", .varchar), ColumnSchema("gso_code", .varchar),
+      ColumnSchema("into", .varchar),
+    ], indexed: [], eventType: nil, fields: [])
+
+  /// One row per unit as it stands now.
+  package static let units = TableSpec(
+    name: "units",
+    columns: [
+      ColumnSchema("unit", .varchar), ColumnSchema("name", .varchar),
+      ColumnSchema("level", .varchar), ColumnSchema("parent", .varchar),
+      ColumnSchema("gso_code", .varchar), ColumnSchema("established_at", .timestamp),
+      ColumnSchema("merged_into", .varchar), ColumnSchema("merged_at", .timestamp),
+      ColumnSchema("province_now", .varchar),
+    ], indexed: [], eventType: nil, fields: [])
+
+  /// The corrections, voids and closings that change rows of a table after they were written:
+  /// applied when the table is read, so that the state as of any seq can be had.
+  package static let patches = [
+    ColumnSchema("row", .bigint), ColumnSchema("seq", .bigint), ColumnSchema("column", .varchar),
+    ColumnSchema("int", .bigint), ColumnSchema("double", .double), ColumnSchema("text", .varchar),
+  ]
+
+  package static let typeTables: [TableSpec] = perType.map { t in
+    TableSpec(
+      name: t.table, columns: common + t.fields,
+      indexed: t.table == "establishments" ? ["establishment"] : [], eventType: t.type,
+      fields: t.fields)
+  }
+
+  /// Every table `hoso query` sees, in the order `.tables` lists them.
+  package static let all: [TableSpec] = [events, eventsRaw] + typeTables + [planTargets, units]
+}

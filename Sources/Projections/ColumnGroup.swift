@@ -1,0 +1,493 @@
+import EventLog
+
+/// The type of a column, as DuckDB names it in an export's `schema.sql`.
+package enum ColumnType: UInt8, Sendable, CaseIterable {
+  case bigint = 1
+  case double = 2
+  case boolean = 3
+  /// Microseconds since 1970-01-01 00:00 of Vietnam's wall clock: a TIMESTAMP without a zone.
+  case timestamp = 4
+  case varchar = 5
+  /// Days since 1970-01-01: a DATE.
+  case date = 6
+
+  package var sqlName: String {
+    switch self {
+    case .date: "DATE"
+    case .bigint: "BIGINT"
+    case .double: "DOUBLE"
+    case .boolean: "BOOLEAN"
+    case .timestamp: "TIMESTAMP"
+    case .varchar: "VARCHAR"
+    }
+  }
+
+  package init?(sqlName: String) {
+    guard let t = Self.allCases.first(where: { $0.sqlName == sqlName }) else { return nil }
+    self = t
+  }
+}
+
+package struct ColumnSchema: Sendable, Equatable {
+  package var name: String
+  package var type: ColumnType
+  package init(_ name: String, _ type: ColumnType) {
+    self.name = name
+    self.type = type
+  }
+}
+
+/// One column of a row group being built: values and a validity bit per row.
+package struct ColumnBuilder {
+  package let type: ColumnType
+  package private(set) var count = 0
+  /// Bit i set: row i holds a value (not NULL).
+  private(set) var validity: [UInt8] = []
+  private(set) var nullCount = 0
+  /// BIGINT, TIMESTAMP and BOOLEAN (0/1) values; 0 for NULL.
+  private(set) var ints: [Int64] = []
+  private(set) var doubles: [Double] = []
+  /// VARCHAR: the bytes of every value back to back, and where each ends.
+  private(set) var bytes: [UInt8] = []
+  private(set) var ends: [UInt64] = []
+
+  package init(_ type: ColumnType) { self.type = type }
+
+  private mutating func mark(_ valid: Bool) {
+    if count & 7 == 0 { validity.append(0) }
+    if valid {
+      validity[count >> 3] |= 1 << UInt8(count & 7)
+    } else {
+      nullCount += 1
+    }
+    count += 1
+  }
+
+  package mutating func appendNull() {
+    switch type {
+    case .double: doubles.append(0)
+    case .varchar: ends.append(UInt64(bytes.count))
+    default: ints.append(0)
+    }
+    mark(false)
+  }
+
+  package mutating func append(_ v: Int64) {
+    precondition(type != .double && type != .varchar)
+    ints.append(v)
+    mark(true)
+  }
+
+  package mutating func append(_ v: Double) {
+    precondition(type == .double)
+    doubles.append(v)
+    mark(true)
+  }
+
+  package mutating func append(_ v: Bool) {
+    precondition(type == .boolean)
+    ints.append(v ? 1 : 0)
+    mark(true)
+  }
+
+  package mutating func append(_ v: UnsafeRawBufferPointer) {
+    precondition(type == .varchar)
+    bytes.append(contentsOf: v.bindMemory(to: UInt8.self))
+    ends.append(UInt64(bytes.count))
+    mark(true)
+  }
+
+  package mutating func append(_ s: String) {
+    var s = s
+    s.withUTF8 { append(UnsafeRawBufferPointer($0)) }
+  }
+
+  /// Appends row `row` of `column` (decoding a stored group back into a builder).
+  package mutating func append(from column: ColumnReader, row: Int) {
+    guard column.isValid(row) else { return appendNull() }
+    switch type {
+    case .bigint, .timestamp, .boolean, .date: append(column.int64(row))
+    case .double: append(column.double(row))
+    case .varchar: append(column.bytes(row))
+    }
+  }
+
+  package mutating func removeAll() { self = ColumnBuilder(type) }
+}
+
+/// A row group on disk: the columns of up to `ColumnGroup.rows` rows of one table, in one file.
+///
+/// ```
+/// "HOSOGRP1" u32 crc32c (of everything after it) u16 columns u16 indexes u64 rows
+/// per column: u8 type u8 encoding u8 has-nulls u8 0  u32 0  u64 offset  u64 length
+/// sections, each at an 8-byte boundary:
+///   validity   (rows + 7) / 8 bytes, bit set = value (only when has-nulls)
+///   plain      BIGINT/TIMESTAMP/BOOLEAN: i64 × rows; DOUBLE: f64 × rows;
+///              VARCHAR: u64 ends × rows, then the bytes
+///   dictionary VARCHAR: u32 entries, u32 ends × entries, the bytes (entries sorted by bytes),
+///              then u32 codes × rows
+/// ```
+/// A VARCHAR column is dictionary-encoded when its distinct values are at most a quarter of the
+/// rows (units, types, kinds), plain otherwise (ids, summaries). All integers little-endian.
+package enum ColumnGroup {
+  /// Rows per group: a table of 10 M rows is 153 files; an append rewrites only the last.
+  package static let rows = 65_536
+  static let magic: [UInt8] = Array("HOSOGRP1".utf8)
+  static let headerSize = 24
+  static let entrySize = 24
+
+  enum Encoding: UInt8 {
+    case plain = 0
+    case dictionary = 1
+  }
+
+  /// The file's bytes for `columns` (all of the same count), with a hash index of each VARCHAR
+  /// column in `indexed`: its non-NULL values' hashes and rows, sorted, after the columns (the
+  /// directory's entries past the columns, type 0, encoding = the column's index).
+  package static func encode(_ columns: [ColumnBuilder], indexed: [Int] = []) -> [UInt8] {
+    let rows = columns.first?.count ?? 0
+    let entries = columns.count + indexed.count
+    var out = [UInt8](repeating: 0, count: headerSize + entrySize * entries)
+    out.replaceSubrange(0..<8, with: magic)
+    store(UInt16(columns.count), at: 12, in: &out)
+    store(UInt16(indexed.count), at: 14, in: &out)
+    store(UInt64(rows), at: 16, in: &out)
+    for (i, c) in columns.enumerated() {
+      precondition(c.count == rows, "columns of a group differ in length")
+      align(&out)
+      let start = out.count
+      let hasNulls = c.nullCount > 0
+      if hasNulls { out += c.validity }
+      align(&out)
+      var encoding = Encoding.plain
+      switch c.type {
+      case .bigint, .timestamp, .boolean, .date:
+        c.ints.withUnsafeBytes { out += $0 }
+      case .double:
+        c.doubles.withUnsafeBytes { out += $0 }
+      case .varchar:
+        if let dictionary = dictionaryEncoding(c) {
+          encoding = .dictionary
+          out += dictionary
+        } else {
+          c.ends.withUnsafeBytes { out += $0 }
+          out += c.bytes
+        }
+      }
+      let e = headerSize + i * entrySize
+      out[e] = c.type.rawValue
+      out[e + 1] = encoding.rawValue
+      out[e + 2] = hasNulls ? 1 : 0
+      store(UInt64(start), at: e + 8, in: &out)
+      store(UInt64(out.count - start), at: e + 16, in: &out)
+    }
+    for (k, i) in indexed.enumerated() {
+      let c = columns[i]
+      precondition(c.type == .varchar, "only VARCHAR columns are indexed")
+      var pairs: [(UInt64, UInt32)] = []
+      pairs.reserveCapacity(rows)
+      c.bytes.withUnsafeBytes { b in
+        var start = 0
+        for r in 0..<rows {
+          let end = Int(c.ends[r])
+          if isSet(c.validity, r) {
+            pairs.append((valueHash(UnsafeRawBufferPointer(rebasing: b[start..<end])), UInt32(r)))
+          }
+          start = end
+        }
+      }
+      pairs.sort { $0 < $1 }
+      align(&out)
+      let start = out.count
+      for (h, r) in pairs {
+        append(h, to: &out)
+        append(r, to: &out)
+        append(UInt32(0), to: &out)
+      }
+      let e = headerSize + (columns.count + k) * entrySize
+      out[e + 1] = UInt8(i)
+      store(UInt64(start), at: e + 8, in: &out)
+      store(UInt64(out.count - start), at: e + 16, in: &out)
+    }
+    align(&out)
+    let crc = out.withUnsafeBytes { CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[12...])) }
+    store(crc, at: 8, in: &out)
+    return out
+  }
+
+  private static func dictionaryEncoding(_ c: ColumnBuilder) -> [UInt8]? {
+    let rows = c.count
+    guard rows > 0 else { return nil }
+    var index: [ArraySlice<UInt8>: UInt32] = [:]
+    var start = 0
+    for r in 0..<rows {
+      let end = Int(c.ends[r])
+      defer { start = end }
+      guard isSet(c.validity, r) else { continue }
+      let v = c.bytes[start..<end]
+      if index[v] == nil {
+        index[v] = 0
+        if index.count * 4 > rows { return nil }
+      }
+    }
+    let sorted = index.keys.sorted { $0.lexicographicallyPrecedes($1) }
+    for (k, v) in sorted.enumerated() { index[v] = UInt32(k) }
+    var out: [UInt8] = []
+    append(UInt32(sorted.count), to: &out)
+    var end: UInt32 = 0
+    for v in sorted {
+      end += UInt32(v.count)
+      append(end, to: &out)
+    }
+    for v in sorted { out += v }
+    align(&out)
+    start = 0
+    for r in 0..<rows {
+      let end = Int(c.ends[r])
+      append(isSet(c.validity, r) ? index[c.bytes[start..<end]]! : 0, to: &out)
+      start = end
+    }
+    return out
+  }
+
+  /// The hash of an indexed value (FNV-1a, 64 bits: stable across runs and machines).
+  @inline(__always)
+  package static func valueHash(_ v: UnsafeRawBufferPointer) -> UInt64 {
+    var h: UInt64 = 0xCBF2_9CE4_8422_2325
+    for b in v { h = (h ^ UInt64(b)) &* 0x100_0000_01B3 }
+    return h
+  }
+
+  static func isSet(_ bits: [UInt8], _ i: Int) -> Bool { bits[i >> 3] & (1 << UInt8(i & 7)) != 0 }
+
+  private static func align(_ out: inout [UInt8]) {
+    while out.count & 7 != 0 { out.append(0) }
+  }
+
+  private static func store<T: FixedWidthInteger>(_ v: T, at offset: Int, in out: inout [UInt8]) {
+    withUnsafeBytes(of: v.littleEndian) {
+      out.replaceSubrange(offset..<(offset + $0.count), with: $0)
+    }
+  }
+
+  private static func append<T: FixedWidthInteger>(_ v: T, to out: inout [UInt8]) {
+    withUnsafeBytes(of: v.littleEndian) { out += $0 }
+  }
+}
+
+/// A problem with a table's files: a projection to rebuild, never the log's damage.
+package struct ProjectionError: Error, CustomStringConvertible {
+  package var description: String
+  package init(_ description: String) { self.description = description }
+}
+
+/// A row group read from its bytes (a memory map): typed views of its columns, no copying.
+package struct GroupReader {
+  package let rows: Int
+  package let columns: [ColumnReader]
+  /// Hash indexes by column: 16-byte entries (hash, row), sorted.
+  private var indexes: [Int: UnsafeRawBufferPointer] = [:]
+
+  /// Reads the group in `bytes`, checking its magic and layout against `schema`, and with
+  /// `verify` its checksum too (which reads every byte: `hoso verify` does, an open does not).
+  package init(
+    _ bytes: UnsafeRawBufferPointer, schema: [ColumnSchema], path: String, verify: Bool = false
+  ) throws {
+    func bad(_ what: String) -> ProjectionError { ProjectionError("\(path): \(what)") }
+    guard bytes.count >= ColumnGroup.headerSize, bytes.starts(with: ColumnGroup.magic) else {
+      throw bad("not a column group file")
+    }
+    let crc = bytes.loadUnaligned(fromByteOffset: 8, as: UInt32.self).littleEndian
+    guard !verify || CRC32C.checksum(UnsafeRawBufferPointer(rebasing: bytes[12...])) == crc else {
+      throw bad("checksum mismatch: the file is damaged")
+    }
+    let count = Int(bytes.loadUnaligned(fromByteOffset: 12, as: UInt16.self).littleEndian)
+    rows = Int(bytes.loadUnaligned(fromByteOffset: 16, as: UInt64.self).littleEndian)
+    let indexCount = Int(bytes.loadUnaligned(fromByteOffset: 14, as: UInt16.self).littleEndian)
+    guard count == schema.count,
+      bytes.count >= ColumnGroup.headerSize + (count + indexCount) * ColumnGroup.entrySize
+    else { throw bad("has \(count) columns, the table \(schema.count)") }
+    var columns: [ColumnReader] = []
+    for (i, s) in schema.enumerated() {
+      let e = ColumnGroup.headerSize + i * ColumnGroup.entrySize
+      guard let type = ColumnType(rawValue: bytes[e]), type == s.type,
+        let encoding = ColumnGroup.Encoding(rawValue: bytes[e + 1])
+      else { throw bad("column \(s.name) is not of type \(s.type.sqlName)") }
+      let offset = Int(bytes.loadUnaligned(fromByteOffset: e + 8, as: UInt64.self).littleEndian)
+      let length = Int(bytes.loadUnaligned(fromByteOffset: e + 16, as: UInt64.self).littleEndian)
+      guard offset >= 0, length >= 0, offset + length <= bytes.count else {
+        throw bad("column \(s.name) lies outside the file")
+      }
+      guard
+        let c = ColumnReader(
+          UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + length)]), type: type,
+          encoding: encoding, hasNulls: bytes[e + 2] != 0, rows: rows)
+      else { throw bad("column \(s.name) is malformed") }
+      columns.append(c)
+    }
+    self.columns = columns
+    for k in 0..<indexCount {
+      let e = ColumnGroup.headerSize + (count + k) * ColumnGroup.entrySize
+      let column = Int(bytes[e + 1])
+      let offset = Int(bytes.loadUnaligned(fromByteOffset: e + 8, as: UInt64.self).littleEndian)
+      let length = Int(bytes.loadUnaligned(fromByteOffset: e + 16, as: UInt64.self).littleEndian)
+      guard column < count, schema[column].type == .varchar, length % 16 == 0,
+        offset >= 0, offset + length <= bytes.count
+      else { throw bad("index \(k) is malformed") }
+      indexes[column] = UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + length)])
+    }
+  }
+
+  package func hasIndex(_ column: Int) -> Bool { indexes[column] != nil }
+
+  /// The rows whose `column` holds exactly `value`, in row order, found through the column's
+  /// index (nil when the column has none).
+  package func rows(where column: Int, equals value: UnsafeRawBufferPointer) -> [Int]? {
+    guard let index = indexes[column] else { return nil }
+    let h = ColumnGroup.valueHash(value)
+    let n = index.count / 16
+    var lo = 0
+    var hi = n
+    while lo < hi {
+      let mid = (lo + hi) / 2
+      if index.loadUnaligned(fromByteOffset: mid * 16, as: UInt64.self).littleEndian < h {
+        lo = mid + 1
+      } else {
+        hi = mid
+      }
+    }
+    var out: [Int] = []
+    let c = columns[column]
+    while lo < n, index.loadUnaligned(fromByteOffset: lo * 16, as: UInt64.self).littleEndian == h {
+      let r = Int(index.loadUnaligned(fromByteOffset: lo * 16 + 8, as: UInt32.self).littleEndian)
+      if c.bytes(r).elementsEqual(value) { out.append(r) }
+      lo += 1
+    }
+    return out
+  }
+}
+
+/// One column of a stored row group.
+package struct ColumnReader {
+  package let type: ColumnType
+  package let rows: Int
+  /// nil when the column has no NULLs.
+  private let validity: UnsafePointer<UInt8>?
+  /// Plain fixed-width values, or the dictionary codes.
+  private let values: UnsafeRawPointer
+  private let ends: UnsafeRawPointer?
+  private let data: UnsafePointer<UInt8>?
+  /// Dictionary-encoded VARCHAR: the entries.
+  package let dictionaryCount: Int
+  private let dictionaryEnds: UnsafeRawPointer?
+
+  init?(
+    _ b: UnsafeRawBufferPointer, type: ColumnType, encoding: ColumnGroup.Encoding, hasNulls: Bool,
+    rows: Int
+  ) {
+    self.type = type
+    self.rows = rows
+    var at = 0
+    let base = b.baseAddress ?? UnsafeRawPointer(bitPattern: 8)!
+    if hasNulls {
+      let n = (rows + 7) / 8
+      guard b.count >= n else { return nil }
+      validity = base.assumingMemoryBound(to: UInt8.self)
+      at = (n + 7) & ~7
+    } else {
+      validity = nil
+    }
+    switch (type, encoding) {
+    case (.varchar, .dictionary):
+      guard b.count >= at + 4 else { return nil }
+      let n = Int(b.loadUnaligned(fromByteOffset: at, as: UInt32.self).littleEndian)
+      dictionaryCount = n
+      dictionaryEnds = base + at + 4
+      let bytesStart = at + 4 + 4 * n
+      guard b.count >= bytesStart else { return nil }
+      let total =
+        n == 0
+        ? 0 : Int(b.loadUnaligned(fromByteOffset: bytesStart - 4, as: UInt32.self).littleEndian)
+      data = (base + bytesStart).assumingMemoryBound(to: UInt8.self)
+      let codes = (bytesStart + total + 7) & ~7
+      guard b.count >= codes + 4 * rows else { return nil }
+      values = base + codes
+      ends = nil
+    case (.varchar, .plain):
+      guard b.count >= at + 8 * rows else { return nil }
+      ends = base + at
+      values = base + at
+      let total =
+        rows == 0
+        ? 0
+        : Int(b.loadUnaligned(fromByteOffset: at + 8 * (rows - 1), as: UInt64.self).littleEndian)
+      guard b.count >= at + 8 * rows + total else { return nil }
+      data = (base + at + 8 * rows).assumingMemoryBound(to: UInt8.self)
+      dictionaryCount = 0
+      dictionaryEnds = nil
+    case (_, .plain):
+      guard b.count >= at + 8 * rows else { return nil }
+      values = base + at
+      ends = nil
+      data = nil
+      dictionaryCount = 0
+      dictionaryEnds = nil
+    default:
+      return nil
+    }
+  }
+
+  package var hasNulls: Bool { validity != nil }
+  package var isDictionary: Bool { type == .varchar && ends == nil }
+
+  @inline(__always)
+  package func isValid(_ row: Int) -> Bool {
+    guard let validity else { return true }
+    return validity[row >> 3] & (1 << UInt8(row & 7)) != 0
+  }
+
+  @inline(__always)
+  package func int64(_ row: Int) -> Int64 {
+    values.loadUnaligned(fromByteOffset: row * 8, as: Int64.self).littleEndian
+  }
+
+  @inline(__always)
+  package func double(_ row: Int) -> Double {
+    Double(bitPattern: values.loadUnaligned(fromByteOffset: row * 8, as: UInt64.self).littleEndian)
+  }
+
+  /// The dictionary code of `row` (dictionary-encoded VARCHAR only).
+  @inline(__always)
+  package func code(_ row: Int) -> Int {
+    Int(values.loadUnaligned(fromByteOffset: row * 4, as: UInt32.self).littleEndian)
+  }
+
+  package func dictionaryEntry(_ k: Int) -> UnsafeRawBufferPointer {
+    let end = Int(
+      dictionaryEnds!.loadUnaligned(fromByteOffset: 4 * k, as: UInt32.self).littleEndian)
+    let start =
+      k == 0
+      ? 0
+      : Int(
+        dictionaryEnds!.loadUnaligned(fromByteOffset: 4 * (k - 1), as: UInt32.self).littleEndian)
+    return UnsafeRawBufferPointer(start: data! + start, count: end - start)
+  }
+
+  /// The bytes of a VARCHAR value (empty for NULL).
+  package func bytes(_ row: Int) -> UnsafeRawBufferPointer {
+    guard isValid(row) else { return UnsafeRawBufferPointer(start: nil, count: 0) }
+    if let ends {
+      let end = Int(ends.loadUnaligned(fromByteOffset: row * 8, as: UInt64.self).littleEndian)
+      let start =
+        row == 0
+        ? 0 : Int(ends.loadUnaligned(fromByteOffset: (row - 1) * 8, as: UInt64.self).littleEndian)
+      return UnsafeRawBufferPointer(start: data! + start, count: end - start)
+    }
+    return dictionaryEntry(code(row))
+  }
+
+  package func string(_ row: Int) -> String? {
+    guard isValid(row) else { return nil }
+    return String(decoding: bytes(row), as: UTF8.self)
+  }
+}

@@ -1,0 +1,214 @@
+import EventLog
+import Foundation
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Musl)
+  import Musl
+#endif
+
+/// A table of the column store: a folder holding its row groups and a `MANIFEST` that names
+/// them, with the table's schema and its checkpoint (the last seq of the log it reflects).
+///
+/// ```
+/// hoso-table 1
+/// name inspections
+/// checkpoint 100471
+/// rows 9182
+/// column seq BIGINT
+/// …
+/// group g000000-100471.grp 9182
+/// ```
+/// Files are never changed in place: an append writes the groups it changed under new names,
+/// syncs them, then replaces `MANIFEST` (write, fsync, rename, fsync of the folder) and only
+/// then removes the files the old manifest named. A crash at any point leaves the old or the
+/// new table whole.
+package final class Table {
+  package let name: String
+  package let schema: [ColumnSchema]
+  package let folder: String
+  package let checkpoint: UInt64
+  package let rowCount: Int
+  package let groupNames: [String]
+  package let groups: [GroupReader]
+  private let files: [MappedFile]
+
+  static let manifestName = "MANIFEST"
+
+  private init(
+    name: String, schema: [ColumnSchema], folder: String, checkpoint: UInt64, rowCount: Int,
+    groupNames: [String], files: [MappedFile], groups: [GroupReader]
+  ) {
+    self.name = name
+    self.schema = schema
+    self.folder = folder
+    self.checkpoint = checkpoint
+    self.rowCount = rowCount
+    self.groupNames = groupNames
+    self.files = files
+    self.groups = groups
+  }
+
+  /// An empty table (no manifest yet: checkpoint 0).
+  package static func empty(name: String, schema: [ColumnSchema], folder: String) -> Table {
+    Table(
+      name: name, schema: schema, folder: folder, checkpoint: 0, rowCount: 0, groupNames: [],
+      files: [], groups: [])
+  }
+
+  /// Opens the table in `folder`. nil when it has no manifest or another schema (a projection
+  /// of an older hoso): then it is rebuilt from the log. Throws when its files are damaged.
+  package static func open(
+    name: String, schema: [ColumnSchema], folder: String
+  ) throws -> Table? {
+    let path = folder + "/" + manifestName
+    guard let data = FileManager.default.contents(atPath: path) else { return nil }
+    let lines = String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init)
+    func bad(_ what: String) -> ProjectionError { ProjectionError("\(path): \(what)") }
+    guard lines.first == "hoso-table 1" else { throw bad("not a table manifest") }
+    var stored: [ColumnSchema] = []
+    var checkpoint: UInt64?
+    var rows: Int?
+    var groups: [(String, Int)] = []
+    for line in lines.dropFirst() {
+      let f = line.split(separator: " ").map(String.init)
+      switch (f.first, f.count) {
+      case ("name", 2): guard f[1] == name else { throw bad("names table \(f[1])") }
+      case ("checkpoint", 2): checkpoint = UInt64(f[1])
+      case ("rows", 2): rows = Int(f[1])
+      case ("column", 3):
+        guard let t = ColumnType(sqlName: f[2]) else { throw bad("unknown type \(f[2])") }
+        stored.append(ColumnSchema(f[1], t))
+      case ("group", 3):
+        guard let n = Int(f[2]) else { throw bad("bad line: \(line)") }
+        groups.append((f[1], n))
+      default: throw bad("bad line: \(line)")
+      }
+    }
+    guard let checkpoint, let rows else { throw bad("incomplete") }
+    guard stored == schema else { return nil }
+    var files: [MappedFile] = []
+    var readers: [GroupReader] = []
+    var total = 0
+    for (g, n) in groups {
+      let file = try MappedFile(folder + "/" + g)
+      let reader = try file.withBytes { try GroupReader($0, schema: schema, path: file.path) }
+      guard reader.rows == n else { throw bad("group \(g) holds \(reader.rows) rows, not \(n)") }
+      files.append(file)
+      readers.append(reader)
+      total += n
+    }
+    guard total == rows else { throw bad("groups hold \(total) rows, not \(rows)") }
+    return Table(
+      name: name, schema: schema, folder: folder, checkpoint: checkpoint, rowCount: rows,
+      groupNames: groups.map(\.0), files: files, groups: readers)
+  }
+
+  /// The group and row within it of table row `row`.
+  package func locate(_ row: Int) -> (group: Int, row: Int) {
+    (row / ColumnGroup.rows, row % ColumnGroup.rows)
+  }
+
+  package func columnIndex(_ name: String) -> Int? { schema.firstIndex { $0.name == name } }
+}
+
+/// Adds rows to a table: the last group's rows are read back into builders, new rows go after
+/// them, each group is written as soon as it is full, and `commit` writes the last one and a
+/// new manifest. Files are named after the checkpoint being reached, so a rebuild of the same
+/// log writes the same files with the same names.
+package struct TableAppender {
+  package let table: Table
+  package var builders: [ColumnBuilder]
+  /// The index of the first group this appender writes (the old last group, if not full).
+  private let firstGroup: Int
+  private var written: [(name: String, rows: Int)] = []
+  package private(set) var rowCount: Int
+  /// The VARCHAR columns each group indexes.
+  private let indexed: [Int]
+  private let target: UInt64
+  private let sync: Bool
+
+  package init(_ table: Table, indexed: [Int] = [], target: UInt64, sync: Bool = true) {
+    self.table = table
+    self.indexed = indexed
+    self.target = target
+    self.sync = sync
+    builders = table.schema.map { ColumnBuilder($0.type) }
+    rowCount = table.rowCount
+    if let last = table.groups.last, last.rows < ColumnGroup.rows {
+      firstGroup = table.groups.count - 1
+      for r in 0..<last.rows {
+        for c in builders.indices { builders[c].append(from: last.columns[c], row: r) }
+      }
+    } else {
+      firstGroup = table.groups.count
+    }
+  }
+
+  /// Call after appending one value to every column: writes a full group out.
+  package mutating func endRow() throws {
+    rowCount += 1
+    if builders[0].count == ColumnGroup.rows { try writeGroup() }
+  }
+
+  private mutating func writeGroup() throws {
+    let name = "g" + pad(firstGroup + written.count, 6) + "-\(target).grp"
+    let path = table.folder + "/" + name
+    try makeFolder(table.folder)
+    try FileSystem.system.writeAtomically(
+      ColumnGroup.encode(builders, indexed: indexed), to: path, directory: table.folder,
+      sync: false)
+    if sync { try syncFile(path) }
+    written.append((name, builders[0].count))
+    for c in builders.indices { builders[c].removeAll() }
+  }
+
+  package var hasChanges: Bool { rowCount != table.rowCount }
+
+  /// Writes what is left and a manifest at `checkpoint` (the `target`); returns the table
+  /// reopened. Without new rows only the manifest changes.
+  package mutating func commit() throws -> Table {
+    var groups = Array(zip(table.groupNames, table.groups.map(\.rows)))
+    if hasChanges {
+      if builders[0].count > 0 { try writeGroup() }
+      groups = Array(groups.prefix(firstGroup)) + written.map { ($0.name, $0.rows) }
+    }
+    try makeFolder(table.folder)
+    var m = "hoso-table 1\nname \(table.name)\ncheckpoint \(target)\nrows \(rowCount)\n"
+    for c in table.schema { m += "column \(c.name) \(c.type.sqlName)\n" }
+    for (n, c) in groups { m += "group \(n) \(c)\n" }
+    try FileSystem.system.writeAtomically(
+      Array(m.utf8), to: table.folder + "/" + Table.manifestName, directory: table.folder,
+      sync: sync)
+    // Files the new manifest does not name: replaced groups, and any left by a crash.
+    let keep = Set(groups.map(\.0))
+    if let names = try? FileManager.default.contentsOfDirectory(atPath: table.folder) {
+      for f in names where f.hasSuffix(".grp") && !keep.contains(f) {
+        _ = unlink(table.folder + "/" + f)
+      }
+    }
+    written.removeAll()
+    return try Table.open(name: table.name, schema: table.schema, folder: table.folder)!
+  }
+}
+
+func pad(_ n: Int, _ width: Int) -> String {
+  let s = String(n)
+  return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
+}
+
+func makeFolder(_ path: String) throws {
+  if mkdir(path, 0o700) != 0 && errno != EEXIST {
+    throw ProjectionError("cannot create \(path): \(String(cString: strerror(errno)))")
+  }
+}
+
+func syncFile(_ path: String) throws {
+  let fd = open(path, O_RDONLY)
+  guard fd >= 0 else { throw ProjectionError("cannot open \(path) to sync it") }
+  defer { close(fd) }
+  guard fsync(fd) == 0 else {
+    // fsyncgate: a failed fsync is not retried; the projection is rebuilt on the next open.
+    throw ProjectionError("fsync of \(path) failed: \(String(cString: strerror(errno)))")
+  }
+}

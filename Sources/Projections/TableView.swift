@@ -1,0 +1,169 @@
+import EventLog
+
+/// A value read from a table.
+package enum Value: Equatable, Sendable, CustomStringConvertible {
+  case null
+  case int(Int64)
+  case double(Double)
+  case text(String)
+
+  package var description: String {
+    switch self {
+    case .null: "NULL"
+    case .int(let v): String(v)
+    case .double(let v): String(v)
+    case .text(let s): s
+    }
+  }
+}
+
+/// A table as it stands at a seq: rows recorded after it left out, and the patches recorded up
+/// to it applied (corrections change values, voids drop rows, closings fill in columns).
+package struct TableView {
+  package let table: Table
+  package let asOf: UInt64
+  /// Patches by row, in seq order: (seq, column index or nil for a void, value).
+  private var patches: [Int: [(seq: UInt64, column: Int?, value: Value)]] = [:]
+
+  package init(table: Table, patches patchTable: Table?, asOf: UInt64 = .max) {
+    self.table = table
+    self.asOf = asOf
+    guard let patchTable else { return }
+    for g in patchTable.groups {
+      let c = g.columns
+      for r in 0..<g.rows {
+        let seq = UInt64(c[1].int64(r))
+        guard seq <= asOf else { continue }
+        let column = c[2].string(r).flatMap { table.columnIndex($0) }
+        if c[2].isValid(r) && column == nil { continue }  // a column this table lacks
+        let value: Value =
+          c[3].isValid(r)
+          ? .int(c[3].int64(r))
+          : c[4].isValid(r) ? .double(c[4].double(r)) : c[5].string(r).map { .text($0) } ?? .null
+        patches[Int(c[0].int64(r)), default: []].append((seq, column, value))
+      }
+    }
+    for k in patches.keys { patches[k]!.sort { $0.seq < $1.seq } }
+  }
+
+  /// Opens `name` in the store's views as of `asOf`.
+  package static func open(store: String, spec: TableSpec, asOf: UInt64 = .max) throws -> TableView?
+  {
+    let folder = Projection.folder(store: store) + "/" + spec.name
+    guard let t = try Table.open(name: spec.name, schema: spec.columns, folder: folder) else {
+      return nil
+    }
+    let p = try Table.open(
+      name: "patches", schema: BuiltinTables.patches, folder: folder + "/patches")
+    return TableView(table: t, patches: p, asOf: asOf)
+  }
+
+  /// The stored value, before patches.
+  package func base(_ row: Int, _ column: Int) -> Value {
+    let (g, r) = table.locate(row)
+    let c = table.groups[g].columns[column]
+    guard c.isValid(r) else { return .null }
+    switch c.type {
+    case .bigint, .timestamp, .boolean, .date: return .int(c.int64(r))
+    case .double: return .double(c.double(r))
+    case .varchar: return .text(c.string(r)!)
+    }
+  }
+
+  /// Whether a row is visible: recorded up to `asOf` and not voided by then.
+  package func isVisible(_ row: Int) -> Bool {
+    if table.schema.first?.name == "seq", case .int(let s) = base(row, 0), UInt64(s) > asOf {
+      return false
+    }
+    return !(patches[row]?.contains { $0.column == nil } ?? false)
+  }
+
+  /// The value with the patches up to `asOf` applied; a `data` patch merges its changes into
+  /// the JSON object.
+  package func value(_ row: Int, _ column: Int) -> Value {
+    var v = base(row, column)
+    guard let ps = patches[row] else { return v }
+    for p in ps where p.column == column {
+      if table.schema[column].name == "data", case .text(let old) = v,
+        case .text(let changes) = p.value
+      {
+        v = .text(JSONMerge.merge(old, changes))
+      } else {
+        v = p.value
+      }
+    }
+    return v
+  }
+
+  /// The patches of a row up to `asOf` (for the audit: what changed it, when).
+  package func patches(of row: Int) -> [(seq: UInt64, column: String?, value: Value)] {
+    (patches[row] ?? []).map { ($0.seq, $0.column.map { table.schema[$0].name }, $0.value) }
+  }
+
+  /// Every visible row's values, patched, in row order.
+  package func rows() -> [[Value]] {
+    (0..<table.rowCount).filter(isVisible).map { r in
+      (0..<table.schema.count).map { value(r, $0) }
+    }
+  }
+}
+
+/// Merging a correction's `changes` into an event's `data`: flat objects of scalars, as the
+/// catalog has them (a `targets` list is replaced whole). Writes canonical JSON: keys sorted.
+enum JSONMerge {
+  static func merge(_ base: String, _ changes: String) -> String {
+    var members = split(base)
+    for (k, v) in split(changes) {
+      if let i = members.firstIndex(where: { $0.0 == k }) {
+        members[i].1 = v
+      } else {
+        members.append((k, v))
+      }
+    }
+    members.sort { $0.0.utf8.lexicographicallyPrecedes($1.0.utf8) }
+    return "{" + members.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}"
+  }
+
+  /// The members of a canonical JSON object: (key, raw value text).
+  static func split(_ s: String) -> [(String, String)] {
+    let b = Array(s.utf8)
+    var out: [(String, String)] = []
+    var i = 1
+    while i < b.count - 1 {
+      guard b[i] == 0x22 else {
+        i += 1
+        continue
+      }
+      var j = i + 1
+      while j < b.count && b[j] != 0x22 { j += b[j] == 0x5C ? 2 : 1 }
+      let key = String(decoding: b[(i + 1)..<j], as: UTF8.self)
+      var k = j + 2  // past `":`
+      let start = k
+      var depth = 0
+      var inString = false
+      while k < b.count {
+        let c = b[k]
+        if inString {
+          if c == 0x5C {
+            k += 2
+            continue
+          }
+          if c == 0x22 { inString = false }
+        } else if c == 0x22 {
+          inString = true
+        } else if c == 0x7B || c == 0x5B {
+          depth += 1
+        } else if c == 0x7D || c == 0x5D {
+          if depth == 0 { break }
+          depth -= 1
+        } else if c == 0x2C && depth == 0 {
+          break
+        }
+        k += 1
+      }
+      out.append((key, String(decoding: b[start..<k], as: UTF8.self)))
+      i = k + 1
+    }
+    return out
+  }
+}

@@ -1,0 +1,176 @@
+import Foundation
+import Projections
+import TestSupport
+import Testing
+
+/// The built-in tables: what the log holds, column by column, kept current on every append,
+/// the same whichever way the log was appended, and right after a crash between the log and
+/// the tables.
+@Suite struct ProjectionTests {
+  static let valid = packageRoot + "/events/fixtures/valid.ndjson"
+
+  static func view(_ store: TestStore, _ name: String, asOf: UInt64 = .max) throws -> TableView {
+    let spec = BuiltinTables.all.first { $0.name == name }!
+    return try #require(try TableView.open(store: store.path, spec: spec, asOf: asOf))
+  }
+
+  /// Rows as dictionaries by column name.
+  static func rows(_ v: TableView) -> [[String: Value]] {
+    v.rows().map { Dictionary(uniqueKeysWithValues: zip(v.table.schema.map(\.name), $0)) }
+  }
+
+  static func storeWithValid() throws -> TestStore {
+    let store = TestStore()
+    #expect(try store.run(["init"]).status == 0)
+    let r = try store.run(["append", valid])
+    #expect(r.status == 0, "\(r.stderr)")
+    return store
+  }
+
+  /// Vietnam wall-clock microseconds of a local time.
+  static func wall(_ y: Int, _ m: Int, _ d: Int, _ h: Int = 0, _ mi: Int = 0) -> Value {
+    var c = DateComponents()
+    (c.year, c.month, c.day, c.hour, c.minute) = (y, m, d, h, mi)
+    c.timeZone = TimeZone(identifier: "UTC")
+    let date = Calendar(identifier: .gregorian).date(from: c)!
+    return .int(Int64(date.timeIntervalSince1970) * 1_000_000)
+  }
+
+  @Test func theFixtureProjectsColumnByColumn() throws {
+    let store = try Self.storeWithValid()
+    let raw = Self.rows(try Self.view(store, "events_raw"))
+    #expect(raw.count == 23)
+    #expect(raw.map { $0["seq"] } == (1...23).map { .int(Int64($0)) })
+    let events = Self.rows(try Self.view(store, "events"))
+    // Corrections and voids are not events of their own there, and the voided event is gone.
+    #expect(events.count == 20)
+    #expect(!events.contains { $0["id"] == .text("outreach-bk-2013-dup") })
+    #expect(!events.contains { $0["type"] == .text("event.corrected") })
+    let tip = try #require(events.first { $0["id"] == .text("tip-bk-2013-1") })
+    #expect(tip["occurred_at"] == Self.wall(2013, 6, 1, 21, 30))
+    #expect(tip["year"] == .int(2013))
+    #expect(tip["case_id"] == .text("C-BK-2013-001"))
+    #expect(tip["establishment"] == .text("E-BK-0001"))
+    #expect(tip["person"] == .null)
+    // Before 1 July 2025 Bắc Kạn; its territory is Thái Nguyên's now.
+    #expect(tip["province"] == .text("Bắc Kạn"))
+    #expect(tip["province_now"] == .text("Thái Nguyên"))
+    let forget = try #require(events.first { $0["id"] == .text("forget-2026-1") })
+    #expect(forget["province"] == .text("Thái Nguyên"))
+
+    // The correction is applied in the type's table and in `events`' data.
+    let inspections = Self.rows(try Self.view(store, "inspections"))
+    #expect(inspections.count == 1)
+    #expect(inspections[0]["fine_vnd"] == .int(12_000_000))
+    let inspection = try #require(events.first { $0["id"] == .text("insp-bk-2013-1") })
+    guard case .text(let data) = inspection["data"] else {
+      Issue.record("no data")
+      return
+    }
+    #expect(data.contains(#""fine_vnd":12000000"#))
+    // As of the seq before the correction: the value as first recorded.
+    let before = Self.rows(try Self.view(store, "inspections", asOf: 16))
+    #expect(before[0]["fine_vnd"] != .int(12_000_000))
+    let outreachBefore = Self.rows(try Self.view(store, "outreach", asOf: 18))
+    #expect(outreachBefore.count == 2)
+    #expect(Self.rows(try Self.view(store, "outreach")).count == 1)
+
+    // The establishment's closing fills in its row.
+    let est = Self.rows(try Self.view(store, "establishments"))
+    #expect(est.count == 1)
+    #expect(est[0]["closed_at"] == Self.wall(2016, 1, 15, 8))
+    #expect(est[0]["close_reason"] == .text("Thu hồi giấy phép"))
+    #expect(est[0]["kind"] == .text("karaoke"))
+
+    let units = Self.rows(try Self.view(store, "units"))
+    #expect(units.count == 5)
+    let bk = try #require(units.first { $0["unit"] == .text("VN-BK") })
+    #expect(bk["merged_into"] == .text("VN-TN"))
+    #expect(bk["province_now"] == .text("Thái Nguyên"))
+    let yd = try #require(units.first { $0["unit"] == .text("VN-BK-CM-YD") })
+    #expect(yd["parent"] == .text("VN-TN"))
+
+    let budgets = Self.rows(try Self.view(store, "budgets"))
+    #expect(budgets.count == 1)
+    #expect(budgets[0]["budget_year"] == .int(2011))
+    let targets = Self.rows(try Self.view(store, "plan_targets"))
+    #expect(!targets.isEmpty)
+    #expect(targets.allSatisfy { $0["plan"] == .text("BK-1513-2011") })
+  }
+
+  /// Every table's rows, for comparing two stores.
+  static func allRows(_ store: TestStore) throws -> [String: [[Value]]] {
+    var out: [String: [[Value]]] = [:]
+    for spec in BuiltinTables.all {
+      out[spec.name] = try TableView.open(store: store.path, spec: spec)?.rows() ?? []
+    }
+    return out
+  }
+
+  @Test(arguments: testSeeds(fixed: 5))
+  func appendingLineByLineGivesTheSameTablesAsOnePass(seed: UInt64) throws {
+    let one = try Self.storeWithValid()
+    let lines = try String(contentsOfFile: Self.valid, encoding: .utf8).split(separator: "\n")
+    // Random cuts into batches, each appended on its own (the tables caught up after each).
+    var rng = SplitMix64(seed: seed)
+    let many = TestStore()
+    #expect(try many.run(["init"]).status == 0)
+    var i = 0
+    while i < lines.count {
+      let n = Int.random(in: 1...4, using: &rng)
+      let batch = lines[i..<min(lines.count, i + n)].joined(separator: "\n") + "\n"
+      let r = try many.run(["append", "-"], stdin: Array(batch.utf8))
+      #expect(r.status == 0, "seed \(seed): \(r.stderr)")
+      i += n
+    }
+    let a = try Self.allRows(one)
+    let b = try Self.allRows(many)
+    for spec in BuiltinTables.all {
+      #expect(a[spec.name]! == b[spec.name]!, "seed \(seed): table \(spec.name) differs")
+    }
+  }
+
+  @Test func aCrashBetweenTheLogAndTheTablesIsCaughtUpAndRebuildsAreByteIdentical() throws {
+    let store = TestStore()
+    #expect(try store.run(["init"]).status == 0)
+    // The test hook stops `append` after the log is durable, before the tables: as a kill
+    // at that moment would.
+    let r = try runHoso(
+      ["--store", store.path, "--key", store.keyPath, "append", Self.valid],
+      environment: ["HOSO_TEST_SKIP_PROJECTION": "1"])
+    #expect(r.status == 0, "\(r.stderr)")
+    #expect(try TableView.open(store: store.path, spec: BuiltinTables.events) == nil)
+    // The next command that opens the store catches up.
+    let audit = try store.run(["audit", "C-BK-2013-001"])
+    #expect(audit.status == 0, "\(audit.stderr)")
+    let caughtUp = snapshotTree(store.path + "/views")
+    #expect(try Self.allRows(store)["events"]!.count == 20)
+    // Removing the tables and projecting again gives the same files, byte for byte.
+    try FileManager.default.removeItem(atPath: store.path + "/views")
+    #expect(try store.run(["verify"]).status == 0)
+    #expect(try store.run([]).status == 0)
+    #expect(snapshotTree(store.path + "/views") == caughtUp)
+  }
+
+  @Test func auditShowsTheCaseAsItWasKnown() throws {
+    let store = try Self.storeWithValid()
+    let now = try store.run(["audit", "C-BK-2013-001"])
+    #expect(now.status == 0, "\(now.stderr)")
+    #expect(now.stdout.contains("corrected by seq 17"))
+    #expect(now.stdout.contains("closed    2013-08-01 09:00:00, sanctioned"))
+    // Before the correction was recorded (2013-08-02 09:30) the fine is as first entered.
+    let before = try store.run(["audit", "C-BK-2013-001", "--as-of", "2013-08-02 09:00"])
+    #expect(before.status == 0)
+    #expect(!before.stdout.contains("corrected by"))
+    let earlier = try store.run(["audit", "C-BK-2013-001", "--as-of", "2013-06-06"])
+    #expect(earlier.stdout.contains("closed    not yet (open)"))
+    let json = try store.run(["audit", "C-BK-2013-001", "--format", "json"])
+    let object = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
+    #expect((object?["events"] as? [Any])?.count == 5)
+    let unknown = try store.run(["audit", "C-NOPE"])
+    #expect(unknown.status == 1)
+    #expect(unknown.stderr.contains("no case \"C-NOPE\""))
+    let bad = try store.run(["audit", "C-BK-2013-001", "--as-of", "yesterday"])
+    #expect(bad.status == 1)
+  }
+}
