@@ -130,6 +130,12 @@ package struct IdTable {
     }
   }
 
+  /// The bytes of entry `entry`.
+  package func bytes(_ entry: Int) -> ArraySlice<UInt8> {
+    let s = Int(starts[entry])
+    return arena[s..<(s + Int(lengths[entry]))]
+  }
+
   package func id(_ entry: Int) -> String {
     let s = Int(starts[entry])
     return String(decoding: arena[s..<(s + Int(lengths[entry]))], as: UTF8.self)

@@ -99,9 +99,10 @@ package enum BuiltinTables {
     columns: common + [ColumnSchema("data", .varchar), ColumnSchema("target", .varchar)],
     indexed: ["id", "case_id", "establishment", "person", "target"], eventType: nil, fields: [])
 
+  /// The events as they stand: corrections applied, voided ones left out. The data fields
+  /// are in the per-type tables (and the JSON as recorded in `events_raw`).
   package static let events = TableSpec(
-    name: "events", columns: common + [ColumnSchema("data", .varchar)], indexed: [],
-    eventType: nil, fields: [])
+    name: "events", columns: common, indexed: [], eventType: nil, fields: [])
 
   /// One row per target of each `plan.adopted`.
   package static let planTargets = TableSpec(

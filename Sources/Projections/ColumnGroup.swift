@@ -1,3 +1,4 @@
+import Domain
 import EventLog
 
 /// The type of a column, as DuckDB names it in an export's `schema.sql`.
@@ -122,10 +123,11 @@ package struct ColumnBuilder {
 /// per column: u8 type u8 encoding u8 has-nulls u8 0  u32 0  u64 offset  u64 length
 /// sections, each at an 8-byte boundary:
 ///   validity   (rows + 7) / 8 bytes, bit set = value (only when has-nulls)
-///   plain      BIGINT/TIMESTAMP/BOOLEAN: i64 × rows; DOUBLE: f64 × rows;
-///              VARCHAR: u64 ends × rows, then the bytes
+///   plain      BIGINT/TIMESTAMP/BOOLEAN/DATE: i64 × rows; DOUBLE: f64 × rows;
+///              VARCHAR: u32 ends × rows, then (at an 8-byte boundary) the bytes
+///              (encoding 2: u64 ends, for a group of 4 GiB of text or more)
 ///   dictionary VARCHAR: u32 entries, u32 ends × entries, the bytes (entries sorted by bytes),
-///              then u32 codes × rows
+///              then u16 codes × rows
 /// ```
 /// A VARCHAR column is dictionary-encoded when its distinct values are at most a quarter of the
 /// rows (units, types, kinds), plain otherwise (ids, summaries). All integers little-endian.
@@ -137,8 +139,12 @@ package enum ColumnGroup {
   static let entrySize = 24
 
   enum Encoding: UInt8 {
+    /// Fixed-width values; VARCHAR: u32 ends, then the bytes.
     case plain = 0
+    /// VARCHAR: a sorted dictionary and a u16 code per row.
     case dictionary = 1
+    /// VARCHAR of 4 GiB or more in one group: u64 ends.
+    case plain64 = 2
   }
 
   /// The file's bytes for `columns` (all of the same count), with a hash index of each VARCHAR
@@ -169,7 +175,12 @@ package enum ColumnGroup {
         if let dictionary = dictionaryEncoding(c) {
           encoding = .dictionary
           out += dictionary
+        } else if c.bytes.count <= Int(UInt32.max) {
+          for e in c.ends { append(UInt32(e), to: &out) }
+          align(&out)
+          out += c.bytes
         } else {
+          encoding = .plain64
           c.ends.withUnsafeBytes { out += $0 }
           out += c.bytes
         }
@@ -218,34 +229,43 @@ package enum ColumnGroup {
   private static func dictionaryEncoding(_ c: ColumnBuilder) -> [UInt8]? {
     let rows = c.count
     guard rows > 0 else { return nil }
-    var index: [ArraySlice<UInt8>: UInt32] = [:]
-    var start = 0
-    for r in 0..<rows {
-      let end = Int(c.ends[r])
-      defer { start = end }
-      guard isSet(c.validity, r) else { continue }
-      let v = c.bytes[start..<end]
-      if index[v] == nil {
-        index[v] = 0
-        if index.count * 4 > rows { return nil }
+    // Distinct values in first-seen order (an id table: hashed a word at a time, no Strings).
+    var distinct = IdTable()
+    var entryOfRow = [Int32](repeating: -1, count: rows)
+    let tooMany = c.bytes.withUnsafeBytes { b -> Bool in
+      var start = 0
+      for r in 0..<rows {
+        let end = Int(c.ends[r])
+        defer { start = end }
+        guard isSet(c.validity, r) else { continue }
+        let v = UnsafeRawBufferPointer(rebasing: b[start..<end])
+        let h = IdTable.hash(v)
+        if let e = distinct.find(v, hash: h) {
+          entryOfRow[r] = Int32(e)
+        } else {
+          guard (distinct.count + 1) * 4 <= rows, v.count <= 255 else { return true }
+          entryOfRow[r] = Int32(distinct.insert(v, hash: h, seq: 0, type: 0))
+        }
       }
+      return false
     }
-    let sorted = index.keys.sorted { $0.lexicographicallyPrecedes($1) }
-    for (k, v) in sorted.enumerated() { index[v] = UInt32(k) }
+    if tooMany { return nil }
+    let values = (0..<distinct.count).map { distinct.bytes($0) }
+    let order = values.indices.sorted { values[$0].lexicographicallyPrecedes(values[$1]) }
+    var code = [UInt32](repeating: 0, count: values.count)
+    for (k, e) in order.enumerated() { code[e] = UInt32(k) }
     var out: [UInt8] = []
-    append(UInt32(sorted.count), to: &out)
+    append(UInt32(values.count), to: &out)
     var end: UInt32 = 0
-    for v in sorted {
-      end += UInt32(v.count)
+    for e in order {
+      end += UInt32(values[e].count)
       append(end, to: &out)
     }
-    for v in sorted { out += v }
+    for e in order { out += values[e] }
     align(&out)
-    start = 0
+    // At most rows / 4 = 16,384 entries: a code fits in 16 bits.
     for r in 0..<rows {
-      let end = Int(c.ends[r])
-      append(isSet(c.validity, r) ? index[c.bytes[start..<end]]! : 0, to: &out)
-      start = end
+      append(UInt16(entryOfRow[r] >= 0 ? code[Int(entryOfRow[r])] : 0), to: &out)
     }
     return out
   }
@@ -376,6 +396,8 @@ package struct ColumnReader {
   /// Plain fixed-width values, or the dictionary codes.
   private let values: UnsafeRawPointer
   private let ends: UnsafeRawPointer?
+  /// 4 or 8: the width of a plain VARCHAR's ends.
+  private let endWidth: Int
   private let data: UnsafePointer<UInt8>?
   /// Dictionary-encoded VARCHAR: the entries.
   package let dictionaryCount: Int
@@ -410,11 +432,27 @@ package struct ColumnReader {
         ? 0 : Int(b.loadUnaligned(fromByteOffset: bytesStart - 4, as: UInt32.self).littleEndian)
       data = (base + bytesStart).assumingMemoryBound(to: UInt8.self)
       let codes = (bytesStart + total + 7) & ~7
-      guard b.count >= codes + 4 * rows else { return nil }
+      guard b.count >= codes + 2 * rows, n <= 65_536 else { return nil }
       values = base + codes
       ends = nil
+      endWidth = 0
     case (.varchar, .plain):
+      guard b.count >= at + 4 * rows else { return nil }
+      ends = base + at
+      values = base + at
+      endWidth = 4
+      let total =
+        rows == 0
+        ? 0
+        : Int(b.loadUnaligned(fromByteOffset: at + 4 * (rows - 1), as: UInt32.self).littleEndian)
+      let start = (at + 4 * rows + 7) & ~7
+      guard b.count >= start + total else { return nil }
+      data = (base + start).assumingMemoryBound(to: UInt8.self)
+      dictionaryCount = 0
+      dictionaryEnds = nil
+    case (.varchar, .plain64):
       guard b.count >= at + 8 * rows else { return nil }
+      endWidth = 8
       ends = base + at
       values = base + at
       let total =
@@ -429,6 +467,7 @@ package struct ColumnReader {
       guard b.count >= at + 8 * rows else { return nil }
       values = base + at
       ends = nil
+      endWidth = 0
       data = nil
       dictionaryCount = 0
       dictionaryEnds = nil
@@ -459,7 +498,7 @@ package struct ColumnReader {
   /// The dictionary code of `row` (dictionary-encoded VARCHAR only).
   @inline(__always)
   package func code(_ row: Int) -> Int {
-    Int(values.loadUnaligned(fromByteOffset: row * 4, as: UInt32.self).littleEndian)
+    Int(values.loadUnaligned(fromByteOffset: row * 2, as: UInt16.self).littleEndian)
   }
 
   package func dictionaryEntry(_ k: Int) -> UnsafeRawBufferPointer {
@@ -477,11 +516,13 @@ package struct ColumnReader {
   package func bytes(_ row: Int) -> UnsafeRawBufferPointer {
     guard isValid(row) else { return UnsafeRawBufferPointer(start: nil, count: 0) }
     if let ends {
-      let end = Int(ends.loadUnaligned(fromByteOffset: row * 8, as: UInt64.self).littleEndian)
-      let start =
-        row == 0
-        ? 0 : Int(ends.loadUnaligned(fromByteOffset: (row - 1) * 8, as: UInt64.self).littleEndian)
-      return UnsafeRawBufferPointer(start: data! + start, count: end - start)
+      func end(_ r: Int) -> Int {
+        endWidth == 4
+          ? Int(ends.loadUnaligned(fromByteOffset: r * 4, as: UInt32.self).littleEndian)
+          : Int(ends.loadUnaligned(fromByteOffset: r * 8, as: UInt64.self).littleEndian)
+      }
+      let start = row == 0 ? 0 : end(row - 1)
+      return UnsafeRawBufferPointer(start: data! + start, count: end(row) - start)
     }
     return dictionaryEntry(code(row))
   }

@@ -137,14 +137,18 @@ package enum PatchValue {
 struct Projector {
   let folder: String
   var tables: [String: TableState] = [:]
-  var byType: [String: TableState] = [:]
   var history = UnitHistory()
   private var doc = JSONDocument()
   /// Ids of the records applied in this run (the committed ones are found through the
   /// `events_raw` index).
-  private var pendingIds: [String: UInt64] = [:]
-  private var pendingTypes: [UInt64: String] = [:]
-  private var unitsChanged = false
+  private var pendingIds = IdTable()
+  /// The tables every record goes to, and the per-type tables by type code.
+  private let eventsRaw: TableState
+  private let events: TableState
+  private let unitEvents: TableState
+  private let planTargets: TableState
+  private let establishments: TableState
+  private let byCode: [TableState?]
 
   let target: UInt64
 
@@ -153,14 +157,23 @@ struct Projector {
     self.folder = folder
     self.target = target
     try makeFolder(folder)
+    var tables: [String: TableState] = [:]
+    var byCode: [TableState?] = Array(repeating: nil, count: 256)
     for spec in [
       BuiltinTables.events, BuiltinTables.eventsRaw, BuiltinTables.planTargets,
       BuiltinTables.unitEvents, BuiltinTables.units,
     ] + BuiltinTables.typeTables {
       let t = try TableState(spec: spec, folder: folder, target: target)
       tables[spec.name] = t
-      if let type = spec.eventType { byType[type] = t }
+      if let type = spec.eventType { byCode[Int(Catalog.byName[type]!.code)] = t }
     }
+    self.tables = tables
+    self.byCode = byCode
+    eventsRaw = tables["events_raw"]!
+    events = tables["events"]!
+    unitEvents = tables["unit_events"]!
+    planTargets = tables["plan_targets"]!
+    establishments = tables["establishments"]!
     loadHistory()
   }
 
@@ -198,7 +211,6 @@ struct Projector {
       if let parent { history.moved(code, parent: parent, at: t) }
     default: break
     }
-    unitsChanged = true
   }
 
   /// Vietnam's offset: TIMESTAMP columns hold wall-clock time.
@@ -212,62 +224,147 @@ struct Projector {
     let type = String(decoding: UnsafeRawBufferPointer(rebasing: r.payload[e.type]), as: UTF8.self)
     guard type.hasPrefix("unit."), tables["unit_events"]!.wants(r.seq) else { return false }
     guard (try? doc.parse(r.payload)) != nil else { return false }
-    let f = fields(r.payload)
+    let p = r.payload
+    scan(p)
     applyUnit(
-      type: type, code: f.unit, at: f.occurred, name: f.data["name"], level: f.data["level"],
-      parent: f.data["parent"], gso: f.data["gso_code"], into: f.data["into"])
+      type: type, code: text(env.unit, p) ?? "", at: time(env.occurred, p),
+      name: text(field("name", p), p), level: text(field("level", p), p),
+      parent: text(field("parent", p), p), gso: text(field("gso_code", p), p),
+      into: text(field("into", p), p))
     return type != "unit.established"
   }
 
-  /// The envelope and the data's string and number fields of the record just parsed.
-  private func fields(_ p: UnsafeRawBufferPointer) -> (
-    id: String, type: String, occurred: Int64, recorded: Int64, unit: String, caseId: String?,
-    actor: String?, dataNode: Int, data: [String: String]
-  ) {
-    var id = ""
-    var type = ""
-    var occurred: Int64 = 0
-    var recorded: Int64 = 0
-    var unit = ""
-    var caseId: String?
-    var actor: String?
-    var dataNode = -1
-    var data: [String: String] = [:]
+  /// Where the envelope's values are in the record just parsed (node indices, -1: absent).
+  struct Envelope {
+    var id = -1
+    var type = -1
+    var occurred = -1
+    var recorded = -1
+    var unit = -1
+    var caseId = -1
+    var actor = -1
+    var data = -1
+  }
+
+  private var env = Envelope()
+  /// The data object's members: key and value nodes.
+  private var dataMembers: [(key: Int, value: Int)] = []
+  /// Per unit code (by bytes): its code as a String, made once.
+  private var unitCodes = IdTable()
+  private var unitStrings: [String] = []
+
+  private static func equals(_ a: UnsafeRawBufferPointer, _ b: StaticString) -> Bool {
+    a.count == b.utf8CodeUnitCount && memcmp(a.baseAddress!, b.utf8Start, a.count) == 0
+  }
+
+  /// The raw bytes between a string node's quotes (or a number's text).
+  private func raw(_ node: Int, _ p: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
+    let n = doc.nodes[node]
+    let quoted = n.kind == .string ? 1 : 0
+    return UnsafeRawBufferPointer(rebasing: p[(Int(n.start) + quoted)..<(Int(n.end) - quoted)])
+  }
+
+  private mutating func scan(_ p: UnsafeRawBufferPointer) {
+    env = Envelope()
+    dataMembers.removeAll(keepingCapacity: true)
     for (k, v) in doc.members(ofObject: 0) {
-      let key = doc.string(at: k, in: p)
-      switch key {
-      case "id": id = doc.string(at: v, in: p)
-      case "type": type = doc.string(at: v, in: p)
-      case "occurred_at":
-        if case .success(let t) = Timestamp.parse(Array(doc.string(at: v, in: p).utf8)) {
-          occurred = t
+      let key = raw(k, p)
+      switch key.count {
+      case 2: env.id = v
+      case 4:
+        if Self.equals(key, "type") {
+          env.type = v
+        } else if Self.equals(key, "unit") {
+          env.unit = v
+        } else if Self.equals(key, "case") {
+          env.caseId = v
+        } else if Self.equals(key, "data") {
+          env.data = v
         }
-      case "recorded_at":
-        if case .success(let t) = Timestamp.parse(Array(doc.string(at: v, in: p).utf8)) {
-          recorded = t
-        }
-      case "unit": unit = doc.string(at: v, in: p)
-      case "case": caseId = doc.string(at: v, in: p)
-      case "actor": actor = doc.string(at: v, in: p)
-      case "data": dataNode = v
+      case 5: env.actor = v
+      case 11:
+        if Self.equals(key, "occurred_at") { env.occurred = v } else { env.recorded = v }
       default: break
       }
     }
-    if dataNode >= 0 {
-      for (k, v) in doc.members(ofObject: dataNode) {
-        let node = doc.nodes[v]
-        switch node.kind {
-        case .string: data[doc.string(at: k, in: p)] = doc.string(at: v, in: p)
-        case .number:
-          data[doc.string(at: k, in: p)] = String(
-            decoding: UnsafeRawBufferPointer(rebasing: p[Int(node.start)..<Int(node.end)]),
-            as: UTF8.self)
-        default: break
-        }
-      }
+    if env.data >= 0 {
+      for m in doc.members(ofObject: env.data) { dataMembers.append(m) }
     }
-    return (id, type, occurred, recorded, unit, caseId, actor, dataNode, data)
   }
+
+  /// The node of data field `name`, or -1.
+  private func field(_ name: StaticString, _ p: UnsafeRawBufferPointer) -> Int {
+    for m in dataMembers where Self.equals(raw(m.key, p), name) { return m.value }
+    return -1
+  }
+
+  private func field(_ name: [UInt8], _ p: UnsafeRawBufferPointer) -> Int {
+    for m in dataMembers {
+      let k = raw(m.key, p)
+      if k.count == name.count && memcmp(k.baseAddress!, name, name.count) == 0 { return m.value }
+    }
+    return -1
+  }
+
+  private func text(_ node: Int, _ p: UnsafeRawBufferPointer) -> String? {
+    guard node >= 0 else { return nil }
+    if doc.nodes[node].kind == .string { return doc.string(at: node, in: p) }
+    return String(decoding: raw(node, p), as: UTF8.self)
+  }
+
+  private func time(_ node: Int, _ p: UnsafeRawBufferPointer) -> Int64 {
+    guard node >= 0, case .success(let t) = Timestamp.parse(raw(node, p)) else { return 0 }
+    return t
+  }
+
+  /// Appends a string (or a number's text) as VARCHAR, NULL when absent.
+  private func putText(_ b: inout ColumnBuilder, _ node: Int, _ p: UnsafeRawBufferPointer) {
+    guard node >= 0 else { return b.appendNull() }
+    let n = doc.nodes[node]
+    if n.kind == .string && n.hasEscapes {
+      b.append(doc.string(at: node, in: p))
+    } else if n.kind == .string || n.kind == .number {
+      b.append(raw(node, p))
+    } else {
+      b.appendNull()
+    }
+  }
+
+  /// Appends a data field as its column's type.
+  private func put(
+    _ b: inout ColumnBuilder, _ node: Int, as type: ColumnType, _ p: UnsafeRawBufferPointer
+  ) {
+    guard node >= 0 else { return b.appendNull() }
+    let kind = doc.nodes[node].kind
+    switch (type, kind) {
+    case (.varchar, _): putText(&b, node, p)
+    case (.bigint, .number), (.timestamp, .number):
+      if let v = doc.int64(at: node, in: p) { b.append(v) } else { b.appendNull() }
+    case (.double, .number): b.append(doc.double(at: node, in: p))
+    case (.date, .string):
+      if let d = Timestamp.parseDate(raw(node, p)) { b.append(d) } else { b.appendNull() }
+    case (.boolean, .true): b.append(true)
+    case (.boolean, .false): b.append(false)
+    default: b.appendNull()
+    }
+  }
+
+  /// The unit code of the record as a String, made once per distinct code.
+  private mutating func unitString(_ p: UnsafeRawBufferPointer) -> String {
+    guard env.unit >= 0 else { return "" }
+    let bytes = raw(env.unit, p)
+    let h = IdTable.hash(bytes)
+    if let e = unitCodes.find(bytes, hash: h) { return unitStrings[e] }
+    unitCodes.insert(bytes, hash: h, seq: 0, type: 0)
+    unitStrings.append(String(decoding: bytes, as: UTF8.self))
+    return unitStrings[unitStrings.count - 1]
+  }
+
+  /// Field names of the per-type tables, as bytes (`budget_year` is the data's `year`).
+  private static let fieldKeys: [String: [[UInt8]]] = Dictionary(
+    uniqueKeysWithValues: BuiltinTables.typeTables.map { t in
+      (t.name, t.fields.map { Array(($0.name == "budget_year" ? "year" : $0.name).utf8) })
+    })
 
   /// Applies one record to every table that has not seen it yet.
   mutating func apply(_ r: LogRecord) throws {
@@ -275,116 +372,127 @@ struct Projector {
     do { try doc.parse(p) } catch {
       throw ProjectionError("record seq \(r.seq) is not JSON: \(error)")
     }
-    let f = fields(p)
+    scan(p)
+    guard env.type >= 0, env.data >= 0, let code = Catalog.code(named: raw(env.type, p)) else {
+      throw ProjectionError("record seq \(r.seq) is not an event of the catalog")
+    }
+    let type = Catalog.type(code: code).name
     let seq = r.seq
-    let dataNode = doc.nodes[f.dataNode]
+    let dataNode = doc.nodes[env.data]
     let dataBytes = UnsafeRawBufferPointer(
       rebasing: p[Int(dataNode.start)..<Int(dataNode.end)])
-    let province = history.province(f.unit, at: f.occurred)
-    let provinceNow = history.provinceNow(f.unit)
-    let occurredLocal = f.occurred + Self.offset
+    let unit = unitString(p)
+    let occurred = time(env.occurred, p)
+    let province = history.province(unit, at: occurred)
+    let provinceNow = history.provinceNow(unit)
+    let occurredLocal = occurred + Self.offset
+    let recordedLocal = time(env.recorded, p) + Self.offset
     let year = Timestamp.civilFromDays(floorDiv(occurredLocal, 86_400_000_000)).year
+    let establishment = field("establishment", p)
+    let person = field("person", p)
+    let env = self.env
 
-    func putCommon(_ t: TableState) { common(&t.rows.builders) }
     func common(_ b: inout [ColumnBuilder]) {
       b[0].append(Int64(seq))
-      b[1].append(f.id)
-      b[2].append(f.type)
+      putText(&b[1], env.id, p)
+      b[2].append(type)
       b[3].append(occurredLocal)
-      b[4].append(f.recorded + Self.offset)
+      b[4].append(recordedLocal)
       b[5].append(year)
-      b[6].append(f.unit)
+      b[6].append(unit)
       Self.put(&b[7], province)
       Self.put(&b[8], provinceNow)
-      Self.put(&b[9], f.caseId)
-      Self.put(&b[10], f.data["establishment"])
-      Self.put(&b[11], f.data["person"])
-      Self.put(&b[12], f.actor)
+      putText(&b[9], env.caseId, p)
+      putText(&b[10], establishment, p)
+      putText(&b[11], person, p)
+      putText(&b[12], env.actor, p)
     }
 
-    pendingIds[f.id] = seq
-    pendingTypes[seq] = f.type
-    if let t = tables["events_raw"], t.wants(seq) {
-      putCommon(t)
+    if env.id >= 0 { pendingIds.insert(raw(env.id, p), seq: seq, type: code) }
+    if case let t = eventsRaw, t.wants(seq) {
+      common(&t.rows.builders)
       t.rows.builders[13].append(dataBytes)
-      Self.put(&t.rows.builders[14], f.data["target"])
+      putText(&t.rows.builders[14], field("target", p), p)
       try t.endRow(seq: seq)
     }
-    switch f.type {
+    switch type {
     case "event.corrected", "event.voided":
-      try amend(seq: seq, type: f.type, target: f.data["target"], payload: p)
+      try amend(seq: seq, type: type, target: text(field("target", p), p), payload: p)
       return
     case "unit.established", "unit.merged", "unit.moved":
-      if let t = tables["unit_events"], t.wants(seq) {
+      if case let t = unitEvents, t.wants(seq) {
         t.rows.builders[0].append(Int64(seq))
-        t.rows.builders[1].append(f.type)
+        t.rows.builders[1].append(type)
         t.rows.builders[2].append(occurredLocal)
-        t.rows.builders[3].append(f.unit)
-        for (i, k) in ["name", "level", "parent", "gso_code", "into"].enumerated() {
-          Self.put(&t.rows.builders[4 + i], f.data[k])
-        }
+        t.rows.builders[3].append(unit)
+        putText(&t.rows.builders[4], field("name", p), p)
+        putText(&t.rows.builders[5], field("level", p), p)
+        putText(&t.rows.builders[6], field("parent", p), p)
+        putText(&t.rows.builders[7], field("gso_code", p), p)
+        putText(&t.rows.builders[8], field("into", p), p)
         try t.endRow(seq: seq)
       }
     case "establishment.closed":
-      if let t = tables["establishments"], t.wants(seq), let e = f.data["establishment"],
+      if case let t = establishments, t.wants(seq), let e = text(establishment, p),
         let row = establishmentRow(e, in: t)
       {
         try t.patch(row: row, seq: seq, column: "closed_at", value: .int(occurredLocal))
         try t.patch(
           row: row, seq: seq, column: "close_reason",
-          value: f.data["reason"].map { .text($0) } ?? .null)
+          value: text(field("reason", p), p).map { .text($0) } ?? .null)
       }
     default: break
     }
-    if let t = tables["events"], t.wants(seq) {
-      putCommon(t)
-      t.rows.builders[13].append(dataBytes)
+    if case let t = events, t.wants(seq) {
+      common(&t.rows.builders)
       try t.endRow(seq: seq)
     }
-    if let t = byType[f.type], t.wants(seq) {
-      putCommon(t)
+    if let t = byCode[Int(code)], t.wants(seq) {
+      common(&t.rows.builders)
       let n = BuiltinTables.common.count
+      let keys = Self.fieldKeys[t.spec.name]!
       for (i, c) in t.spec.fields.enumerated() {
-        let key = c.name == "budget_year" ? "year" : c.name
-        Self.put(&t.rows.builders[n + i], f.data[key], as: c.type)
+        put(&t.rows.builders[n + i], field(keys[i], p), as: c.type, p)
       }
       try t.endRow(seq: seq)
-      if f.type == "establishment.registered", let e = f.data["establishment"] {
+      if type == "establishment.registered", let e = text(establishment, p) {
         pendingEstablishments[e] = t.row(ofSeq: seq)
       }
     }
-    if f.type == "plan.adopted", let t = tables["plan_targets"], t.wants(seq) {
-      guard let targets = doc.member("targets", ofObject: f.dataNode, in: p) else { return }
-      let start = f.data["period_start"].flatMap { Timestamp.parseDate(Array($0.utf8)) }
-      let end = f.data["period_end"].flatMap { Timestamp.parseDate(Array($0.utf8)) }
+    if type == "plan.adopted", case let t = planTargets, t.wants(seq) {
+      guard let targets = doc.member("targets", ofObject: env.data, in: p) else { return }
+      let start = field("period_start", p)
+      let end = field("period_end", p)
+      let plan = field("plan", p)
       for element in doc.elements(ofArray: targets) {
-        target(element, start, end, &t.rows.builders)
+        var b = [ColumnBuilder]()
+        swap(&b, &t.rows.builders)
+        b[0].append(Int64(seq))
+        putText(&b[1], plan, p)
+        b[2].append(unit)
+        Self.put(&b[3], province)
+        Self.put(&b[4], provinceNow)
+        put(&b[5], start, as: .date, p)
+        put(&b[6], end, as: .date, p)
+        var indicator = -1
+        var percent = -1
+        var year = -1
+        for (k, v) in doc.members(ofObject: element) {
+          let key = raw(k, p)
+          if Self.equals(key, "indicator") {
+            indicator = v
+          } else if Self.equals(key, "min_percent") {
+            percent = v
+          } else if Self.equals(key, "year") {
+            year = v
+          }
+        }
+        putText(&b[7], indicator, p)
+        put(&b[8], percent, as: .double, p)
+        put(&b[9], year, as: .bigint, p)
+        swap(&b, &t.rows.builders)
         try t.endRow(seq: seq)
       }
-    }
-
-    func target(_ element: Int, _ start: Int64?, _ end: Int64?, _ b: inout [ColumnBuilder]) {
-      b[0].append(Int64(seq))
-      Self.put(&b[1], f.data["plan"])
-      b[2].append(f.unit)
-      Self.put(&b[3], province)
-      Self.put(&b[4], provinceNow)
-      if let start { b[5].append(start) } else { b[5].appendNull() }
-      if let end { b[6].append(end) } else { b[6].appendNull() }
-      var indicator: String?
-      var percent: Double?
-      var year: Int64?
-      for (k, v) in doc.members(ofObject: element) {
-        switch doc.string(at: k, in: p) {
-        case "indicator": indicator = doc.string(at: v, in: p)
-        case "min_percent": percent = doc.double(at: v, in: p)
-        case "year": year = doc.int64(at: v, in: p)
-        default: break
-        }
-      }
-      Self.put(&b[7], indicator)
-      if let percent { b[8].append(percent) } else { b[8].appendNull() }
-      if let year { b[9].append(year) } else { b[9].appendNull() }
     }
   }
 
@@ -395,9 +503,11 @@ struct Projector {
     guard let target, let targetSeq = seqOf(id: target) else {
       throw ProjectionError("record seq \(seq): its target \(target ?? "?") is not in the log")
     }
-    let targetType = pendingTypes[targetSeq] ?? typeOf(seq: targetSeq)
-    var affected: [TableState] = [tables["events"]!]
-    if let t = targetType.flatMap({ byType[$0] }) { affected.append(t) }
+    let targetType = pendingType(targetSeq) ?? typeOf(seq: targetSeq)
+    var affected: [TableState] = [events]
+    if let t = targetType.flatMap({ Catalog.byName[$0]?.code }).flatMap({ byCode[Int($0)] }) {
+      affected.append(t)
+    }
     for t in affected where t.wants(seq) {
       guard let row = t.row(ofSeq: targetSeq) else { continue }
       if type == "event.voided" {
@@ -407,16 +517,7 @@ struct Projector {
       guard let dataNode = doc.member("data", ofObject: 0, in: p),
         let changes = doc.member("changes", ofObject: dataNode, in: p)
       else { continue }
-      if t.spec.name == "events" {
-        let node = doc.nodes[changes]
-        try t.patch(
-          row: row, seq: seq, column: "data",
-          value: .text(
-            String(
-              decoding: UnsafeRawBufferPointer(rebasing: p[Int(node.start)..<Int(node.end)]),
-              as: UTF8.self)))
-        continue
-      }
+      if t.spec.name == "events" { continue }  // no data columns: nothing to correct
       for (k, v) in doc.members(ofObject: changes) {
         let name = doc.string(at: k, in: p)
         let column = name == "year" && t.spec.name == "budgets" ? "budget_year" : name
@@ -439,8 +540,11 @@ struct Projector {
 
   /// The seq of the event `id`: applied in this run, or found through `events_raw`'s index.
   private func seqOf(id: String) -> UInt64? {
-    if let s = pendingIds[id] { return s }
-    let raw = tables["events_raw"]!.table
+    var key = Array(id.utf8)
+    if let e = key.withUnsafeMutableBytes({ pendingIds.find(UnsafeRawBufferPointer($0)) }) {
+      return pendingIds.seqs[e]
+    }
+    let raw = eventsRaw.table
     var bytes = Array(id.utf8)
     return bytes.withUnsafeMutableBytes { b -> UInt64? in
       let value = UnsafeRawBufferPointer(b)
@@ -453,8 +557,21 @@ struct Projector {
     }
   }
 
+  /// The type of a record applied in this run, by its seq (ids are added in seq order).
+  private func pendingType(_ seq: UInt64) -> String? {
+    let seqs = pendingIds.seqs
+    var lo = 0
+    var hi = seqs.count
+    while lo < hi {
+      let mid = (lo + hi) / 2
+      if seqs[mid] < seq { lo = mid + 1 } else { hi = mid }
+    }
+    guard lo < seqs.count, seqs[lo] == seq else { return nil }
+    return Catalog.type(code: pendingIds.typeCodes[lo]).name
+  }
+
   private func typeOf(seq: UInt64) -> String? {
-    let t = tables["events_raw"]!
+    let t = eventsRaw
     guard let row = t.row(ofSeq: seq), row < t.table.rowCount else { return nil }
     let (g, r) = t.table.locate(row)
     return t.table.groups[g].columns[2].string(r)
