@@ -1,3 +1,5 @@
+import Foundation
+
 /// Validates one parsed event against the catalog and writes its canonical JSON.
 ///
 /// Canonical JSON: the envelope's fields in the order of `Catalog.envelope`, times in
@@ -11,6 +13,10 @@ struct LineValidator {
   var doc = JSONDocument()
   var line = UnsafeRawBufferPointer(start: nil, count: 0)
   var number = 0
+  /// Whether the line holds combining marks (U+0300–U+036F): Vietnamese typed or pasted in
+  /// decomposed form (NFD), which the canonical form composes (NFC), so that "Hà Nội" is one
+  /// value however it was typed.
+  private var mayBeDecomposed = false
   let now: Int64
   let pseudonymizer: Pseudonymizer?
   /// Decoded strings (those with escapes) for the current line: never longer than the line.
@@ -48,6 +54,7 @@ struct LineValidator {
   mutating func parse(_ bytes: UnsafeRawBufferPointer, number: Int) throws(JSONSyntaxError) {
     line = bytes
     self.number = number
+    mayBeDecomposed = Self.hasCombiningMarks(bytes)
     scratchUsed = 0
     unitReferences.removeAll(keepingCapacity: true)
     try doc.parse(bytes)
@@ -494,6 +501,11 @@ struct LineValidator {
   /// a string node without escapes, and such a node's bytes are already canonical (valid
   /// JSON has no raw quote, backslash or control character in a string): copied as they are.
   func appendString(_ s: UnsafeRawBufferPointer, to out: inout [UInt8]) {
+    if mayBeDecomposed && Self.hasCombiningMarks(s) {
+      var composed = String(decoding: s, as: UTF8.self).precomposedStringWithCanonicalMapping
+      composed.withUTF8 { Self.appendEscaped(UnsafeRawBufferPointer($0), to: &out) }
+      return
+    }
     if let p = s.baseAddress, let l = line.baseAddress, p >= l, p + s.count <= l + line.count {
       out.append(UInt8(ascii: "\""))
       out.appendBytes(s)
@@ -501,6 +513,12 @@ struct LineValidator {
     } else {
       Self.appendEscaped(s, to: &out)
     }
+  }
+
+  /// Whether `b` holds a combining diacritical mark (UTF-8 CC 80 to CD AF).
+  static func hasCombiningMarks(_ b: UnsafeRawBufferPointer) -> Bool {
+    guard let base = b.baseAddress, b.count > 1 else { return false }
+    return memchr(base, 0xCC, b.count) != nil || memchr(base, 0xCD, b.count) != nil
   }
 
   /// Appends a literal's bytes with one copy (not through `String.UTF8View`'s iterator).

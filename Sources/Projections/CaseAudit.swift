@@ -56,27 +56,14 @@ package struct CaseAudit {
       return nil
     }
     let started = DispatchTime.now().uptimeNanoseconds
-    let table = raw.table
     let s = BuiltinTables.eventsRaw.columns
     func col(_ name: String) -> Int { s.firstIndex { $0.name == name }! }
     let (cSeq, cId, cType, cOcc, cRec, cUnit, cProv, cCase, cActor, cData, cTarget) = (
       col("seq"), col("id"), col("type"), col("occurred_at"), col("recorded_at"), col("unit"),
       col("province"), col("case_id"), col("actor"), col("data"), col("target")
     )
-    /// Rows (table-wide) whose `column` equals `value`, through the groups' indexes.
     func find(_ column: Int, _ value: String) -> [Int] {
-      var bytes = Array(value.utf8)
-      return bytes.withUnsafeMutableBytes { b in
-        var out: [Int] = []
-        var base = 0
-        for g in table.groups {
-          for r in g.rows(where: column, equals: UnsafeRawBufferPointer(b)) ?? [] {
-            out.append(base + r)
-          }
-          base += g.rows
-        }
-        return out
-      }
+      raw.rows(where: column, equals: value) ?? []
     }
     func text(_ row: Int, _ c: Int) -> String? {
       if case .text(let s) = raw.base(row, c) { return s }

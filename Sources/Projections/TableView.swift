@@ -58,6 +58,24 @@ package struct TableView {
     return TableView(table: t, patches: p, asOf: asOf)
   }
 
+  /// The rows (table-wide, in order) whose indexed VARCHAR `column` holds exactly `value`:
+  /// a binary search in each group's index, no scan. nil when the column has no index.
+  package func rows(where column: Int, equals value: String) -> [Int]? {
+    guard table.groups.allSatisfy({ $0.hasIndex(column) }) else { return nil }
+    var bytes = Array(value.utf8)
+    return bytes.withUnsafeMutableBytes { b in
+      var out: [Int] = []
+      var base = 0
+      for g in table.groups {
+        for r in g.rows(where: column, equals: UnsafeRawBufferPointer(b)) ?? [] {
+          out.append(base + r)
+        }
+        base += g.rows
+      }
+      return out
+    }
+  }
+
   /// The stored value, before patches.
   package func base(_ row: Int, _ column: Int) -> Value {
     let (g, r) = table.locate(row)

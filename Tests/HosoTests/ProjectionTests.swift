@@ -93,6 +93,28 @@ import Testing
     #expect(targets.allSatisfy { $0["plan"] == .text("BK-1513-2011") })
   }
 
+  @Test func decomposedVietnameseIsStoredComposed() throws {
+    let store = try Self.storeWithValid()
+    let nfc = "Hà Giang – Đồng Văn, huyện Mèo Vạc"
+    let nfd = nfc.decomposedStringWithCanonicalMapping
+    #expect(Array(nfd.utf8) != Array(nfc.utf8))
+    let line = { (id: String, code: String, name: String) in
+      #"{"id":"\#(id)","type":"unit.established","occurred_at":"2011-01-01T00:00:00+07:00","#
+        + #""unit":"\#(code)","data":{"name":"\#(name)","level":"province","parent":"VN"}}"#
+    }
+    let input = line("u-hg-nfd", "VN-HGX", nfd) + "\n" + line("u-hg-nfc", "VN-HGY", nfc) + "\n"
+    let r = try store.run(["append", "-"], stdin: Array(input.utf8))
+    #expect(r.status == 0, "\(r.stderr)")
+    let units = Self.rows(try Self.view(store, "units"))
+    let names = units.filter { [Value.text("VN-HGX"), .text("VN-HGY")].contains($0["unit"]!) }.map {
+      $0["name"]!
+    }
+    #expect(names == [Value.text(nfc), .text(nfc)])
+    if case .text(let stored)? = names.first {
+      #expect(Array(stored.utf8) == Array(nfc.utf8), "stored byte for byte composed (NFC)")
+    }
+  }
+
   /// Every table's rows, for comparing two stores.
   static func allRows(_ store: TestStore) throws -> [String: [[Value]]] {
     var out: [String: [[Value]]] = [:]
