@@ -164,15 +164,27 @@ private final class SlotArray {
   let base: UnsafeMutablePointer<UInt64>
   let count: Int
   private let bytes: Int
+  private let mapped: Bool
 
   init(count: Int) {
     self.count = count
     bytes = count * MemoryLayout<UInt64>.stride
+    if bytes < 2 << 20 {
+      // Small tables from the heap: a mapping of their own would cost a TLB shootdown on
+      // every munmap, which a projection making thousands of them feels.
+      guard let p = calloc(count, MemoryLayout<UInt64>.stride) else {
+        fatalError("out of memory for \(count) id slots")
+      }
+      base = p.bindMemory(to: UInt64.self, capacity: count)
+      mapped = false
+      return
+    }
     // Anonymous mappings start zeroed: no fill pass.
     let p = mmap(nil, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
     guard let p, p != MAP_FAILED else { fatalError("out of memory for \(count) id slots") }
-    if bytes >= 2 << 20 { _ = madvise(p, bytes, MADV_HUGEPAGE) }
+    _ = madvise(p, bytes, MADV_HUGEPAGE)
     base = p.bindMemory(to: UInt64.self, capacity: count)
+    mapped = true
   }
 
   func copy() -> SlotArray {
@@ -181,5 +193,7 @@ private final class SlotArray {
     return c
   }
 
-  deinit { munmap(base, bytes) }
+  deinit {
+    if mapped { munmap(base, bytes) } else { free(base) }
+  }
 }

@@ -54,6 +54,20 @@ package struct ColumnBuilder {
 
   package init(_ type: ColumnType) { self.type = type }
 
+  /// An empty builder with the room `other` had: the next group of a table is about as big
+  /// as the last, so it fills without reallocating.
+  package init(reservingLike other: ColumnBuilder) {
+    type = other.type
+    validity.reserveCapacity(other.validity.count)
+    switch type {
+    case .double: doubles.reserveCapacity(other.count)
+    case .varchar:
+      ends.reserveCapacity(other.count)
+      bytes.reserveCapacity(other.bytes.count + other.bytes.count / 8)
+    default: ints.reserveCapacity(other.count)
+    }
+  }
+
   private mutating func mark(_ valid: Bool) {
     if count & 7 == 0 { validity.append(0) }
     if valid {
@@ -154,6 +168,10 @@ package enum ColumnGroup {
     let rows = columns.first?.count ?? 0
     let entries = columns.count + indexed.count
     var out = [UInt8](repeating: 0, count: headerSize + entrySize * entries)
+    // One allocation: every column's room, rounded up, and the indexes'.
+    out.reserveCapacity(
+      out.count + 16 * rows * indexed.count
+        + columns.reduce(0) { $0 + $1.validity.count + 8 * rows + $1.bytes.count + 32 })
     out.replaceSubrange(0..<8, with: magic)
     store(UInt16(columns.count), at: 12, in: &out)
     store(UInt16(indexed.count), at: 14, in: &out)
@@ -244,6 +262,8 @@ package enum ColumnGroup {
           entryOfRow[r] = Int32(e)
         } else {
           guard (distinct.count + 1) * 4 <= rows, v.count <= 255 else { return true }
+          // Mostly distinct so far (ids, summaries): plain, without hashing the rest.
+          if r >= 2048 && distinct.count * 2 > r { return true }
           entryOfRow[r] = Int32(distinct.insert(v, hash: h, seq: 0, type: 0))
         }
       }

@@ -19,9 +19,12 @@ final class TableState {
   var patchRows: TableAppender?
 
   let target: UInt64
+  /// The data keys of the type's fields, as bytes (`budget_year` is the data's `year`).
+  let fieldKeys: [[UInt8]]
 
   init(spec: TableSpec, folder: String, target: UInt64) throws {
     self.target = target
+    fieldKeys = spec.fields.map { Array(($0.name == "budget_year" ? "year" : $0.name).utf8) }
     self.spec = spec
     let path = folder + "/" + spec.name
     table =
@@ -174,6 +177,8 @@ struct Projector {
     unitEvents = tables["unit_events"]!
     planTargets = tables["plan_targets"]!
     establishments = tables["establishments"]!
+    let from = tables.values.filter { $0.spec.name != "units" }.map(\.checkpoint).min() ?? 0
+    pendingIds.reserve(Int(min(target - min(from, target), 1 << 26)))
     loadHistory()
   }
 
@@ -247,6 +252,8 @@ struct Projector {
   }
 
   private var env = Envelope()
+  /// The nodes of the record just parsed (taken once: each `doc.nodes` retains the tape).
+  private var nodes = JSONDocument().nodes
   /// The data object's members: key and value nodes.
   private var dataMembers: [(key: Int, value: Int)] = []
   /// Per unit code (by bytes): its code as a String, made once.
@@ -259,12 +266,13 @@ struct Projector {
 
   /// The raw bytes between a string node's quotes (or a number's text).
   private func raw(_ node: Int, _ p: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
-    let n = doc.nodes[node]
+    let n = nodes[node]
     let quoted = n.kind == .string ? 1 : 0
     return UnsafeRawBufferPointer(rebasing: p[(Int(n.start) + quoted)..<(Int(n.end) - quoted)])
   }
 
   private mutating func scan(_ p: UnsafeRawBufferPointer) {
+    nodes = doc.nodes
     env = Envelope()
     dataMembers.removeAll(keepingCapacity: true)
     for (k, v) in doc.members(ofObject: 0) {
@@ -308,7 +316,7 @@ struct Projector {
 
   private func text(_ node: Int, _ p: UnsafeRawBufferPointer) -> String? {
     guard node >= 0 else { return nil }
-    if doc.nodes[node].kind == .string { return doc.string(at: node, in: p) }
+    if nodes[node].kind == .string { return doc.string(at: node, in: p) }
     return String(decoding: raw(node, p), as: UTF8.self)
   }
 
@@ -320,7 +328,7 @@ struct Projector {
   /// Appends a string (or a number's text) as VARCHAR, NULL when absent.
   private func putText(_ b: inout ColumnBuilder, _ node: Int, _ p: UnsafeRawBufferPointer) {
     guard node >= 0 else { return b.appendNull() }
-    let n = doc.nodes[node]
+    let n = nodes[node]
     if n.kind == .string && n.hasEscapes {
       b.append(doc.string(at: node, in: p))
     } else if n.kind == .string || n.kind == .number {
@@ -335,7 +343,7 @@ struct Projector {
     _ b: inout ColumnBuilder, _ node: Int, as type: ColumnType, _ p: UnsafeRawBufferPointer
   ) {
     guard node >= 0 else { return b.appendNull() }
-    let kind = doc.nodes[node].kind
+    let kind = nodes[node].kind
     switch (type, kind) {
     case (.varchar, _): putText(&b, node, p)
     case (.bigint, .number), (.timestamp, .number):
@@ -360,12 +368,6 @@ struct Projector {
     return unitStrings[unitStrings.count - 1]
   }
 
-  /// Field names of the per-type tables, as bytes (`budget_year` is the data's `year`).
-  private static let fieldKeys: [String: [[UInt8]]] = Dictionary(
-    uniqueKeysWithValues: BuiltinTables.typeTables.map { t in
-      (t.name, t.fields.map { Array(($0.name == "budget_year" ? "year" : $0.name).utf8) })
-    })
-
   /// Applies one record to every table that has not seen it yet.
   mutating func apply(_ r: LogRecord) throws {
     let p = r.payload
@@ -378,7 +380,7 @@ struct Projector {
     }
     let type = Catalog.type(code: code).name
     let seq = r.seq
-    let dataNode = doc.nodes[env.data]
+    let dataNode = nodes[env.data]
     let dataBytes = UnsafeRawBufferPointer(
       rebasing: p[Int(dataNode.start)..<Int(dataNode.end)])
     let unit = unitString(p)
@@ -450,9 +452,8 @@ struct Projector {
     if let t = byCode[Int(code)], t.wants(seq) {
       common(&t.rows.builders)
       let n = BuiltinTables.common.count
-      let keys = Self.fieldKeys[t.spec.name]!
       for (i, c) in t.spec.fields.enumerated() {
-        put(&t.rows.builders[n + i], field(keys[i], p), as: c.type, p)
+        put(&t.rows.builders[n + i], field(t.fieldKeys[i], p), as: c.type, p)
       }
       try t.endRow(seq: seq)
       if type == "establishment.registered", let e = text(establishment, p) {
@@ -522,7 +523,7 @@ struct Projector {
         let name = doc.string(at: k, in: p)
         let column = name == "year" && t.spec.name == "budgets" ? "budget_year" : name
         guard let c = t.spec.columns.first(where: { $0.name == column }) else { continue }
-        let node = doc.nodes[v]
+        let node = nodes[v]
         let value: PatchValue
         switch (node.kind, c.type) {
         case (.string, .varchar): value = .text(doc.string(at: v, in: p))

@@ -151,16 +151,16 @@ package struct TableAppender {
     if builders[0].count == ColumnGroup.rows { try writeGroup() }
   }
 
+  /// Hands the full group to the background writer: encoding, checksumming and writing it
+  /// run on the other core while rows go on being projected.
   private mutating func writeGroup() throws {
     let name = "g" + pad(firstGroup + written.count, 6) + "-\(target).grp"
     let path = table.folder + "/" + name
     try makeFolder(table.folder)
-    try FileSystem.system.writeAtomically(
-      ColumnGroup.encode(builders, indexed: indexed), to: path, directory: table.folder,
-      sync: false)
-    if sync { try syncFile(path) }
     written.append((name, builders[0].count))
-    for c in builders.indices { builders[c].removeAll() }
+    let full = builders
+    for c in builders.indices { builders[c] = ColumnBuilder(reservingLike: full[c]) }
+    GroupWriter.shared.write(full, indexed: indexed, to: path, folder: table.folder, sync: sync)
   }
 
   package var hasChanges: Bool { rowCount != table.rowCount }
@@ -173,6 +173,7 @@ package struct TableAppender {
       if builders[0].count > 0 { try writeGroup() }
       groups = Array(groups.prefix(firstGroup)) + written.map { ($0.name, $0.rows) }
     }
+    try GroupWriter.shared.wait()
     try makeFolder(table.folder)
     var m = "hoso-table 1\nname \(table.name)\ncheckpoint \(target)\nrows \(rowCount)\n"
     for c in table.schema { m += "column \(c.name) \(c.type.sqlName)\n" }
@@ -210,5 +211,45 @@ func syncFile(_ path: String) throws {
   guard fsync(fd) == 0 else {
     // fsyncgate: a failed fsync is not retried; the projection is rebuilt on the next open.
     throw ProjectionError("fsync of \(path) failed: \(String(cString: strerror(errno)))")
+  }
+}
+
+/// Writes row groups on a queue of its own, one at a time, in the order given: the projecting
+/// thread fills the next group meanwhile. The first failure is kept and thrown by `wait`.
+final class GroupWriter: @unchecked Sendable {
+  static let shared = GroupWriter()
+  private let queue = DispatchQueue(label: "hoso.projections.groups")
+  private let lock = NSLock()
+  private var failure: Error?
+  /// Groups handed over and not yet written: at most a few, so memory stays bounded.
+  private let slots = DispatchSemaphore(value: 4)
+
+  func write(
+    _ columns: [ColumnBuilder], indexed: [Int], to path: String, folder: String, sync: Bool
+  ) {
+    slots.wait()
+    queue.async {
+      defer { self.slots.signal() }
+      do {
+        try FileSystem.system.writeAtomically(
+          ColumnGroup.encode(columns, indexed: indexed), to: path, directory: folder, sync: false)
+        if sync { try syncFile(path) }
+      } catch {
+        self.lock.lock()
+        if self.failure == nil { self.failure = error }
+        self.lock.unlock()
+      }
+    }
+  }
+
+  /// Waits for every group handed over; throws the first failure (and forgets it).
+  func wait() throws {
+    queue.sync {}
+    lock.lock()
+    defer {
+      failure = nil
+      lock.unlock()
+    }
+    if let failure { throw failure }
   }
 }
