@@ -8,6 +8,10 @@ package struct TableSpec: Sendable {
   package let eventType: String?
   /// The type's data fields, in column order after the common ones.
   package let fields: [ColumnSchema]
+  /// A table stored as another's rows and leading columns (`events` is `events_raw` without
+  /// the corrections and voids themselves, and without the voided events): only its patches
+  /// are its own.
+  package var backing: String? = nil
 
   package var indexedColumns: [Int] {
     indexed.map { n in columns.firstIndex { $0.name == n }! }
@@ -102,7 +106,11 @@ package enum BuiltinTables {
   /// The events as they stand: corrections applied, voided ones left out. The data fields
   /// are in the per-type tables (and the JSON as recorded in `events_raw`).
   package static let events = TableSpec(
-    name: "events", columns: common, indexed: [], eventType: nil, fields: [])
+    name: "events", columns: common, indexed: [], eventType: nil, fields: [],
+    backing: "events_raw")
+
+  /// Record types that are rows of `events_raw` but not of `events`.
+  package static let amendmentTypes: Set<String> = ["event.corrected", "event.voided"]
 
   /// One row per target of each `plan.adopted`.
   package static let planTargets = TableSpec(

@@ -44,7 +44,12 @@ final class TableState {
     }
   }
 
-  var checkpoint: UInt64 { min(table.checkpoint, patches?.checkpoint ?? .max) }
+  /// For a table stored as another's rows (`events`): that table.
+  var backing: TableState?
+
+  var checkpoint: UInt64 {
+    backing != nil ? patches?.checkpoint ?? 0 : min(table.checkpoint, patches?.checkpoint ?? .max)
+  }
 
   /// Whether record `seq` is still to be applied to this table.
   func wants(_ seq: UInt64) -> Bool { seq > checkpoint }
@@ -56,6 +61,7 @@ final class TableState {
 
   /// The row holding the record `seq`, committed or pending: rows are in seq order.
   func row(ofSeq seq: UInt64) -> Int? {
+    if let backing { return backing.row(ofSeq: seq) }
     if let first = pendingSeqs.first, seq >= first {
       var lo = 0
       var hi = pendingSeqs.count
@@ -119,7 +125,7 @@ final class TableState {
 
   /// Makes the rows and patches added durable, with the checkpoint `target`.
   func commit() throws {
-    if table.checkpoint < target {
+    if backing == nil && table.checkpoint < target {
       table = try rows.commit()
       pendingSeqs.removeAll()
     }
@@ -174,6 +180,7 @@ struct Projector {
     self.byCode = byCode
     eventsRaw = tables["events_raw"]!
     events = tables["events"]!
+    events.backing = eventsRaw
     unitEvents = tables["unit_events"]!
     planTargets = tables["plan_targets"]!
     establishments = tables["establishments"]!
@@ -444,10 +451,6 @@ struct Projector {
           value: text(field("reason", p), p).map { .text($0) } ?? .null)
       }
     default: break
-    }
-    if case let t = events, t.wants(seq) {
-      common(&t.rows.builders)
-      try t.endRow(seq: seq)
     }
     if let t = byCode[Int(code)], t.wants(seq) {
       common(&t.rows.builders)

@@ -198,10 +198,17 @@ func pad(_ n: Int, _ width: Int) -> String {
   return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
 }
 
+/// Creates `path` and any missing parents (owner only).
 func makeFolder(_ path: String) throws {
-  if mkdir(path, 0o700) != 0 && errno != EEXIST {
-    throw ProjectionError("cannot create \(path): \(String(cString: strerror(errno)))")
+  if mkdir(path, 0o700) == 0 || errno == EEXIST { return }
+  if errno == ENOENT {
+    let parent = (path as NSString).deletingLastPathComponent
+    if !parent.isEmpty && parent != path {
+      try makeFolder(parent)
+      if mkdir(path, 0o700) == 0 || errno == EEXIST { return }
+    }
   }
+  throw ProjectionError("cannot create \(path): \(String(cString: strerror(errno)))")
 }
 
 func syncFile(_ path: String) throws {

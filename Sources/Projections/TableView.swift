@@ -22,12 +22,22 @@ package enum Value: Equatable, Sendable, CustomStringConvertible {
 package struct TableView {
   package let table: Table
   package let asOf: UInt64
+  /// The columns this view shows: the leading ones of `table` (fewer for `events`, which is
+  /// `events_raw`'s rows).
+  package let columnCount: Int
+  /// Rows of these types are not rows of this view (`events` leaves out corrections and voids).
+  private let excludedTypes: Set<String>
   /// Patches by row, in seq order: (seq, column index or nil for a void, value).
   private var patches: [Int: [(seq: UInt64, column: Int?, value: Value)]] = [:]
 
-  package init(table: Table, patches patchTable: Table?, asOf: UInt64 = .max) {
+  package init(
+    table: Table, patches patchTable: Table?, asOf: UInt64 = .max, columnCount: Int? = nil,
+    excludedTypes: Set<String> = []
+  ) {
     self.table = table
     self.asOf = asOf
+    self.columnCount = columnCount ?? table.schema.count
+    self.excludedTypes = excludedTypes
     guard let patchTable else { return }
     for g in patchTable.groups {
       let c = g.columns
@@ -47,14 +57,24 @@ package struct TableView {
   }
 
   /// Opens `name` in the store's views as of `asOf`.
-  package static func open(store: String, spec: TableSpec, asOf: UInt64 = .max) throws -> TableView?
+  package static func open(store: String, spec: TableSpec, asOf: UInt64 = .max) throws
+    -> TableView?
   {
-    let folder = Projection.folder(store: store) + "/" + spec.name
+    let views = Projection.folder(store: store)
+    let folder = views + "/" + spec.name
+    let p = try Table.open(
+      name: "patches", schema: BuiltinTables.patches, folder: folder + "/patches")
+    if let backing = spec.backing, let b = BuiltinTables.all.first(where: { $0.name == backing }) {
+      guard p != nil,
+        let t = try Table.open(name: b.name, schema: b.columns, folder: views + "/" + b.name)
+      else { return nil }
+      return TableView(
+        table: t, patches: p, asOf: asOf, columnCount: spec.columns.count,
+        excludedTypes: BuiltinTables.amendmentTypes)
+    }
     guard let t = try Table.open(name: spec.name, schema: spec.columns, folder: folder) else {
       return nil
     }
-    let p = try Table.open(
-      name: "patches", schema: BuiltinTables.patches, folder: folder + "/patches")
     return TableView(table: t, patches: p, asOf: asOf)
   }
 
@@ -93,6 +113,9 @@ package struct TableView {
     if table.schema.first?.name == "seq", case .int(let s) = base(row, 0), UInt64(s) > asOf {
       return false
     }
+    if !excludedTypes.isEmpty, case .text(let type) = base(row, 2), excludedTypes.contains(type) {
+      return false
+    }
     return !(patches[row]?.contains { $0.column == nil } ?? false)
   }
 
@@ -121,7 +144,7 @@ package struct TableView {
   /// Every visible row's values, patched, in row order.
   package func rows() -> [[Value]] {
     (0..<table.rowCount).filter(isVisible).map { r in
-      (0..<table.schema.count).map { value(r, $0) }
+      (0..<columnCount).map { value(r, $0) }
     }
   }
 }

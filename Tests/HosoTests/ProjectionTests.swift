@@ -11,7 +11,8 @@ import Testing
 
   static func view(_ store: TestStore, _ name: String, asOf: UInt64 = .max) throws -> TableView {
     let spec = BuiltinTables.all.first { $0.name == name }!
-    return try #require(try TableView.open(store: store.path, spec: spec, asOf: asOf))
+    return try #require(
+      try TableView.open(store: store.path, spec: spec, asOf: asOf), "table \(name)")
   }
 
   /// Rows as dictionaries by column name.
