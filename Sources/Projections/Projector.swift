@@ -12,11 +12,13 @@ import EventLog
 final class TableState {
   let spec: TableSpec
   private(set) var table: Table
-  var rows: TableAppender
+  /// Made on first use: it reads the last group back, which a catch-up with nothing to do
+  /// should not pay for.
+  lazy var rows = TableAppender(table, indexed: spec.indexedColumns, target: target)
   /// The seqs of the rows added in this catch-up, in order (tables whose column 0 is `seq`).
   private(set) var pendingSeqs: [UInt64] = []
   var patches: Table?
-  var patchRows: TableAppender?
+  lazy var patchRows: TableAppender? = patches.map { TableAppender($0, target: target) }
 
   let target: UInt64
   /// The data keys of the type's fields, as bytes (`budget_year` is the data's `year`).
@@ -30,7 +32,6 @@ final class TableState {
     table =
       try Table.open(name: spec.name, schema: spec.columns, folder: path)
       ?? Table.empty(name: spec.name, schema: spec.columns, folder: path)
-    rows = TableAppender(table, indexed: spec.indexedColumns, target: target)
     if spec.name != "events_raw" && spec.columns.first?.name == "seq"
       && spec.name != "plan_targets"
     {
@@ -40,7 +41,6 @@ final class TableState {
       // Patches and rows are committed together; a crash between them leaves the patches
       // behind, and they are redone from the table's checkpoint.
       patches = p
-      patchRows = TableAppender(p, target: target)
     }
   }
 

@@ -167,6 +167,14 @@ extension CommandLine {
           + Timestamp.format(reader.lastRecordedAt!))
     }
     print("log       \(bytes) bytes in \(store.logPath)")
+    var lines: [String] = []
+    for spec in BuiltinTables.all where spec.backing == nil {
+      guard let v = try? TableView.open(store: store.path, spec: spec) else { continue }
+      lines.append("\(spec.name) \(v.table.rowCount)")
+    }
+    if !lines.isEmpty {
+      print("tables    " + lines.joined(separator: ", ") + " (rows stored, voided ones included)")
+    }
     return 0
   }
 }
