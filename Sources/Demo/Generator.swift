@@ -60,6 +60,8 @@ package struct Generator {
     var name: String
     var level: String
     var parent: Int?
+    /// When it came into being (seconds).
+    var established: Int64 = .min
     /// From when on the unit's territory belongs to another (merges, in time order).
     var merges: [(at: Int64, into: Int)] = []
   }
@@ -180,7 +182,8 @@ package struct Generator {
         units.append(
           Unit(
             code: e.unit, name: e.data["name"] as? String ?? e.unit,
-            level: e.data["level"] as? String ?? "", parent: parent))
+            level: e.data["level"] as? String ?? "", parent: parent,
+            established: e.occurredAt / 1_000_000))
       case "unit.merged":
         guard let u = unitIndex[e.unit],
           let into = (e.data["into"] as? String).flatMap({ unitIndex[$0] })
@@ -196,7 +199,7 @@ package struct Generator {
     let start = Self.local(2011, 1, 1)
     for (i, u) in units.enumerated()
     where u.parent == country && (u.level == "province" || u.level == "city")
-      && !(u.merges.first.map { $0.at <= start } ?? false)
+      && u.established <= start && !(u.merges.first.map { $0.at <= start } ?? false)
     {
       let w = Vocabulary.provinceWeights[u.code] ?? (1.0, 1.0)
       provinces.append(
@@ -208,7 +211,9 @@ package struct Generator {
     // Places: the lowest committed units of each province, and the share of the province
     // they stand for (a province whose districts are all committed: all of it).
     var children = Array(repeating: [Int](), count: units.count)
-    for (i, u) in units.enumerated() { if let p = u.parent { children[p].append(i) } }
+    for (i, u) in units.enumerated() where u.established <= start {
+      if let p = u.parent { children[p].append(i) }
+    }
     for p in provinces {
       var leaves: [Int] = []
       func walk(_ u: Int) {
@@ -216,7 +221,9 @@ package struct Generator {
       }
       children[p.unit].forEach(walk)
       // Units established after 2011 (the 2025 wards) come in through merges, not as places.
-      p.places = leaves.filter { units[$0].merges.allSatisfy { $0.at > start } }
+      p.places = leaves.filter {
+        units[$0].established <= start && units[$0].merges.allSatisfy { $0.at > start }
+      }
       p.placeShare = p.places.isEmpty ? 0 : min(1, Double(children[p.unit].count) / 10)
       p.inspectionBias = random.uniform(0.7, 1.3)
     }
@@ -235,6 +242,7 @@ package struct Generator {
   /// "tỉnh Lạng Sơn", "thành phố Huế": the province (as it stood at `t`) for an actor's name.
   func display(_ p: Province, at t: Int64) -> String {
     let u = units[unit(p.unit, at: t)]
+    if u.name.hasPrefix("Thành phố ") { return "thành phố " + u.name.dropFirst(10) }
     return (u.level == "city" ? "thành phố " : "tỉnh ") + u.name
   }
 
@@ -363,10 +371,18 @@ package struct Generator {
     let e = events[target]
     let start = arena.count
     data.write(to: &arena, closed: false)
+    // Amended by the body that reported the event, as it is named when amending: the
+    // Labour offices' work went to Health on 1 March 2025.
+    var actor = actors[Int(e.actor)]
+    if occurred >= Self.moh {
+      actor = actor.replacingPrefix("Sở LĐTBXH ", "Sở Y tế ")
+        .replacingPrefix("Phòng LĐTBXH ", "Phòng Văn hóa - Xã hội ")
+    }
+    let a = actorCode(actor)
     events.append(
       Event(
         recorded: recorded, occurred: occurred, type: type,
-        unit: Int32(unit(Int(e.unit), at: occurred)), actor: e.actor, caseNumber: e.caseNumber,
+        unit: Int32(unit(Int(e.unit), at: occurred)), actor: a, caseNumber: e.caseNumber,
         caseKey: e.caseKey, caseYear: e.caseYear, dataStart: start,
         dataCount: Int32(arena.count - start), target: Int32(target)))
   }

@@ -125,7 +125,7 @@ extension CommandLine {
         generate --seed N --count N [--from YEAR] [--to YEAR]
                                       synthetic events (with the committed plans and
                                       units) as NDJSON on stdout, sorted by recorded_at
-        demo [--scale small|national] [--seed N]
+        demo [--scale small|national] [--seed N] [--count N]
                                       a new store: committed and generated events
         audit CASE [--as-of TIME] [--format table|json] [--timing]
                                       every event of a case, corrections beside them

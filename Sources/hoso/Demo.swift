@@ -85,7 +85,15 @@ extension CommandLine {
     guard let count = counts[scale] else {
       throw UsageError("--scale is small or national, not \(scale)")
     }
-    let options = try generatorOptions(&a, count: count)
+    // --count: a smaller (or larger) sample of the same model, for tests and trials.
+    let countText = try a.value("--count")
+    var options = try generatorOptions(&a, count: count)
+    if let countText {
+      guard let c = Int(countText), c >= 0 else {
+        throw UsageError("--count takes a whole number, not \(countText)")
+      }
+      options.count = c
+    }
     _ = try a.positional(max: 0, command: "demo")
     try runDemo(g, options, scale: scale)
     return 0

@@ -148,6 +148,35 @@ import Testing
     }
   }
 
+  /// Generated streams (units merged mid-stream, corrections, voids, closings) appended whole
+  /// or cut at random into many appends: the same tables.
+  @Test(arguments: testSeeds(fixed: 17))
+  func generatedStreamsGiveTheSameTablesInOneOrManyAppends(seed: UInt64) throws {
+    let g = try runHoso(["generate", "--seed", String(seed % 100_000), "--count", "3000"])
+    #expect(g.status == 0, "seed \(seed): \(g.stderr)")
+    let lines = g.stdout.split(separator: "\n")
+    let one = TestStore()
+    #expect(try one.run(["init"]).status == 0)
+    #expect(try one.run(["append", "-"], stdin: Array(g.stdout.utf8)).status == 0)
+    var rng = SplitMix64(seed: seed)
+    let many = TestStore()
+    #expect(try many.run(["init"]).status == 0)
+    var i = 0
+    while i < lines.count {
+      let n = Int.random(in: 1...600, using: &rng)
+      let batch = lines[i..<min(lines.count, i + n)].joined(separator: "\n") + "\n"
+      let r = try many.run(["append", "-"], stdin: Array(batch.utf8))
+      #expect(r.status == 0, "seed \(seed): \(r.stderr)")
+      i += n
+    }
+    let a = try Self.allRows(one)
+    let b = try Self.allRows(many)
+    for spec in BuiltinTables.all {
+      #expect(a[spec.name]! == b[spec.name]!, "seed \(seed): table \(spec.name) differs")
+    }
+    #expect(a["events"]!.count > 2000, "seed \(seed)")
+  }
+
   @Test func aCrashBetweenTheLogAndTheTablesIsCaughtUpAndRebuildsAreByteIdentical() throws {
     let store = TestStore()
     #expect(try store.run(["init"]).status == 0)
