@@ -13,12 +13,29 @@ final class TableState {
   let spec: TableSpec
   private(set) var table: Table
   /// Made on first use: it reads the last group back, which a catch-up with nothing to do
-  /// should not pay for.
-  lazy var rows = TableAppender(table, indexed: spec.indexedColumns, target: target)
+  /// should not pay for. (Not a `lazy var`: its setter would copy the builders on every
+  /// append; `_modify` yields them in place.)
+  private var madeRows: TableAppender?
+  var rows: TableAppender {
+    get { madeRows ?? TableAppender(table, indexed: spec.indexedColumns, target: target) }
+    _modify {
+      if madeRows == nil {
+        madeRows = TableAppender(table, indexed: spec.indexedColumns, target: target)
+      }
+      yield &madeRows!
+    }
+  }
   /// The seqs of the rows added in this catch-up, in order (tables whose column 0 is `seq`).
   private(set) var pendingSeqs: [UInt64] = []
   var patches: Table?
-  lazy var patchRows: TableAppender? = patches.map { TableAppender($0, target: target) }
+  private var madePatchRows: TableAppender?
+  var patchRows: TableAppender? {
+    get { madePatchRows ?? patches.map { TableAppender($0, target: target) } }
+    _modify {
+      if madePatchRows == nil { madePatchRows = patches.map { TableAppender($0, target: target) } }
+      yield &madePatchRows
+    }
+  }
 
   let target: UInt64
   /// The data keys of the type's fields, as bytes (`budget_year` is the data's `year`).
@@ -92,7 +109,7 @@ final class TableState {
   /// Adds a patch: `column` of `row` is `value` from record `seq` on (a NULL column: the row
   /// is voided).
   func patch(row: Int, seq: UInt64, column: String?, value: PatchValue) throws {
-    guard patchRows != nil, let patches, seq > patches.checkpoint else { return }
+    guard let patches, seq > patches.checkpoint else { return }
     try appendPatch(row: row, seq: seq, column: column, value: value, to: &patchRows!)
   }
 
@@ -129,7 +146,7 @@ final class TableState {
       table = try rows.commit()
       pendingSeqs.removeAll()
     }
-    if patchRows != nil, let old = patches, old.checkpoint < target {
+    if let old = patches, old.checkpoint < target {
       patches = try patchRows!.commit()
     }
   }
