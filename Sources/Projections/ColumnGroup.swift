@@ -228,11 +228,25 @@ package enum ColumnGroup {
       pairs.sort { $0 < $1 }
       align(&out)
       let start = out.count
+      let blocks = bloomBlocks(pairs.count)
+      append(UInt64(pairs.count), to: &out)
+      append(UInt64(blocks), to: &out)
       for (h, r) in pairs {
         append(h, to: &out)
         append(r, to: &out)
         append(UInt32(0), to: &out)
       }
+      // A blocked Bloom filter: a look-up for a value the group lacks (nearly every group,
+      // for a case id) reads one cache line instead of searching the sorted hashes.
+      var bloom = [UInt64](repeating: 0, count: blocks * 8)
+      for (h, _) in pairs {
+        let (block, bits) = bloomBits(h, blocks: blocks)
+        for k in 0..<4 {
+          let b = bloomBit(bits, k)
+          bloom[block * 8 + b >> 6] |= 1 << UInt64(b & 63)
+        }
+      }
+      bloom.withUnsafeBytes { out += $0 }
       let e = headerSize + (columns.count + k) * entrySize
       out[e + 1] = UInt8(i)
       store(UInt64(start), at: e + 8, in: &out)
@@ -288,6 +302,27 @@ package enum ColumnGroup {
       append(UInt16(entryOfRow[r] >= 0 ? code[Int(entryOfRow[r])] : 0), to: &out)
     }
     return out
+  }
+
+  /// 64-byte blocks of a group index's Bloom filter: about 16 bits a value (4 bits set in
+  /// one block per value: about 0.25 % false positives).
+  static func bloomBlocks(_ n: Int) -> Int {
+    var b = 1
+    while b * 32 < n { b *= 2 }
+    return b
+  }
+
+  /// The block of a value's hash, and the mixed hash whose 4 × 9 low bits are the bits (of
+  /// the block's 512) it sets.
+  @inline(__always)
+  static func bloomBits(_ h: UInt64, blocks: Int) -> (block: Int, bits: UInt64) {
+    let g = (h ^ (h >> 31)) &* 0x9E37_79B9_7F4A_7C15
+    return (Int(truncatingIfNeeded: g >> 40) & (blocks - 1), g)
+  }
+
+  @inline(__always)
+  static func bloomBit(_ bits: UInt64, _ k: Int) -> Int {
+    Int(truncatingIfNeeded: bits >> (9 * k)) & 511
   }
 
   /// The hash of an indexed value (FNV-1a, 64 bits: stable across runs and machines).
@@ -371,8 +406,12 @@ package struct GroupReader {
       let column = Int(bytes[e + 1])
       let offset = Int(bytes.loadUnaligned(fromByteOffset: e + 8, as: UInt64.self).littleEndian)
       let length = Int(bytes.loadUnaligned(fromByteOffset: e + 16, as: UInt64.self).littleEndian)
-      guard column < count, schema[column].type == .varchar, length % 16 == 0,
-        offset >= 0, offset + length <= bytes.count
+      guard column < count, schema[column].type == .varchar, length >= 16, offset >= 0,
+        offset + length <= bytes.count,
+        case let n = Int(bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self).littleEndian),
+        case let blocks = Int(
+          bytes.loadUnaligned(fromByteOffset: offset + 8, as: UInt64.self).littleEndian),
+        n >= 0, blocks == ColumnGroup.bloomBlocks(n), length == 16 + 16 * n + 64 * blocks
       else { throw bad("index \(k) is malformed") }
       indexes[column] = UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + length)])
     }
@@ -383,9 +422,18 @@ package struct GroupReader {
   /// The rows whose `column` holds exactly `value`, in row order, found through the column's
   /// index (nil when the column has none).
   package func rows(where column: Int, equals value: UnsafeRawBufferPointer) -> [Int]? {
-    guard let index = indexes[column] else { return nil }
+    guard let section = indexes[column] else { return nil }
     let h = ColumnGroup.valueHash(value)
-    let n = index.count / 16
+    let n = Int(section.loadUnaligned(fromByteOffset: 0, as: UInt64.self).littleEndian)
+    let blocks = Int(section.loadUnaligned(fromByteOffset: 8, as: UInt64.self).littleEndian)
+    let (block, bits) = ColumnGroup.bloomBits(h, blocks: blocks)
+    let bloom = 16 + 16 * n + 64 * block
+    for k in 0..<4 {
+      let b = ColumnGroup.bloomBit(bits, k)
+      let word = section.loadUnaligned(fromByteOffset: bloom + 8 * (b >> 6), as: UInt64.self)
+      if UInt64(littleEndian: word) & (1 << UInt64(b & 63)) == 0 { return [] }
+    }
+    let index = UnsafeRawBufferPointer(rebasing: section[16..<(16 + 16 * n)])
     var lo = 0
     var hi = n
     while lo < hi {

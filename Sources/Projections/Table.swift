@@ -11,7 +11,7 @@ import Foundation
 /// them, with the table's schema and its checkpoint (the last seq of the log it reflects).
 ///
 /// ```
-/// hoso-table 1
+/// hoso-table 2
 /// name inspections
 /// checkpoint 100471
 /// rows 9182
@@ -34,6 +34,8 @@ package final class Table {
   private let files: [MappedFile]
 
   static let manifestName = "MANIFEST"
+  /// The manifest's first line; 2: group indexes carry a Bloom filter.
+  static let format = "hoso-table 2"
 
   private init(
     name: String, schema: [ColumnSchema], folder: String, checkpoint: UInt64, rowCount: Int,
@@ -65,7 +67,11 @@ package final class Table {
     guard let data = FileManager.default.contents(atPath: path) else { return nil }
     let lines = String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init)
     func bad(_ what: String) -> ProjectionError { ProjectionError("\(path): \(what)") }
-    guard lines.first == "hoso-table 1" else { throw bad("not a table manifest") }
+    // Tables of an older format are rebuilt from the log, as a changed schema is.
+    if let first = lines.first, first.hasPrefix("hoso-table "), first != Self.format {
+      return nil
+    }
+    guard lines.first == Self.format else { throw bad("not a table manifest") }
     var stored: [ColumnSchema] = []
     var checkpoint: UInt64?
     var rows: Int?
@@ -175,7 +181,7 @@ package struct TableAppender {
     }
     try GroupWriter.shared.wait()
     try makeFolder(table.folder)
-    var m = "hoso-table 1\nname \(table.name)\ncheckpoint \(target)\nrows \(rowCount)\n"
+    var m = Table.format + "\nname \(table.name)\ncheckpoint \(target)\nrows \(rowCount)\n"
     for c in table.schema { m += "column \(c.name) \(c.type.sqlName)\n" }
     for (n, c) in groups { m += "group \(n) \(c)\n" }
     try FileSystem.system.writeAtomically(
