@@ -156,7 +156,7 @@ extension Generator {
       ? Vocabulary.teams[random.weighted(Vocabulary.teamWeights)]
       : random.pick(["interagency_178", "police"])
     let year = Double(Timestamp.civilFromDays((occurred + 7 * 3600) / Self.day).year)
-    let rate = violationRate ?? Vocabulary.violationRate[est.kind] * (1.25 - 0.03 * (year - 2011))
+    let rate = violationRate ?? Vocabulary.violationRate[est.kind] * (1.12 - 0.03 * (year - 2011))
     var d = JSONObject()
     d.string("establishment", est.id)
     d.string("team", team)
