@@ -191,6 +191,27 @@ import Testing
     #expect(snapshotTree(store.path + "/views") == caughtUp)
   }
 
+  @Test func verifyChecksTheTablesAndNamesADamagedGroup() throws {
+    let store = try Self.storeWithValid()
+    let ok = try store.run(["verify"])
+    #expect(ok.status == 0, "\(ok.stdout)\(ok.stderr)")
+    #expect(ok.stdout.contains("tables: 14 checked"))
+    #expect(ok.stdout.hasSuffix("ok: 23 events in 1 segments, seq 1..23\n"))
+    let folder = store.path + "/views/inspections"
+    let group = try #require(
+      try FileManager.default.contentsOfDirectory(atPath: folder).first { $0.hasSuffix(".grp") })
+    var bytes = try #require(readBytes(folder + "/" + group))
+    bytes[bytes.count - 9] ^= 0x01
+    writeBytes(bytes, to: folder + "/" + group)
+    let bad = try store.run(["verify"])
+    #expect(bad.status == 2)
+    #expect(bad.stderr.contains(group) && bad.stderr.contains("remove"), "\(bad.stderr)")
+    // The remedy the message gives works: the tables come back from the log.
+    try FileManager.default.removeItem(atPath: store.path + "/views")
+    #expect(try store.run(["audit", "C-BK-2013-001"]).status == 0)
+    #expect(try store.run(["verify"]).status == 0)
+  }
+
   @Test func auditShowsTheCaseAsItWasKnown() throws {
     let store = try Self.storeWithValid()
     let now = try store.run(["audit", "C-BK-2013-001"])
