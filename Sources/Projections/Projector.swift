@@ -68,8 +68,13 @@ final class TableState {
     backing != nil ? patches?.checkpoint ?? 0 : min(table.checkpoint, patches?.checkpoint ?? .max)
   }
 
-  /// Whether record `seq` is still to be applied to this table.
-  func wants(_ seq: UInt64) -> Bool { seq > checkpoint }
+  /// Whether record `seq` is still to be applied to the rows. Rows and patches are committed
+  /// one after the other and each keeps its own checkpoint: after a crash between the two,
+  /// one is ahead, and what it holds is not applied again.
+  func wants(_ seq: UInt64) -> Bool { backing == nil && seq > table.checkpoint }
+
+  /// Whether record `seq` is still to be applied to the patches.
+  func wantsPatch(_ seq: UInt64) -> Bool { patches.map { seq > $0.checkpoint } ?? false }
 
   func endRow(seq: UInt64) throws {
     try rows.endRow()
@@ -459,7 +464,7 @@ struct Projector {
         try t.endRow(seq: seq)
       }
     case "establishment.closed":
-      if case let t = establishments, t.wants(seq), let e = text(establishment, p),
+      if case let t = establishments, t.wantsPatch(seq), let e = text(establishment, p),
         let row = establishmentRow(e, in: t)
       {
         try t.patch(row: row, seq: seq, column: "closed_at", value: .int(occurredLocal))
@@ -529,7 +534,7 @@ struct Projector {
     if let t = targetType.flatMap({ Catalog.byName[$0]?.code }).flatMap({ byCode[Int($0)] }) {
       affected.append(t)
     }
-    for t in affected where t.wants(seq) {
+    for t in affected where t.wantsPatch(seq) {
       guard let row = t.row(ofSeq: targetSeq) else { continue }
       if type == "event.voided" {
         try t.patch(row: row, seq: seq, column: nil, value: .null)

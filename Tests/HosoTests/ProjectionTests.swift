@@ -191,6 +191,32 @@ import Testing
     #expect(snapshotTree(store.path + "/views") == caughtUp)
   }
 
+  /// A crash between committing a table's rows and its patches leaves the patches behind:
+  /// the catch-up redoes the patches and does not add the rows again.
+  @Test func patchesBehindTheirRowsAreRedoneWithoutDuplicatingRows() throws {
+    let lines = try String(contentsOfFile: Self.valid, encoding: .utf8).split(separator: "\n")
+    let store = TestStore()
+    #expect(try store.run(["init"]).status == 0)
+    let first = lines[..<14].joined(separator: "\n") + "\n"
+    #expect(try store.run(["append", "-"], stdin: Array(first.utf8)).status == 0)
+    // Outreach: a row at seq 18 after the cut, and the void of it at seq 19.
+    let patches = store.path + "/views/outreach/patches"
+    let saved = store.root.path + "/patches-before"
+    try FileManager.default.copyItem(atPath: patches, toPath: saved)
+    let rest = lines[14...].joined(separator: "\n") + "\n"
+    #expect(try store.run(["append", "-"], stdin: Array(rest.utf8)).status == 0)
+    try FileManager.default.removeItem(atPath: patches)
+    try FileManager.default.moveItem(atPath: saved, toPath: patches)
+    #expect(try store.run([]).status == 0)
+    let outreach = try Self.view(store, "outreach")
+    #expect(outreach.table.rowCount == 2)
+    #expect(Self.rows(outreach).count == 1)
+    let caughtUp = try Self.allRows(store)
+    try FileManager.default.removeItem(atPath: store.path + "/views")
+    #expect(try store.run([]).status == 0)
+    #expect(try Self.allRows(store) == caughtUp)
+  }
+
   @Test func verifyChecksTheTablesAndNamesADamagedGroup() throws {
     let store = try Self.storeWithValid()
     let ok = try store.run(["verify"])
