@@ -33,9 +33,10 @@ package enum Projection {
   ) throws -> Report {
     let last = reader.lastSeq
     let views = folder(store: store)
+    try recoverInterruptedRebuild(views)
     var projector = try Projector(folder: views, target: last)
     var report = Report(checkpoint: last)
-    var from = projector.checkpoint
+    let from = projector.checkpoint
     if from >= last { return report }
     // First pass: the range's unit events, so every row gets its province from everything
     // known. A merge or move that arrives after rows were stored changes rows already
@@ -45,30 +46,63 @@ package enum Projection {
       if projector.learnUnits(r) { reshapes = true }
     }
     if (reshapes && from > 0) || projector.hasStaleTables {
-      try removeTables(views)
-      projector = try Projector(folder: views, target: last)
-      from = 0
+      // Into a folder of its own, swapped in whole: a crash leaves the old tables (and the
+      // next catch-up decides again), never a mix of old and new.
+      let fresh = views + ".rebuild"
+      try? FileManager.default.removeItem(atPath: fresh)
+      var rebuild = try Projector(folder: fresh, target: last)
+      try reader.readRecords(in: 1...last) { r in _ = rebuild.learnUnits(r) }
+      try apply(1...last, to: &rebuild, reader: reader, progress: progress)
+      try swapIn(fresh, for: views)
       report.rebuilt = true
-      try reader.readRecords(in: 1...last) { r in _ = projector.learnUnits(r) }
+      report.applied = last
+      return report
     }
-    var done: UInt64 = 0
-    try reader.readRecords(in: (from + 1)...last) { r in
-      try projector.apply(r)
-      done += 1
-      if done % 65_536 == 0 { progress?(done, last - from) }
-    }
-    try projector.commit()
+    try apply((from + 1)...last, to: &projector, reader: reader, progress: progress)
     report.applied = last - from
     return report
   }
 
-  /// Removes every table's files (the folder stays): a rebuild starts from nothing.
-  static func removeTables(_ views: String) throws {
-    guard let names = try? FileManager.default.contentsOfDirectory(atPath: views) else { return }
-    for n in names {
-      try? FileManager.default.removeItem(atPath: views + "/" + n)
+  private static func apply(
+    _ range: ClosedRange<UInt64>, to projector: inout Projector, reader: LogReader,
+    progress: ((UInt64, UInt64) -> Void)?
+  ) throws {
+    var done: UInt64 = 0
+    let total = UInt64(range.count)
+    try reader.readRecords(in: range) { r in
+      try projector.apply(r)
+      done += 1
+      if done % 65_536 == 0 { progress?(done, total) }
     }
+    try projector.commit()
   }
+
+  /// Replaces `views` by `fresh`: `views` becomes `views.old`, `fresh` becomes `views`, then
+  /// `views.old` goes. `recoverInterruptedRebuild` finishes or undoes a swap a crash cut short.
+  private static func swapIn(_ fresh: String, for views: String) throws {
+    let old = views + ".old"
+    try? FileManager.default.removeItem(atPath: old)
+    if FileManager.default.fileExists(atPath: views) {
+      guard rename(views, old) == 0 else { throw ProjectionError("cannot rename \(views)") }
+    }
+    guard rename(fresh, views) == 0 else { throw ProjectionError("cannot rename \(fresh)") }
+    try syncFolder((views as NSString).deletingLastPathComponent)
+    try? FileManager.default.removeItem(atPath: old)
+  }
+
+  /// After a crash in a rebuild: a half-made `views.rebuild` goes; a swap cut between its two
+  /// renames is undone (the old tables come back, and the catch-up decides again).
+  static func recoverInterruptedRebuild(_ views: String) throws {
+    let fm = FileManager.default
+    try? fm.removeItem(atPath: views + ".rebuild")
+    if !fm.fileExists(atPath: views) && fm.fileExists(atPath: views + ".old") {
+      guard rename(views + ".old", views) == 0 else {
+        throw ProjectionError("cannot rename \(views).old back")
+      }
+    }
+    try? fm.removeItem(atPath: views + ".old")
+  }
+
 }
 
 extension Projector {

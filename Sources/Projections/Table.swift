@@ -217,6 +217,16 @@ func makeFolder(_ path: String) throws {
   throw ProjectionError("cannot create \(path): \(String(cString: strerror(errno)))")
 }
 
+/// Syncs a folder, so that renames in it survive a crash.
+func syncFolder(_ path: String) throws {
+  let fd = open(path, O_RDONLY | O_DIRECTORY)
+  guard fd >= 0 else { throw ProjectionError("cannot open \(path) to sync it") }
+  defer { close(fd) }
+  guard fsync(fd) == 0 else {
+    throw ProjectionError("fsync of \(path) failed: \(String(cString: strerror(errno)))")
+  }
+}
+
 func syncFile(_ path: String) throws {
   let fd = open(path, O_RDONLY)
   guard fd >= 0 else { throw ProjectionError("cannot open \(path) to sync it") }

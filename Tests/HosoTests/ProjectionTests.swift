@@ -217,6 +217,23 @@ import Testing
     #expect(try Self.allRows(store) == caughtUp)
   }
 
+  /// A rebuild writes a new folder and swaps it in; a crash at either step is undone.
+  @Test func anInterruptedRebuildLeavesTheOldTablesWhole() throws {
+    let store = try Self.storeWithValid()
+    let views = store.path + "/views"
+    let before = try Self.allRows(store)
+    // Killed while writing the new folder.
+    try FileManager.default.createDirectory(
+      atPath: views + ".rebuild/events_raw", withIntermediateDirectories: true)
+    #expect(try store.run([]).status == 0)
+    #expect(!FileManager.default.fileExists(atPath: views + ".rebuild"))
+    // Killed between the two renames of the swap.
+    try FileManager.default.moveItem(atPath: views, toPath: views + ".old")
+    #expect(try store.run([]).status == 0)
+    #expect(!FileManager.default.fileExists(atPath: views + ".old"))
+    #expect(try Self.allRows(store) == before)
+  }
+
   @Test func verifyChecksTheTablesAndNamesADamagedGroup() throws {
     let store = try Self.storeWithValid()
     let ok = try store.run(["verify"])
