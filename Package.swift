@@ -12,6 +12,7 @@ let package = Package(
     .target(name: "EventLog"),
     .target(name: "Domain", dependencies: ["EventLog"]),
     .target(name: "Projections", dependencies: ["EventLog", "Domain"]),
+    .target(name: "Query", dependencies: ["Projections", "Domain", "EventLog"]),
     .target(name: "Demo", dependencies: ["Domain"]),
     .executableTarget(name: "hoso", dependencies: ["EventLog", "Domain", "Demo", "Projections"]),
     .target(
@@ -21,6 +22,7 @@ let package = Package(
     ),
     .testTarget(name: "EventLogTests", dependencies: ["EventLog", "TestSupport"]),
     .testTarget(name: "DomainTests", dependencies: ["Domain", "EventLog", "TestSupport"]),
+    .testTarget(name: "QueryTests", dependencies: ["Query", "TestSupport"]),
     .testTarget(
       name: "ProjectionsTests", dependencies: ["Projections", "Domain", "EventLog", "TestSupport"]),
     .testTarget(
