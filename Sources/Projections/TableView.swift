@@ -136,6 +136,13 @@ package struct TableView {
     return v
   }
 
+  /// Whether any patch up to `asOf` touches `row` (then `value` must be used for it).
+  @inline(__always)
+  package func isPatched(_ row: Int) -> Bool { patches[row] != nil }
+
+  /// Whether the view leaves some rows of its table out by type (`events`).
+  package var filtersTypes: Bool { !excludedTypes.isEmpty }
+
   /// The patches of a row up to `asOf` (for the audit: what changed it, when).
   package func patches(of row: Int) -> [(seq: UInt64, column: String?, value: Value)] {
     (patches[row] ?? []).map { ($0.seq, $0.column.map { table.schema[$0].name }, $0.value) }

@@ -182,6 +182,8 @@ package struct Parser {
 
   /// `[AS] name`, or nil.
   private mutating func alias() throws(SQLError) -> String? {
+    // `AS OF TIMESTAMP …` ends the statement: not an alias.
+    if isAt(keyword: "AS") && tokens[i + 1].keyword == "OF" { return nil }
     if accept(keyword: "AS") { return try identifier("an alias") }
     switch current.kind {
     case .word(let w) where !Self.reserved.contains(w.uppercased()):

@@ -2,6 +2,7 @@ import Domain
 import EventLog
 import Foundation
 import Projections
+import Query
 
 extension CommandLine {
   /// `hoso audit CASE [--as-of T] [--format table|json] [--timing]`
@@ -69,19 +70,9 @@ extension CommandLine {
     }
   }
 
-  /// Vietnam wall-clock microseconds as `YYYY-MM-DD HH:MM:SS`.
+  /// Vietnam wall-clock microseconds as `YYYY-MM-DD HH:MM:SS` (whole seconds).
   static func wall(_ micros: Int64) -> String {
-    let seconds = micros >= 0 ? micros / 1_000_000 : (micros - 999_999) / 1_000_000
-    var days = seconds / 86_400
-    var rest = seconds % 86_400
-    if rest < 0 {
-      rest += 86_400
-      days -= 1
-    }
-    let (y, m, d) = Timestamp.civilFromDays(days)
-    return String(
-      format: "%04d-%02d-%02d %02d:%02d:%02d", Int(y), Int(m), Int(d), Int(rest / 3600),
-      Int(rest / 60 % 60), Int(rest % 60))
+    Cast.timestampText(micros - ((micros % 1_000_000) + 1_000_000) % 1_000_000)
   }
 
   static func days(_ from: Int64, _ to: Int64) -> String {
@@ -141,25 +132,7 @@ extension CommandLine {
   }
 
   static func auditJSON(_ a: CaseAudit, _ asOf: Int64?) -> String {
-    func q(_ s: String) -> String {
-      var out = "\""
-      for u in s.unicodeScalars {
-        switch u {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\r": out += "\\r"
-        case "\t": out += "\\t"
-        default:
-          if u.value < 0x20 {
-            out += String(format: "\\u%04x", u.value)
-          } else {
-            out.unicodeScalars.append(u)
-          }
-        }
-      }
-      return out + "\""
-    }
+    func q(_ s: String) -> String { Output.jsonString(s) }
     func t(_ v: Int64?) -> String { v.map { q(wall($0)) } ?? "null" }
     func amendment(_ m: CaseAudit.Amendment) -> String {
       "{\"seq\":\(m.seq),\"id\":\(q(m.id)),\"recorded_at\":\(t(m.recordedAt))"

@@ -58,7 +58,7 @@ struct Arguments {
 
 extension CommandLine {
   static let commands = [
-    "init", "append", "verify", "dump", "generate", "demo", "audit", "help",
+    "init", "append", "verify", "dump", "generate", "demo", "audit", "query", "help",
   ]
 
   /// Runs hoso with `args`; returns the exit status.
@@ -85,6 +85,7 @@ extension CommandLine {
       case "generate": return try generate(global, &a)
       case "demo": return try demo(global, &a)
       case "audit": return try audit(global, &a)
+      case "query": return try query(global, &a)
       case "help": return help()
       case let other?:
         let hint = Catalog.nearest(other, in: commands).map { "; did you mean \($0)?" } ?? ""
@@ -129,6 +130,8 @@ extension CommandLine {
                                       a new store: committed and generated events
         audit CASE [--as-of TIME] [--format table|json] [--timing]
                                       every event of a case, corrections beside them
+        query SQL [--format table|csv|json|markdown] [--timing]
+                                      one or more SQL statements over the tables
 
       The store is --store, else $HOSO_STORE, else ./events. With no store there yet,
       `hoso` first makes the demo store (demo --scale small).

@@ -1,0 +1,287 @@
+import EventLog
+import Foundation
+import Projections
+
+/// A query's answer: named, typed columns.
+package struct QueryResult: Sendable {
+  package var names: [String]
+  package var types: [SQLType]
+  package var rows: Batch
+}
+
+/// Columns a FROM clause offers, and how to read them a batch at a time.
+struct Relation {
+  struct Column {
+    var table: String?
+    var name: String
+    var type: SQLType
+  }
+  var columns: [Column]
+  /// Calls `body` with batches holding the columns `needed` (in that order) until it returns
+  /// false or the rows run out.
+  var scan: (_ needed: [Int], _ body: (Batch) throws(SQLError) -> Bool) throws(SQLError) -> Void
+}
+
+/// Runs statements over a store's tables. One engine per command; not shared across threads.
+package final class Engine {
+  let store: String
+  /// The seq the tables are read as of, when a statement or the shell says `AS OF`.
+  let reader: LogReader?
+  /// Stops a long query (Ctrl-C in the shell): checked between batches.
+  package var cancelled: @Sendable () -> Bool = { false }
+
+  package init(store: String) throws {
+    self.store = store
+    reader = try? LogReader(at: store + "/log")
+    loadPlanPeriods()
+  }
+
+  /// The national programmes' periods from `plans` (level national): `plan_period`'s data.
+  private func loadPlanPeriods() {
+    let spec = BuiltinTables.all.first { $0.name == "plans" }!
+    guard let v = try? TableView.open(store: store, spec: spec) else { return }
+    let names = v.table.schema.map(\.name)
+    guard let level = names.firstIndex(of: "level"),
+      let start = names.firstIndex(of: "period_start"),
+      let end = names.firstIndex(of: "period_end")
+    else { return }
+    var periods: [(Int64, Int64, String)] = []
+    for r in 0..<v.table.rowCount where v.isVisible(r) {
+      guard case .text("national") = v.value(r, level), case .int(let s) = v.value(r, start),
+        case .int(let e) = v.value(r, end)
+      else { continue }
+      let y1 = Int64(Cast.text(.date(s)).prefix(4)) ?? 0
+      let y2 = Int64(Cast.text(.date(e)).prefix(4)) ?? 0
+      // A ministry's decision inside a programme's period (808/QĐ-LĐTBXH) is not a period.
+      if periods.contains(where: { $0.0 <= y1 && y2 <= $0.1 }) { continue }
+      periods.removeAll { y1 <= $0.0 && $0.1 <= y2 }
+      periods.append((y1, y2, "\(y1)-\(y2)"))
+    }
+    PlanPeriods.periods = periods.map { (start: $0.0, end: $0.1, label: $0.2) }
+  }
+
+  /// Parses and runs `sql` (one or more statements); the answer of each.
+  package func run(_ sql: String) throws(SQLError) -> [QueryResult] {
+    try Parser.parse(sql).map { (s: Statement) throws(SQLError) -> QueryResult in
+      switch s {
+      case .select(let q): return try execute(q, ctes: [:], asOf: nil)
+      case .explain(let q):
+        var b = Vector(type: .varchar)
+        b.append(.text(Explain.plan(q)))
+        return QueryResult(
+          names: ["explain"], types: [.varchar], rows: Batch(columns: [b], count: 1))
+      }
+    }
+  }
+
+  // MARK: - Relations
+
+  /// The seq of the last record recorded at or before `t` (a TIMESTAMP literal, Vietnam wall
+  /// clock).
+  func seq(asOf e: Expr) throws(SQLError) -> UInt64 {
+    guard case .typed(_, let text) = e.kind, let wall = Cast.parseTimestamp(text) else {
+      if case .string(let text) = e.kind, let wall = Cast.parseTimestamp(text) {
+        return try seq(wall: wall)
+      }
+      throw SQLError(.binder, "AS OF needs a TIMESTAMP '…' literal", at: e.at)
+    }
+    return try seq(wall: wall)
+  }
+
+  private func seq(wall: Int64) throws(SQLError) -> UInt64 {
+    guard let reader else { return 0 }
+    let utc = wall - 7 * 3_600_000_000
+    do {
+      if let s = try reader.firstSeq(recordedAtOrAfter: utc + 1) { return s - 1 }
+    } catch {
+      throw SQLError(.invalidInput, "cannot read the log: \(error)")
+    }
+    return .max
+  }
+
+  func relation(_ item: FromItem, ctes: [String: QueryResult], asOf: UInt64?) throws(SQLError)
+    -> Relation
+  {
+    switch item {
+    case .table(let name, let alias, let tableAsOf, let at):
+      if let cte = ctes[name] { return materialized(cte, name: alias ?? name) }
+      guard let spec = BuiltinTables.all.first(where: { $0.name == name }) else {
+        let names = BuiltinTables.all.map(\.name) + ctes.keys
+        let hint = nearest(name, in: names).map { "\nDid you mean \"\($0)\"?" } ?? ""
+        throw SQLError(
+          .catalog, "Table with name \(name) does not exist!" + hint, at: at)
+      }
+      let seq =
+        try tableAsOf.map { (e: Expr) throws(SQLError) -> UInt64 in try self.seq(asOf: e) }
+        ?? asOf ?? .max
+      let view: TableView?
+      do {
+        view = try TableView.open(store: store, spec: spec, asOf: seq)
+      } catch {
+        throw SQLError(.invalidInput, "cannot read table \(name): \(error)", at: at)
+      }
+      let columns = spec.columns.map {
+        Relation.Column(table: alias ?? name, name: $0.name, type: Self.sqlType($0.type))
+      }
+      guard let view else {
+        return Relation(columns: columns) { _, _ throws(SQLError) in }
+      }
+      return Relation(columns: columns) { needed, body throws(SQLError) in
+        try self.scan(view, needed: needed, types: needed.map { columns[$0].type }, body)
+      }
+    case .subquery(let q, let alias, _):
+      return materialized(try execute(q, ctes: ctes, asOf: asOf), name: alias)
+    case .join(_, _, _, _, let at):
+      throw SQLError(.binder, "JOIN is not supported yet", at: at)
+    }
+  }
+
+  func materialized(_ r: QueryResult, name: String?) -> Relation {
+    let columns = zip(r.names, r.types).map { Relation.Column(table: name, name: $0, type: $1) }
+    return Relation(columns: columns) { needed, body throws(SQLError) in
+      _ = try body(Batch(columns: needed.map { r.rows.columns[$0] }, count: r.rows.count))
+    }
+  }
+
+  static func sqlType(_ t: ColumnType) -> SQLType {
+    switch t {
+    case .bigint: .bigint
+    case .double: .double
+    case .boolean: .boolean
+    case .timestamp: .timestamp
+    case .date: .date
+    case .varchar: .varchar
+    }
+  }
+
+  /// Reads a table a row group at a time: the visible rows' values of the needed columns,
+  /// strings decoded once per dictionary entry, patched rows through the view.
+  private func scan(
+    _ view: TableView, needed: [Int], types: [SQLType],
+    _ body: (Batch) throws(SQLError) -> Bool
+  ) throws(SQLError) {
+    var base = 0
+    let checkAll = view.asOf != .max || view.filtersTypes
+    for g in view.table.groups {
+      if cancelled() { throw SQLError(.interrupted, "Interrupted!") }
+      var rows: [Int] = []
+      rows.reserveCapacity(g.rows)
+      for r in 0..<g.rows where !checkAll || view.isVisible(base + r) {
+        if !checkAll && view.isPatched(base + r) && !view.isVisible(base + r) { continue }
+        rows.append(r)
+      }
+      var columns: [Vector] = []
+      for (k, c) in needed.enumerated() {
+        let reader = g.columns[c]
+        var v = Vector(type: types[k])
+        v.reserve(rows.count)
+        var nulls: [Bool]? = reader.hasNulls ? [] : nil
+        switch types[k] {
+        case .double: for r in rows { v.doubles.append(reader.double(r)) }
+        case .varchar:
+          if reader.isDictionary {
+            let dict = (0..<reader.dictionaryCount).map {
+              String(decoding: reader.dictionaryEntry($0), as: UTF8.self)
+            }
+            for r in rows { v.strings.append(reader.isValid(r) ? dict[reader.code(r)] : "") }
+          } else {
+            for r in rows { v.strings.append(String(decoding: reader.bytes(r), as: UTF8.self)) }
+          }
+        default: for r in rows { v.ints.append(reader.int64(r)) }
+        }
+        if nulls != nil {
+          for r in rows { nulls!.append(!reader.isValid(r)) }
+          v.nulls = nulls
+        }
+        // Rows a correction changed: their values as patched.
+        for (i, r) in rows.enumerated() where view.isPatched(base + r) {
+          let value = Self.sqlValue(view.value(base + r, c), types[k])
+          Self.set(&v, i, value)
+        }
+        columns.append(v)
+      }
+      base += g.rows
+      if rows.isEmpty { continue }
+      if try !body(Batch(columns: columns, count: rows.count)) { return }
+    }
+  }
+
+  static func sqlValue(_ v: Value, _ t: SQLType) -> SQLValue {
+    switch (v, t) {
+    case (.null, _): return .null
+    case (.int(let i), .timestamp): return .timestamp(i)
+    case (.int(let i), .date): return .date(i)
+    case (.int(let i), .boolean): return .bool(i != 0)
+    case (.int(let i), _): return .int(i)
+    case (.double(let d), _): return .double(d)
+    case (.text(let s), _): return .text(s)
+    }
+  }
+
+  static func set(_ v: inout Vector, _ i: Int, _ value: SQLValue) {
+    if value.isNull {
+      if v.nulls == nil { v.nulls = Array(repeating: false, count: v.count) }
+      v.nulls![i] = true
+      return
+    }
+    v.nulls?[i] = false
+    switch value {
+    case .double(let d): v.doubles[i] = d
+    case .text(let s): v.strings[i] = s
+    case .int(let x), .timestamp(let x), .date(let x): v.ints[i] = x
+    case .bool(let b): v.ints[i] = b ? 1 : 0
+    case .null: break
+    }
+  }
+}
+
+/// The nearest of `names` to `name` (edit distance at most a third of its length), for
+/// "did you mean".
+func nearest(_ name: String, in names: [String]) -> String? {
+  func distance(_ a: [Character], _ b: [Character]) -> Int {
+    var prev = Array(0...b.count)
+    for (i, x) in a.enumerated() {
+      var cur = [i + 1] + Array(repeating: 0, count: b.count)
+      for (j, y) in b.enumerated() {
+        cur[j + 1] = min(prev[j + 1] + 1, cur[j] + 1, prev[j] + (x == y ? 0 : 1))
+      }
+      prev = cur
+    }
+    return prev[b.count]
+  }
+  let n = Array(name.lowercased())
+  let best = names.map { ($0, distance(n, Array($0.lowercased()))) }.min { $0.1 < $1.1 }
+  guard let best, best.1 <= max(2, n.count / 3) else { return nil }
+  return best.0
+}
+
+/// `EXPLAIN`: the plan a statement runs as.
+enum Explain {
+  static func plan(_ q: Select) -> String {
+    var lines: [String] = []
+    if !q.orderBy.isEmpty {
+      lines.append(
+        (q.limit != nil ? "TOP_N " : "ORDER_BY ")
+          + q.orderBy.map(\.expr.rendered).joined(separator: ", "))
+    } else if let l = q.limit {
+      lines.append("LIMIT \(l.rendered)")
+    }
+    if q.distinct { lines.append("DISTINCT") }
+    lines.append("PROJECTION " + q.items.map(\.expr.rendered).joined(separator: ", "))
+    if let h = q.having { lines.append("FILTER (HAVING) \(h.rendered)") }
+    if !q.groupBy.isEmpty || q.groupByAll {
+      lines.append(
+        "HASH_GROUP_BY "
+          + (q.groupByAll ? "ALL" : q.groupBy.map(\.rendered).joined(separator: ", ")))
+    }
+    if let w = q.whereClause { lines.append("FILTER \(w.rendered)") }
+    switch q.from {
+    case .table(let name, _, _, _)?: lines.append("SEQ_SCAN \(name)")
+    case .subquery?: lines.append("SUBQUERY")
+    case .join?: lines.append("JOIN")
+    case nil: lines.append("DUMMY_SCAN")
+    }
+    return lines.enumerated().map { String(repeating: "  ", count: $0.offset) + $0.element }
+      .joined(separator: "\n")
+  }
+}

@@ -1,0 +1,121 @@
+import Foundation
+
+/// A result as text: an aligned table (as DuckDB's shell draws it), CSV (RFC 4180, with a
+/// header), JSON (an array of objects) or Markdown.
+package enum Output {
+  package enum Format: String, Sendable, CaseIterable {
+    case table, csv, json, markdown
+  }
+
+  package static func render(_ r: QueryResult, as format: Format) -> String {
+    switch format {
+    case .table: return table(r)
+    case .csv: return csv(r)
+    case .json: return json(r)
+    case .markdown: return markdown(r)
+    }
+  }
+
+  static func cell(_ v: SQLValue) -> String? { v.isNull ? nil : Cast.text(v) }
+
+  /// Columns as wide as their widest text in characters (a Vietnamese letter with its marks
+  /// is one), numbers right-aligned, NULL shown as NULL.
+  static func table(_ r: QueryResult) -> String {
+    let n = r.names.count
+    var cells: [[String]] = []
+    for i in 0..<r.rows.count {
+      cells.append((0..<n).map { cell(r.rows.columns[$0].value(i)) ?? "NULL" })
+    }
+    let typeNames = r.types.map { $0 == .bigint ? "int64" : $0.rawValue.lowercased() }
+    var widths = (0..<n).map { max(r.names[$0].count, typeNames[$0].count) }
+    for row in cells { for (c, s) in row.enumerated() { widths[c] = max(widths[c], s.count) } }
+    func line(_ l: String, _ m: String, _ rgt: String) -> String {
+      l + widths.map { String(repeating: "─", count: $0 + 2) }.joined(separator: m) + rgt + "\n"
+    }
+    func row(_ values: [String], right: [Bool]) -> String {
+      "│"
+        + values.enumerated().map { c, s in
+          let pad = String(repeating: " ", count: widths[c] - s.count)
+          return " " + (right[c] ? pad + s : s + pad) + " "
+        }.joined(separator: "│") + "│\n"
+    }
+    let numeric = r.types.map(\.isNumeric)
+    var out = line("┌", "┬", "┐")
+    out += row(r.names, right: Array(repeating: false, count: n))
+    out += row(typeNames, right: Array(repeating: false, count: n))
+    out += line("├", "┼", "┤")
+    if cells.isEmpty {
+      out += row(Array(repeating: "", count: n), right: numeric)
+    }
+    for values in cells { out += row(values, right: numeric) }
+    out += line("└", "┴", "┘")
+    return out
+  }
+
+  static func csv(_ r: QueryResult) -> String {
+    func field(_ s: String) -> String {
+      if s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) {
+        return "\"" + s.replacingAll("\"", "\"\"") + "\""
+      }
+      return s
+    }
+    var out = r.names.map(field).joined(separator: ",") + "\r\n"
+    for i in 0..<r.rows.count {
+      out += r.rows.columns.map { cell($0.value(i)).map(field) ?? "" }.joined(separator: ",")
+      out += "\r\n"
+    }
+    return out
+  }
+
+  package static func jsonString(_ s: String) -> String {
+    var out = "\""
+    for u in s.unicodeScalars {
+      switch u {
+      case "\"": out += "\\\""
+      case "\\": out += "\\\\"
+      case "\n": out += "\\n"
+      case "\r": out += "\\r"
+      case "\t": out += "\\t"
+      default:
+        if u.value < 0x20 {
+          out += String(format: "\\u%04x", u.value)
+        } else {
+          out.unicodeScalars.append(u)
+        }
+      }
+    }
+    return out + "\""
+  }
+
+  static func json(_ r: QueryResult) -> String {
+    var rows: [String] = []
+    for i in 0..<r.rows.count {
+      let members = r.names.enumerated().map { c, name -> String in
+        let v = r.rows.columns[c].value(i)
+        let text: String
+        switch v {
+        case .null: text = "null"
+        case .int(let x): text = String(x)
+        case .double(let d): text = d.isFinite ? Cast.text(v) : "null"
+        case .bool(let b): text = b ? "true" : "false"
+        default: text = jsonString(Cast.text(v))
+        }
+        return jsonString(name) + ":" + text
+      }
+      rows.append("{" + members.joined(separator: ",") + "}")
+    }
+    return "[" + rows.joined(separator: ",\n") + "]\n"
+  }
+
+  static func markdown(_ r: QueryResult) -> String {
+    func esc(_ s: String) -> String { s.replacingAll("|", "\\|") }
+    var out = "| " + r.names.map(esc).joined(separator: " | ") + " |\n"
+    out += "|" + r.types.map { $0.isNumeric ? "---:" : "---" }.joined(separator: "|") + "|\n"
+    for i in 0..<r.rows.count {
+      out +=
+        "| " + r.rows.columns.map { esc(cell($0.value(i)) ?? "NULL") }.joined(separator: " | ")
+        + " |\n"
+    }
+    return out
+  }
+}

@@ -1,0 +1,49 @@
+/// The text of an expression as DuckDB names an unaliased result column (`count_star()`,
+/// `sum(fine_vnd)`, `(a + b)`), and the key by which GROUP BY expressions are matched.
+extension Expr {
+  package var rendered: String {
+    switch kind {
+    case .column(let t, let n): return t.map { "\($0).\(n)" } ?? n
+    case .star(let t): return t.map { "\($0).*" } ?? "*"
+    case .integer(let v): return String(v)
+    case .decimal(let v): return String(v)
+    case .string(let s): return "'" + s.replacingAll("'", "''") + "'"
+    case .null: return "NULL"
+    case .boolean(let b): return b ? "true" : "false"
+    case .typed(let t, let v): return "CAST('\(v)' AS \(t))"
+    case .unary(let op, let e): return op == "NOT" ? "(NOT \(e.rendered))" : "-(\(e.rendered))"
+    case .binary(let op, let l, let r): return "(\(l.rendered) \(op) \(r.rendered))"
+    case .function(let c):
+      if c.star && c.name.lowercased() == "count" && c.over == nil && c.filter == nil {
+        return "count_star()"
+      }
+      var s = c.name.lowercased() + "(" + (c.distinct ? "DISTINCT " : "")
+      s += c.star ? "*" : c.args.map(\.rendered).joined(separator: ", ")
+      s += ")"
+      if let f = c.filter { s += " FILTER (WHERE \(f.rendered))" }
+      if c.over != nil { s += " OVER (...)" }
+      return s
+    case .caseWhen(let o, let whens, let e):
+      var s = "CASE " + (o.map { $0.rendered + " " } ?? "")
+      for (w, t) in whens { s += "WHEN \(w.rendered) THEN \(t.rendered) " }
+      if let e { s += "ELSE \(e.rendered) " }
+      return s + "END"
+    case .inList(let e, let l, let n):
+      return "(\(e.rendered)\(n ? " NOT" : "") IN (\(l.map(\.rendered).joined(separator: ", "))))"
+    case .inQuery(let e, _, let n): return "(\(e.rendered)\(n ? " NOT" : "") IN (SELECT ...))"
+    case .between(let e, let lo, let hi, let n):
+      return "(\(e.rendered)\(n ? " NOT" : "") BETWEEN \(lo.rendered) AND \(hi.rendered))"
+    case .like(let e, let p, let n, let i):
+      return "(\(e.rendered)\(n ? " NOT" : "") \(i ? "ILIKE" : "LIKE") \(p.rendered))"
+    case .isNull(let e, let n): return "(\(e.rendered) IS \(n ? "NOT " : "")NULL)"
+    case .cast(let e, let t): return "CAST(\(e.rendered) AS \(t))"
+    case .subquery: return "(SELECT ...)"
+    }
+  }
+}
+
+extension String {
+  func replacingAll(_ a: String, _ b: String) -> String {
+    split(separator: Character(a), omittingEmptySubsequences: false).joined(separator: b)
+  }
+}

@@ -1,0 +1,36 @@
+import Domain
+import EventLog
+import Foundation
+import Query
+
+extension CommandLine {
+  /// `hoso query SQL [--format table|csv|json|markdown] [--timing]`
+  static func query(_ g: GlobalOptions, _ a: inout Arguments) throws -> Int32 {
+    let formatName = try a.value("--format") ?? "table"
+    guard let format = Output.Format(rawValue: formatName) else {
+      throw UsageError("--format is table, csv, json or markdown, not \(formatName)")
+    }
+    let timing = a.flag("--timing")
+    let rest = try a.positional(max: 1, command: "query")
+    guard let sql = rest.first else {
+      throw UsageError("query needs a SQL statement, such as \"SELECT count(*) FROM events\"")
+    }
+    let store = try Store.open(at: g.store)
+    try projectIfFree(store)
+    let started = Date()
+    let engine = try Engine(store: store.path)
+    do {
+      for r in try engine.run(sql) {
+        FileHandle.standardOutput.write(Data(Output.render(r, as: format).utf8))
+      }
+    } catch {
+      FileHandle.standardError.write(Data((error.rendered(in: sql) + "\n").utf8))
+      return 1
+    }
+    if timing {
+      FileHandle.standardError.write(
+        Data(String(format: "Run Time (s): real %.3f\n", Date().timeIntervalSince(started)).utf8))
+    }
+    return 0
+  }
+}

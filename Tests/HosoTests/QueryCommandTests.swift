@@ -1,0 +1,96 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// `hoso query` over the fixture store: answers, formats, as-of, and errors as DuckDB prints
+/// them. (The DuckDB oracle over the demo store comes with the rest of the engine.)
+@Suite struct QueryCommandTests {
+  static func store() throws -> TestStore {
+    let store = TestStore()
+    #expect(try store.run(["init"]).status == 0)
+    #expect(try store.run(["append", packageRoot + "/events/fixtures/valid.ndjson"]).status == 0)
+    return store
+  }
+
+  static func csv(_ store: TestStore, _ sql: String) throws -> String {
+    let r = try store.run(["query", sql, "--format", "csv"])
+    #expect(r.status == 0, "\(sql): \(r.stderr)")
+    return r.stdout.replacingOccurrences(of: "\r\n", with: "\n")
+  }
+
+  @Test func answersCorrectionsVoidsAndProvinces() throws {
+    let s = try Self.store()
+    // The voided outreach is gone, the corrected fine is in.
+    #expect(try Self.csv(s, "SELECT count(*) AS n FROM outreach") == "n\n1\n")
+    #expect(try Self.csv(s, "SELECT fine_vnd FROM inspections") == "fine_vnd\n12000000\n")
+    #expect(
+      try Self.csv(
+        s,
+        "SELECT province, province_now, count(*) AS n FROM events WHERE case_id IS NOT NULL GROUP BY ALL"
+      )
+        == "province,province_now,n\nBắc Kạn,Thái Nguyên,5\n")
+    // As of before the void (seq 19, recorded 2013-09-02 09:00) both outreach rows count.
+    #expect(
+      try Self.csv(s, "SELECT count(*) AS n FROM outreach AS OF TIMESTAMP '2013-09-02 08:00:00'")
+        == "n\n2\n")
+    #expect(
+      try Self.csv(
+        s,
+        "SELECT year, sum(reached) AS reached FROM outreach FOR SYSTEM_TIME AS OF TIMESTAMP '2013-09-02 08:00:00' GROUP BY year ORDER BY year DESC"
+      ) == "year,reached\n2013,300\n2012,120\n")
+  }
+
+  @Test func semanticsOfDuckDB() throws {
+    let s = try Self.store()
+    #expect(
+      try Self.csv(
+        s, "SELECT 7 // 2 AS a, 7 / 2 AS b, 1 / 0 AS c, NULL = NULL AS d, 'a' || NULL AS e")
+        == "a,b,c,d,e\n3,3.5,,,\n")
+    // NULLS LAST by default, whatever the direction.
+    #expect(
+      try Self.csv(
+        s,
+        "SELECT person FROM events WHERE type LIKE 's%' OR type = 'person.forgotten' ORDER BY person DESC"
+      )
+      .hasPrefix("person\nP-3f9a1c0b7d2e4a61\nP-3f9a1c0b7d2e4a61\n"))
+    #expect(
+      try Self.csv(s, "SELECT count(person) AS n, count(*) AS m FROM events") == "n,m\n2,20\n")
+  }
+
+  @Test func formats() throws {
+    let s = try Self.store()
+    let json = try s.run([
+      "query", "SELECT unit, count(*) AS n FROM events GROUP BY unit ORDER BY n DESC LIMIT 1",
+      "--format", "json",
+    ])
+    #expect(json.stdout == "[{\"unit\":\"VN-BK-CM\",\"n\":9}]\n")
+    let md = try s.run(["query", "SELECT 1 AS x", "--format", "markdown"])
+    #expect(md.stdout == "| x |\n|---:|\n| 1 |\n")
+    let table = try s.run(["query", "SELECT 'Đắk Lắk' AS tên, NULL AS n", "--timing"])
+    #expect(table.stdout.contains("│ Đắk Lắk │ NULL │"))
+    #expect(table.stderr.hasPrefix("Run Time (s): real "))
+  }
+
+  @Test func errorsPointAtTheMistake() throws {
+    let s = try Self.store()
+    let r = try s.run(["query", "SELECT provnce FROM events"])
+    #expect(r.status == 1)
+    #expect(
+      r.stderr == """
+        Binder Error: Referenced column "provnce" not found in FROM clause!
+        Candidate bindings: "province"
+
+        LINE 1: SELECT provnce FROM events
+                       ^
+
+        """)
+    let t = try s.run(["query", "SELECT * FROM provinces_now"])
+    #expect(t.status == 1 && t.stderr.contains("Table with name provinces_now does not exist"))
+    let g = try s.run(["query", "SELECT unit, count(*) FROM events GROUP BY year"])
+    #expect(g.stderr.contains("must appear in the GROUP BY clause"))
+    let z = try s.run(["query", "SELECT 9223372036854775807 + 1"])
+    #expect(z.status == 1 && z.stderr.contains("Overflow in addition of INT64"))
+    let f = try s.run(["query", "SELECT nosuch(1)"])
+    #expect(f.stderr.contains("Scalar Function with name nosuch does not exist"))
+  }
+}
