@@ -6,6 +6,7 @@ extension Engine {
   func bind(_ e: Expr, _ scope: Scope, ctes: [String: QueryResult], asOf: UInt64?)
     throws(SQLError) -> Bound
   {
+    if let (i, t) = scope.windows[e.rendered] { return .column(i, t) }
     if let grouped = scope.grouped, let (i, t) = grouped[e.rendered] { return .column(i, t) }
     func sub(_ x: Expr) throws(SQLError) -> Bound { try bind(x, scope, ctes: ctes, asOf: asOf) }
     switch e.kind {
@@ -165,7 +166,8 @@ extension Engine {
     case .function(let c):
       let name = c.name.lowercased()
       if c.over != nil {
-        throw SQLError(.binder, "window functions are not supported yet", at: e.at)
+        throw SQLError(
+          .binder, "window functions are allowed in the select list and ORDER BY only", at: e.at)
       }
       if Functions.aggregates.contains(name) {
         throw SQLError(.binder, "aggregate function calls cannot be nested", at: e.at)
@@ -302,7 +304,7 @@ struct Aggregate {
 
   init(
     _ c: Expr.Call, at: Int, scope: Engine.Scope, engine: Engine, ctes: [String: QueryResult],
-    asOf: UInt64?
+    asOf: UInt64?, inWindow: Bool = false
   ) throws(SQLError) {
     name = c.name.lowercased()
     distinct = c.distinct
@@ -316,7 +318,8 @@ struct Aggregate {
     arguments = try c.args.map { (a: Expr) throws(SQLError) -> Bound in
       var found: [Expr] = []
       engine.collectAggregates(a, into: &found)
-      if !found.isEmpty {
+      // Over a window, the argument may be a grouped query's aggregate: sum(count(*)) OVER ().
+      if !found.isEmpty && !inWindow {
         throw SQLError(.binder, "aggregate function calls cannot be nested", at: a.at)
       }
       return try engine.bind(a, scope, ctes: ctes, asOf: asOf)

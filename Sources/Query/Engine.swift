@@ -131,8 +131,10 @@ package final class Engine {
       }
     case .subquery(let q, let alias, _):
       return materialized(try execute(q, ctes: ctes, asOf: asOf), name: alias)
-    case .join(_, _, _, _, let at):
-      throw SQLError(.binder, "JOIN is not supported yet", at: at)
+    case .join(let l, let r, let kind, let on, let at):
+      return try join(
+        try relation(l, ctes: ctes, asOf: asOf), try relation(r, ctes: ctes, asOf: asOf),
+        kind: kind, on: on, at: at, ctes: ctes, asOf: asOf)
     }
   }
 

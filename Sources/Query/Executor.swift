@@ -9,6 +9,8 @@ extension Engine {
     /// In a grouped query: the text of each GROUP BY expression and aggregate call, and the
     /// column of the grouped output holding it.
     var grouped: [String: (Int, SQLType)]? = nil
+    /// Window function calls computed over the rows, by their text: the column holding each.
+    var windows: [String: (Int, SQLType)] = [:]
   }
 
   func execute(_ q: Select, ctes outer: [String: QueryResult], asOf outerAsOf: UInt64?)
@@ -116,11 +118,25 @@ extension Engine {
       rowsIn = try readAll(relation, where: whereBound, scope: input)
     }
 
+    // Window functions: computed over the rows as they stand after grouping and HAVING.
+    var windowCalls: [Expr] = []
+    for i in items { collectWindows(i.expr, into: &windowCalls) }
+    for o in q.orderBy { collectWindows(o.expr, into: &windowCalls) }
+    if !windowCalls.isEmpty && q.having != nil {
+      let hb = try bind(q.having!, outScope, ctes: ctes, asOf: asOf)
+      let keep = try Evaluator.eval(hb, rowsIn)
+      rowsIn = rowsIn.gather((0..<rowsIn.count).filter { !keep.isNull($0) && keep.ints[$0] != 0 })
+    }
+    for call in windowCalls {
+      let v = try window(call, rowsIn, outScope, ctes: ctes, asOf: asOf)
+      rowsIn.columns.append(v)
+      outScope.windows[call.rendered] = (rowsIn.columns.count - 1, v.type)
+    }
     // The select list and ORDER BY keys, evaluated over the same rows.
     let itemBound = try items.map { (i: (expr: Expr, name: String)) throws(SQLError) -> Bound in
       try bind(i.expr, outScope, ctes: ctes, asOf: asOf)
     }
-    if let h = q.having {
+    if let h = q.having, windowCalls.isEmpty {
       guard grouped else {
         throw SQLError(.binder, "HAVING clause without GROUP BY or aggregates", at: h.at)
       }
@@ -205,26 +221,13 @@ extension Engine {
   }
 
   func collectAggregates(_ e: Expr, into out: inout [Expr]) {
-    switch e.kind {
-    case .function(let c) where Functions.aggregates.contains(c.name.lowercased()) && c.over == nil:
+    if case .function(let c) = e.kind, Functions.aggregates.contains(c.name.lowercased()),
+      c.over == nil
+    {
       if !out.contains(where: { $0.rendered == e.rendered }) { out.append(e) }
-    case .function(let c):
-      for a in c.args { collectAggregates(a, into: &out) }
-    case .unary(_, let x), .isNull(let x, _), .cast(let x, _):
-      collectAggregates(x, into: &out)
-    case .binary(_, let l, let r), .like(let l, let r, _, _):
-      collectAggregates(l, into: &out)
-      collectAggregates(r, into: &out)
-    case .between(let x, let lo, let hi, _):
-      for y in [x, lo, hi] { collectAggregates(y, into: &out) }
-    case .inList(let x, let l, _):
-      for y in [x] + l { collectAggregates(y, into: &out) }
-    case .caseWhen(let o, let whens, let e):
-      for y in [o, e].compactMap({ $0 }) + whens.flatMap({ [$0.0, $0.1] }) {
-        collectAggregates(y, into: &out)
-      }
-    default: break
+      return
     }
+    for x in e.children { collectAggregates(x, into: &out) }
   }
 
   // MARK: - Reading and grouping
@@ -259,7 +262,7 @@ extension Engine {
     return (needed, rewritten)
   }
 
-  private func readAll(_ r: Relation, where w: Bound?, scope: Scope) throws(SQLError) -> Batch {
+  func readAll(_ r: Relation, where w: Bound?, scope: Scope) throws(SQLError) -> Batch {
     let all = scope.columns.indices.map { Bound.column($0, scope.columns[$0].type) }
     let (needed, rewritten) = narrow(all + (w.map { [$0] } ?? []))
     var out = scope.columns.map { Vector(type: $0.type) }

@@ -21,7 +21,21 @@ extension Expr {
       s += c.star ? "*" : c.args.map(\.rendered).joined(separator: ", ")
       s += ")"
       if let f = c.filter { s += " FILTER (WHERE \(f.rendered))" }
-      if c.over != nil { s += " OVER (...)" }
+      if let w = c.over {
+        var parts: [String] = []
+        if !w.partitionBy.isEmpty {
+          parts.append("PARTITION BY " + w.partitionBy.map(\.rendered).joined(separator: ", "))
+        }
+        if !w.orderBy.isEmpty {
+          parts.append(
+            "ORDER BY "
+              + w.orderBy.map {
+                $0.expr.rendered + ($0.descending ? " DESC" : "")
+                  + ($0.nullsFirst.map { $0 ? " NULLS FIRST" : " NULLS LAST" } ?? "")
+              }.joined(separator: ", "))
+        }
+        s += " OVER (" + parts.joined(separator: " ") + ")"
+      }
       return s
     case .caseWhen(let o, let whens, let e):
       var s = "CASE " + (o.map { $0.rendered + " " } ?? "")
@@ -38,6 +52,23 @@ extension Expr {
     case .isNull(let e, let n): return "(\(e.rendered) IS \(n ? "NOT " : "")NULL)"
     case .cast(let e, let t): return "CAST(\(e.rendered) AS \(t))"
     case .subquery: return "(SELECT ...)"
+    }
+  }
+}
+
+extension Expr {
+  /// The expressions directly inside this one (not inside subqueries, which bind on their
+  /// own).
+  var children: [Expr] {
+    switch kind {
+    case .function(let c): return c.args
+    case .unary(_, let x), .isNull(let x, _), .cast(let x, _), .inQuery(let x, _, _): return [x]
+    case .binary(_, let l, let r), .like(let l, let r, _, _): return [l, r]
+    case .between(let x, let lo, let hi, _): return [x, lo, hi]
+    case .inList(let x, let l, _): return [x] + l
+    case .caseWhen(let o, let whens, let e):
+      return [o, e].compactMap { $0 } + whens.flatMap { [$0.0, $0.1] }
+    default: return []
     }
   }
 }

@@ -57,6 +57,45 @@ import Testing
       try Self.csv(s, "SELECT count(person) AS n, count(*) AS m FROM events") == "n,m\n2,20\n")
   }
 
+  @Test func joinsAndWindows() throws {
+    let s = try Self.store()
+    // The case's events joined to its tip's source; LEFT JOIN keeps events without one.
+    #expect(
+      try Self.csv(
+        s,
+        """
+        SELECT e.type, t.source FROM events e LEFT JOIN tips t ON t.case_id = e.case_id
+        WHERE e.case_id IS NOT NULL OR e.type = 'support.provided' ORDER BY e.seq
+        """)
+          == """
+          type,source
+          tip.received,hotline
+          tip.verified,hotline
+          inspection.done,hotline
+          case.referred,hotline
+          support.provided,
+          case.closed,hotline
+
+          """)
+    #expect(
+      try Self.csv(
+        s,
+        """
+        SELECT type, row_number() OVER (ORDER BY seq) AS k, lag(type) OVER (ORDER BY seq) AS before,
+               count(*) OVER () AS all_rows, sum(seq) OVER (ORDER BY seq) AS running
+        FROM events WHERE case_id IS NOT NULL ORDER BY k DESC LIMIT 2
+        """)
+        == "type,k,before,all_rows,running\ncase.closed,5,case.referred,5,66\n"
+        + "case.referred,4,inspection.done,5,50\n")
+    let cross = try s.run([
+      "query",
+      "SELECT count(*) FROM events a, events b, events c, events d, events e, events f, events g",
+    ])
+    #expect(
+      cross.status == 1 && cross.stderr.contains("the join would make more than"), "\(cross.stderr)"
+    )
+  }
+
   @Test func formats() throws {
     let s = try Self.store()
     let json = try s.run([

@@ -1,0 +1,145 @@
+/// Joins: both sides read whole, the right one hashed on the equality conditions of ON (any
+/// other condition checked on each candidate pair), LEFT JOIN keeping unmatched left rows
+/// with NULLs. A join that would hold more than 200 million values (rows × columns; a few
+/// GB) is refused before it is made.
+extension Engine {
+  static let maxJoinCells = 200_000_000
+
+  func join(
+    _ left: Relation, _ right: Relation, kind: JoinKind, on: Expr?, at: Int,
+    ctes: [String: QueryResult], asOf: UInt64?
+  ) throws(SQLError) -> Relation {
+    let columns = left.columns + right.columns
+    let scope = Scope(columns: columns)
+    let condition = try on.map { (e: Expr) throws(SQLError) -> Bound in
+      try bind(e, scope, ctes: ctes, asOf: asOf)
+    }
+    let nl = left.columns.count
+    // Equality conjuncts with one side in each input: the hash keys.
+    var leftKeys: [Bound] = []
+    var rightKeys: [Bound] = []
+    func conjuncts(_ b: Bound) -> [Bound] {
+      if case .logic("AND", let items) = b { return items.flatMap(conjuncts) }
+      return [b]
+    }
+    func columnsOf(_ b: Bound) -> Set<Int> {
+      switch b {
+      case .column(let i, _): return [i]
+      case .constant: return []
+      case .arithmetic(_, let l, let r, _), .compare(_, let l, let r):
+        return columnsOf(l).union(columnsOf(r))
+      case .logic(_, let items): return items.reduce(into: Set()) { $0.formUnion(columnsOf($1)) }
+      case .not(let x), .negate(let x, _), .isNull(let x, _), .cast(let x, _): return columnsOf(x)
+      case .inList(let x, let l, _): return l.reduce(columnsOf(x)) { $0.union(columnsOf($1)) }
+      case .like(let x, let p, _, _): return columnsOf(x).union(columnsOf(p))
+      case .caseWhen(let w, let o, _):
+        var s = o.map(columnsOf) ?? []
+        for (a, b) in w { s.formUnion(columnsOf(a).union(columnsOf(b))) }
+        return s
+      case .call(_, let a, _): return a.reduce(into: Set()) { $0.formUnion(columnsOf($1)) }
+      }
+    }
+    func shift(_ b: Bound, by k: Int) -> Bound {
+      switch b {
+      case .column(let i, let t): return .column(i - k, t)
+      case .constant: return b
+      case .arithmetic(let op, let l, let r, let t):
+        return .arithmetic(op, shift(l, by: k), shift(r, by: k), t)
+      case .compare(let op, let l, let r): return .compare(op, shift(l, by: k), shift(r, by: k))
+      case .logic(let op, let items): return .logic(op, items.map { shift($0, by: k) })
+      case .not(let x): return .not(shift(x, by: k))
+      case .negate(let x, let t): return .negate(shift(x, by: k), t)
+      case .isNull(let x, let n): return .isNull(shift(x, by: k), negated: n)
+      case .inList(let x, let l, let n):
+        return .inList(shift(x, by: k), l.map { shift($0, by: k) }, negated: n)
+      case .like(let x, let p, let n, let i):
+        return .like(shift(x, by: k), shift(p, by: k), negated: n, caseInsensitive: i)
+      case .caseWhen(let w, let o, let t):
+        return .caseWhen(
+          w.map { (shift($0.0, by: k), shift($0.1, by: k)) }, otherwise: o.map { shift($0, by: k) },
+          t)
+      case .cast(let x, let t): return .cast(shift(x, by: k), t)
+      case .call(let n, let a, let t): return .call(n, a.map { shift($0, by: k) }, t)
+      }
+    }
+    for c in condition.map(conjuncts) ?? [] {
+      guard case .compare("=", let a, let b) = c else { continue }
+      let ca = columnsOf(a)
+      let cb = columnsOf(b)
+      if !ca.isEmpty && !cb.isEmpty && ca.allSatisfy({ $0 < nl }) && cb.allSatisfy({ $0 >= nl }) {
+        leftKeys.append(a)
+        rightKeys.append(shift(b, by: nl))
+      } else if !ca.isEmpty && !cb.isEmpty && cb.allSatisfy({ $0 < nl })
+        && ca.allSatisfy({ $0 >= nl })
+      {
+        leftKeys.append(b)
+        rightKeys.append(shift(a, by: nl))
+      }
+    }
+    return Relation(columns: columns) { needed, body throws(SQLError) in
+      let l = try self.readAll(left, where: nil, scope: Scope(columns: left.columns))
+      let r = try self.readAll(right, where: nil, scope: Scope(columns: right.columns))
+      // The right side hashed on its keys.
+      let rk = try rightKeys.map { (k: Bound) throws(SQLError) -> Vector in try Evaluator.eval(k, r)
+      }
+      var table: [[SQLValue]: [Int]] = [:]
+      for i in 0..<r.count {
+        let key = rk.map { $0.value(i) }
+        if key.contains(where: \.isNull) { continue }  // NULL never equals
+        table[key, default: []].append(i)
+      }
+      let lk = try leftKeys.map { (k: Bound) throws(SQLError) -> Vector in try Evaluator.eval(k, l)
+      }
+      var pairsL: [Int] = []
+      var pairsR: [Int] = []
+      var produced = 0
+      for i in 0..<l.count {
+        if self.cancelled() { throw SQLError(.interrupted, "Interrupted!") }
+        let candidates: [Int]
+        if leftKeys.isEmpty {
+          candidates = Array(0..<r.count)
+        } else {
+          let key = lk.map { $0.value(i) }
+          candidates = key.contains(where: \.isNull) ? [] : table[key] ?? []
+        }
+        produced += candidates.count
+        if produced * columns.count > Self.maxJoinCells {
+          throw SQLError(
+            .limit,
+            "the join would make more than \(Self.maxJoinCells / columns.count) rows of"
+              + " \(columns.count) columns: add a join condition or a filter", at: at)
+        }
+        for c in candidates {
+          pairsL.append(i)
+          pairsR.append(c)
+        }
+      }
+      // Pairs that pass the whole ON condition.
+      var joinedColumns = l.gather(pairsL).columns + r.gather(pairsR).columns
+      var joined = Batch(columns: joinedColumns, count: pairsL.count)
+      var matched = Array(repeating: false, count: l.count)
+      if let condition, kind != .cross {
+        let keep = try Evaluator.eval(condition, joined)
+        var sel: [Int] = []
+        for k in 0..<joined.count where !keep.isNull(k) && keep.ints[k] != 0 { sel.append(k) }
+        joined = joined.gather(sel)
+        for k in sel { matched[pairsL[k]] = true }
+      } else {
+        for i in pairsL { matched[i] = true }
+      }
+      if kind == .left {
+        let missing = (0..<l.count).filter { !matched[$0] }
+        if !missing.isEmpty {
+          let lm = l.gather(missing)
+          joinedColumns = joined.columns
+          for c in 0..<joinedColumns.count {
+            let extra = c < nl ? lm.columns[c] : Vector.nulls(columns[c].type, count: missing.count)
+            Self.appendVector(&joinedColumns[c], extra)
+          }
+          joined = Batch(columns: joinedColumns, count: joined.count + missing.count)
+        }
+      }
+      _ = try body(Batch(columns: needed.map { joined.columns[$0] }, count: joined.count))
+    }
+  }
+}
