@@ -223,12 +223,12 @@ package enum Evaluator {
         }
         return .int(v)
       case "//":
-        if b == 0 { return .null }
+        if b == 0 { throw divisionByZero(x, op, y) }
         if a == .min && b == -1 { throw SQLError(.outOfRange, "Overflow in division of INT64") }
         // DuckDB's // truncates toward zero for integers.
         return .int(a / b)
       case "%":
-        if b == 0 { return .null }
+        if b == 0 { throw divisionByZero(x, op, y) }
         return .int(b == -1 ? 0 : a % b)
       default: break
       }
@@ -241,11 +241,24 @@ package enum Evaluator {
     case "+": return .double(a + b)
     case "-": return .double(a - b)
     case "*": return .double(a * b)
-    case "/": return b == 0 ? .null : .double(a / b)
-    case "//": return b == 0 ? .null : .double((a / b).rounded(.down))
-    case "%": return b == 0 ? .null : .double(a.truncatingRemainder(dividingBy: b))
+    // As DuckDB 2.0: `/` is IEEE division (1 / 0 is inf); `//` and `%` by zero are errors;
+    // `//` of doubles divides without rounding.
+    case "/": return .double(a / b)
+    case "//":
+      if b == 0 { throw divisionByZero(x, op, y) }
+      return .double(a / b)
+    case "%":
+      if b == 0 { throw divisionByZero(x, op, y) }
+      return .double(a.truncatingRemainder(dividingBy: b))
     default: return .null
     }
+  }
+
+  static func divisionByZero(_ x: SQLValue, _ op: String, _ y: SQLValue) -> SQLError {
+    SQLError(
+      .invalidInput,
+      "Division by zero in expression (\(Cast.text(x)) \(op) \(Cast.text(y))); use nullif(divisor, 0)"
+        + " to make it NULL")
   }
 
   /// -1, 0, 1: numbers by value (BIGINT and DOUBLE together), text by bytes (DuckDB's

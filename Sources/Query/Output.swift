@@ -52,9 +52,20 @@ package enum Output {
     return out
   }
 
-  static func csv(_ r: QueryResult) -> String {
+  /// CSV for loading elsewhere: as `csv`, but an empty string quoted (`""`), so that it is
+  /// not read back as NULL (an empty field).
+  package static func exportCSV(_ r: QueryResult) -> String { csv(r, quoteEmpty: true) }
+
+  /// One JSON object per row and line.
+  package static func ndjson(_ r: QueryResult) -> String {
+    jsonRows(r).map { $0 + "\n" }.joined()
+  }
+
+  static func csv(_ r: QueryResult, quoteEmpty: Bool = false) -> String {
     func field(_ s: String) -> String {
-      if s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) {
+      if (quoteEmpty && s.isEmpty)
+        || s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" })
+      {
         return "\"" + s.replacingAll("\"", "\"\"") + "\""
       }
       return s
@@ -88,6 +99,10 @@ package enum Output {
   }
 
   static func json(_ r: QueryResult) -> String {
+    "[" + jsonRows(r).joined(separator: ",\n") + "]\n"
+  }
+
+  static func jsonRows(_ r: QueryResult) -> [String] {
     var rows: [String] = []
     for i in 0..<r.rows.count {
       let members = r.names.enumerated().map { c, name -> String in
@@ -96,7 +111,8 @@ package enum Output {
         switch v {
         case .null: text = "null"
         case .int(let x): text = String(x)
-        case .double(let d): text = d.isFinite ? Cast.text(v) : "null"
+        // inf, -inf and nan have no JSON number: their text, as a string.
+        case .double(let d): text = d.isFinite ? Cast.text(v) : jsonString(Cast.text(v))
         case .bool(let b): text = b ? "true" : "false"
         default: text = jsonString(Cast.text(v))
         }
@@ -104,7 +120,7 @@ package enum Output {
       }
       rows.append("{" + members.joined(separator: ",") + "}")
     }
-    return "[" + rows.joined(separator: ",\n") + "]\n"
+    return rows
   }
 
   static func markdown(_ r: QueryResult) -> String {

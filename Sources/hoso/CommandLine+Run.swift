@@ -44,9 +44,16 @@ struct Arguments {
     return true
   }
 
+  /// Whether `a` looks like an option (`--name` or `--name=value`), not a value that starts
+  /// with two dashes (a SQL statement opening with a `-- comment`).
+  static func isOption(_ a: String) -> Bool {
+    a.hasPrefix("--") && a.count > 2
+      && !a.contains(where: { $0 == " " || $0 == "\n" || $0 == "\t" })
+  }
+
   /// The remaining positional arguments; any leftover flag is an error.
   func positional(max: Int, command: String) throws -> [String] {
-    if let f = rest.first(where: { $0.hasPrefix("--") }) {
+    if let f = rest.first(where: Self.isOption) {
       throw UsageError("unknown option \(f) for \(command); see hoso help")
     }
     guard rest.count <= max else {
@@ -58,7 +65,7 @@ struct Arguments {
 
 extension CommandLine {
   static let commands = [
-    "init", "append", "verify", "dump", "generate", "demo", "audit", "query", "help",
+    "init", "append", "verify", "dump", "generate", "demo", "audit", "query", "export", "help",
   ]
 
   /// Runs hoso with `args`; returns the exit status.
@@ -74,7 +81,7 @@ extension CommandLine {
       guard ["analyst", "auditor"].contains(global.role) else {
         throw UsageError("--role is analyst or auditor, not \(global.role)")
       }
-      let command = a.rest.first(where: { !$0.hasPrefix("--") })
+      let command = a.rest.first(where: { !Arguments.isOption($0) })
       if let command, let i = a.rest.firstIndex(of: command) { a.rest.remove(at: i) }
       switch command {
       case nil: return try describe(global, &a)
@@ -86,6 +93,7 @@ extension CommandLine {
       case "demo": return try demo(global, &a)
       case "audit": return try audit(global, &a)
       case "query": return try query(global, &a)
+      case "export": return try export(global, &a)
       case "help": return help()
       case let other?:
         let hint = Catalog.nearest(other, in: commands).map { "; did you mean \($0)?" } ?? ""
@@ -132,6 +140,8 @@ extension CommandLine {
                                       every event of a case, corrections beside them
         query SQL [--format table|csv|json|markdown] [--timing]
                                       one or more SQL statements over the tables
+        export --format csv|ndjson --out DIR
+                                      every table, one file each, and schema.sql
 
       The store is --store, else $HOSO_STORE, else ./events. With no store there yet,
       `hoso` first makes the demo store (demo --scale small).

@@ -45,7 +45,10 @@ import Testing
     #expect(
       try Self.csv(
         s, "SELECT 7 // 2 AS a, 7 / 2 AS b, 1 / 0 AS c, NULL = NULL AS d, 'a' || NULL AS e")
-        == "a,b,c,d,e\n3,3.5,,,\n")
+        == "a,b,c,d,e\n3,3.5,inf,,\n")
+    // As DuckDB 2.0: // and % by zero are errors, / by zero is infinity.
+    let zero = try s.run(["query", "SELECT 7 // 0"])
+    #expect(zero.status == 1 && zero.stderr.contains("Division by zero"))
     // NULLS LAST by default, whatever the direction.
     #expect(
       try Self.csv(

@@ -1,0 +1,2 @@
+-- DISTINCT counts NULL as one value; count(DISTINCT) ignores it.
+SELECT DISTINCT classification FROM verifications ORDER BY classification
