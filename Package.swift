@@ -14,7 +14,8 @@ let package = Package(
     .target(name: "Projections", dependencies: ["EventLog", "Domain"]),
     .target(name: "Query", dependencies: ["Projections", "Domain", "EventLog"]),
     .target(name: "Demo", dependencies: ["Domain"]),
-    .executableTarget(name: "hoso", dependencies: ["EventLog", "Domain", "Demo", "Projections", "Query"]),
+    .executableTarget(
+      name: "hoso", dependencies: ["EventLog", "Domain", "Demo", "Projections", "Query"]),
     .target(
       name: "TestSupport",
       dependencies: ["EventLog", "Domain"],
