@@ -1,0 +1,2 @@
+-- BETWEEN with a NULL bound.
+SELECT fine_vnd BETWEEN 1000000 AND NULL AS b, count(*) AS n FROM inspections GROUP BY 1 ORDER BY 1 NULLS LAST

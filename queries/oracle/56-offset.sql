@@ -1,0 +1,1 @@
+SELECT seq, type FROM events ORDER BY seq LIMIT 5 OFFSET 100
