@@ -25,7 +25,7 @@ extension Engine {
         throw SQLError(.binder, "Ambiguous reference to column name \"\(name)\"", at: e.at)
       }
       guard let i = matches.first else {
-        let names = scope.columns.map(\.name)
+        let names = scope.allNames ?? scope.columns.map(\.name)
         let hint = nearest(name, in: names).map { "\nCandidate bindings: \"\($0)\"" } ?? ""
         let shown = table.map { "\($0).\(name)" } ?? name
         throw SQLError(

@@ -99,9 +99,9 @@ package final class Engine {
     return .max
   }
 
-  func relation(_ item: FromItem, ctes: [String: QueryResult], asOf: UInt64?) throws(SQLError)
-    -> Relation
-  {
+  func relation(
+    _ item: FromItem, ctes: [String: QueryResult], asOf: UInt64?, whereHint: Expr? = nil
+  ) throws(SQLError) -> Relation {
     switch item {
     case .table(let name, let alias, let tableAsOf, let at):
       if let cte = ctes[name] { return materialized(cte, name: alias ?? name) }
@@ -126,8 +126,33 @@ package final class Engine {
       guard let view else {
         return Relation(columns: columns) { _, _ throws(SQLError) in }
       }
+      // `column = 'value'` on an indexed column (events_raw's and events' case_id, id,
+      // establishment, person): only the rows the index names are read.
+      var only: [Int]?
+      if let whereHint {
+        for c in Self.conjuncts(whereHint) {
+          guard case .binary("=", let l, let r) = c.kind else { continue }
+          var pair: (String, String)?
+          if case .column(let t, let n) = l.kind, case .string(let v) = r.kind,
+            t == nil || t == (alias ?? name)
+          {
+            pair = (n, v)
+          } else if case .column(let t, let n) = r.kind, case .string(let v) = l.kind,
+            t == nil || t == (alias ?? name)
+          {
+            pair = (n, v)
+          }
+          if let (n, v) = pair, let i = spec.columns.firstIndex(where: { $0.name == n }),
+            let hits = view.rows(where: i, equals: v)
+          {
+            only = hits
+            break
+          }
+        }
+      }
       return Relation(columns: columns) { needed, body throws(SQLError) in
-        try self.scan(view, needed: needed, types: needed.map { columns[$0].type }, body)
+        try self.scan(
+          view, needed: needed, types: needed.map { columns[$0].type }, only: only, body)
       }
     case .subquery(let q, let alias, _):
       return materialized(try execute(q, ctes: ctes, asOf: asOf), name: alias)
@@ -145,6 +170,11 @@ package final class Engine {
     }
   }
 
+  static func conjuncts(_ e: Expr) -> [Expr] {
+    if case .binary("AND", let l, let r) = e.kind { return conjuncts(l) + conjuncts(r) }
+    return [e]
+  }
+
   static func sqlType(_ t: ColumnType) -> SQLType {
     switch t {
     case .bigint: .bigint
@@ -159,18 +189,27 @@ package final class Engine {
   /// Reads a table a row group at a time: the visible rows' values of the needed columns,
   /// strings decoded once per dictionary entry, patched rows through the view.
   private func scan(
-    _ view: TableView, needed: [Int], types: [SQLType],
+    _ view: TableView, needed: [Int], types: [SQLType], only: [Int]? = nil,
     _ body: (Batch) throws(SQLError) -> Bool
   ) throws(SQLError) {
     var base = 0
     let checkAll = view.asOf != .max || view.filtersTypes
+    var hits = only?.makeIterator()
+    var nextHit = hits?.next()
     for g in view.table.groups {
       if cancelled() { throw SQLError(.interrupted, "Interrupted!") }
       var rows: [Int] = []
-      rows.reserveCapacity(g.rows)
-      for r in 0..<g.rows where !checkAll || view.isVisible(base + r) {
-        if !checkAll && view.isPatched(base + r) && !view.isVisible(base + r) { continue }
-        rows.append(r)
+      if only != nil {
+        while let h = nextHit, h < base + g.rows {
+          if view.isVisible(h) { rows.append(h - base) }
+          nextHit = hits?.next()
+        }
+      } else {
+        rows.reserveCapacity(g.rows)
+        for r in 0..<g.rows where !checkAll || view.isVisible(base + r) {
+          if !checkAll && view.isPatched(base + r) && !view.isVisible(base + r) { continue }
+          rows.append(r)
+        }
       }
       var columns: [Vector] = []
       for (k, c) in needed.enumerated() {

@@ -11,6 +11,9 @@ extension Engine {
     var grouped: [String: (Int, SQLType)]? = nil
     /// Window function calls computed over the rows, by their text: the column holding each.
     var windows: [String: (Int, SQLType)] = [:]
+    /// Every column name of the FROM clause, for "did you mean" when `columns` holds only
+    /// those a statement reads.
+    var allNames: [String]? = nil
   }
 
   func execute(_ q: Select, ctes outer: [String: QueryResult], asOf outerAsOf: UInt64?)
@@ -22,7 +25,7 @@ extension Engine {
       try q.asOf.map { (e: Expr) throws(SQLError) -> UInt64 in try seq(asOf: e) } ?? outerAsOf
     let relation: Relation
     if let from = q.from {
-      relation = try self.relation(from, ctes: ctes, asOf: asOf)
+      relation = try self.relation(from, ctes: ctes, asOf: asOf, whereHint: q.whereClause)
     } else {
       relation = Relation(columns: []) { _, body throws(SQLError) in
         _ = try body(Batch(columns: [], count: 1))
@@ -114,8 +117,15 @@ extension Engine {
       }
       outScope = Scope(columns: input.columns, grouped: map)
     } else {
-      outScope = input
-      rowsIn = try readAll(relation, where: whereBound, scope: input)
+      // Only the columns the statement names are read (a case look-up reads 3 of 13).
+      var exprs = items.map(\.expr) + q.orderBy.map(\.expr)
+      if let h = q.having { exprs.append(h) }
+      var used = Set<Int>()
+      for e in exprs { referencedColumns(e, in: input, into: &used) }
+      let columns = used.sorted()
+      outScope = Scope(columns: columns.map { input.columns[$0] })
+      outScope.allNames = input.columns.map(\.name)
+      rowsIn = try readAll(relation, where: whereBound, scope: input, columns: columns)
     }
 
     // Window functions: computed over the rows as they stand after grouping and HAVING.
@@ -262,10 +272,30 @@ extension Engine {
     return (needed, rewritten)
   }
 
-  func readAll(_ r: Relation, where w: Bound?, scope: Scope) throws(SQLError) -> Batch {
-    let all = scope.columns.indices.map { Bound.column($0, scope.columns[$0].type) }
+  /// The column indices of `scope` that `e` names (outside subqueries, which bind on their
+  /// own), window specifications included.
+  func referencedColumns(_ e: Expr, in scope: Scope, into out: inout Set<Int>) {
+    if case .column(let table, let name) = e.kind {
+      for (i, c) in scope.columns.enumerated()
+      where c.name == name && (table == nil || c.table == table) {
+        out.insert(i)
+      }
+    }
+    if case .function(let c) = e.kind, let w = c.over {
+      for x in w.partitionBy + w.orderBy.map(\.expr) { referencedColumns(x, in: scope, into: &out) }
+    }
+    for x in e.children { referencedColumns(x, in: scope, into: &out) }
+  }
+
+  /// Every row of `r` that passes `w`, with the columns of `scope` at `columns` (all of them
+  /// when nil), in that order.
+  func readAll(_ r: Relation, where w: Bound?, scope: Scope, columns: [Int]? = nil)
+    throws(SQLError) -> Batch
+  {
+    let picked = columns ?? Array(scope.columns.indices)
+    let all = picked.map { Bound.column($0, scope.columns[$0].type) }
     let (needed, rewritten) = narrow(all + (w.map { [$0] } ?? []))
-    var out = scope.columns.map { Vector(type: $0.type) }
+    var out = picked.map { Vector(type: scope.columns[$0].type) }
     var count = 0
     try r.scan(needed) { batch throws(SQLError) in
       var b = batch
