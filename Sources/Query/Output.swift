@@ -52,16 +52,28 @@ package enum Output {
     return out
   }
 
-  /// CSV for loading elsewhere: as `csv`, but an empty string quoted (`""`), so that it is
-  /// not read back as NULL (an empty field).
-  package static func exportCSV(_ r: QueryResult) -> String { csv(r, quoteEmpty: true) }
-
-  /// One JSON object per row and line.
-  package static func ndjson(_ r: QueryResult) -> String {
-    jsonRows(r).map { $0 + "\n" }.joined()
+  /// An export of `r` in pieces of at most `rowsPerPiece` rows, each handed to `write`: CSV
+  /// for loading elsewhere (an empty string quoted, `""`, so that it is not read back as NULL)
+  /// or NDJSON (one object per line). A table of 10 M rows is never one string.
+  package static func export(
+    _ r: QueryResult, ndjson: Bool, rowsPerPiece: Int = 65_536, _ write: (String) throws -> Void
+  ) rethrows {
+    if !ndjson { try write(csv(r, quoteEmpty: true, rows: 0..<0)) }
+    var start = 0
+    while start < r.rows.count {
+      let range = start..<min(r.rows.count, start + rowsPerPiece)
+      if ndjson {
+        try write(jsonRows(r, range).map { $0 + "\n" }.joined())
+      } else {
+        try write(csv(r, quoteEmpty: true, rows: range, header: false))
+      }
+      start = range.upperBound
+    }
   }
 
-  static func csv(_ r: QueryResult, quoteEmpty: Bool = false) -> String {
+  static func csv(
+    _ r: QueryResult, quoteEmpty: Bool = false, rows: Range<Int>? = nil, header: Bool = true
+  ) -> String {
     func field(_ s: String) -> String {
       if (quoteEmpty && s.isEmpty)
         || s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" })
@@ -70,8 +82,8 @@ package enum Output {
       }
       return s
     }
-    var out = r.names.map(field).joined(separator: ",") + "\r\n"
-    for i in 0..<r.rows.count {
+    var out = header ? r.names.map(field).joined(separator: ",") + "\r\n" : ""
+    for i in rows ?? 0..<r.rows.count {
       out += r.rows.columns.map { cell($0.value(i)).map(field) ?? "" }.joined(separator: ",")
       out += "\r\n"
     }
@@ -102,9 +114,9 @@ package enum Output {
     "[" + jsonRows(r).joined(separator: ",\n") + "]\n"
   }
 
-  static func jsonRows(_ r: QueryResult) -> [String] {
+  static func jsonRows(_ r: QueryResult, _ range: Range<Int>? = nil) -> [String] {
     var rows: [String] = []
-    for i in 0..<r.rows.count {
+    for i in range ?? 0..<r.rows.count {
       let members = r.names.enumerated().map { c, name -> String in
         let v = r.rows.columns[c].value(i)
         let text: String

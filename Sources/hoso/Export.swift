@@ -35,10 +35,14 @@ extension CommandLine {
       schema += zip(result.names, result.types).map { "  \"\($0)\" \($1.rawValue)" }.joined(
         separator: ",\n")
       schema += "\n);\n"
-      let text = format == "csv" ? Output.exportCSV(result) : Output.ndjson(result)
       let path = out + "/\(spec.name).\(format)"
-      guard FileManager.default.createFile(atPath: path, contents: Data(text.utf8)) else {
-        throw UsageError("cannot write \(path)")
+      // Written a piece at a time: Foundation's one-shot writes of 2 GiB or more wrap around.
+      guard FileManager.default.createFile(atPath: path, contents: nil),
+        let file = FileHandle(forWritingAtPath: path)
+      else { throw UsageError("cannot write \(path)") }
+      defer { try? file.close() }
+      try Output.export(result, ndjson: format == "ndjson") { piece in
+        try file.write(contentsOf: Data(piece.utf8))
       }
       written += result.rows.count
     }

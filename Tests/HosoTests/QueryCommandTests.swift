@@ -113,6 +113,23 @@ import Testing
     #expect(table.stderr.hasPrefix("Run Time (s): real "))
   }
 
+  @Test func exportWritesEveryTableWithItsSchema() throws {
+    let s = try Self.store()
+    let out = s.root.path + "/export"
+    let r = try s.run(["export", "--format", "csv", "--out", out])
+    #expect(r.status == 0, "\(r.stderr)")
+    let outreach = try String(contentsOfFile: out + "/outreach.csv", encoding: .utf8)
+    #expect(outreach.split(separator: "\r\n").count == 2)  // the header and one row
+    let schema = try String(contentsOfFile: out + "/schema.sql", encoding: .utf8)
+    #expect(schema.contains("CREATE TABLE inspections (") && schema.contains("\"fine_vnd\" BIGINT"))
+    let n = try s.run(["export", "--format", "ndjson", "--out", out + "-json"])
+    #expect(n.status == 0)
+    let lines = try String(contentsOfFile: out + "-json/events.ndjson", encoding: .utf8)
+      .split(separator: "\n")
+    #expect(lines.count == 20)
+    #expect(lines.allSatisfy { (try? JSONSerialization.jsonObject(with: Data($0.utf8))) != nil })
+  }
+
   @Test func errorsPointAtTheMistake() throws {
     let s = try Self.store()
     let r = try s.run(["query", "SELECT provnce FROM events"])
