@@ -480,11 +480,6 @@ extension Generator {
 
 }
 
-func pad(_ n: Int, _ width: Int) -> String {
-  let s = String(n)
-  return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
-}
-
 extension String {
   func replacingPrefix(_ prefix: String, _ with: String) -> String {
     hasPrefix(prefix) ? with + dropFirst(prefix.count) : self

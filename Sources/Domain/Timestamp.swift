@@ -219,3 +219,15 @@ package enum Timestamp {
     return Int64(ts.tv_sec) * 1_000_000 + Int64(ts.tv_nsec) / 1000
   }
 }
+
+/// `a / b` rounded toward negative infinity (Swift's `/` truncates toward zero).
+package func floorDiv(_ a: Int64, _ b: Int64) -> Int64 {
+  let q = a / b
+  return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q
+}
+
+/// `n` in decimal, with zeros in front to `width` digits.
+package func pad(_ n: Int, _ width: Int) -> String {
+  let s = String(n)
+  return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
+}

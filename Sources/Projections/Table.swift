@@ -1,3 +1,4 @@
+import Domain
 import EventLog
 import Foundation
 
@@ -197,11 +198,6 @@ package struct TableAppender {
     written.removeAll()
     return try Table.open(name: table.name, schema: table.schema, folder: table.folder)!
   }
-}
-
-func pad(_ n: Int, _ width: Int) -> String {
-  let s = String(n)
-  return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
 }
 
 /// Creates `path` and any missing parents (owner only).

@@ -1,3 +1,4 @@
+import Domain
 import EventLog
 import Foundation
 import Projections
@@ -276,25 +277,8 @@ package final class Engine {
   }
 }
 
-/// The nearest of `names` to `name` (edit distance at most a third of its length), for
-/// "did you mean".
-func nearest(_ name: String, in names: [String]) -> String? {
-  func distance(_ a: [Character], _ b: [Character]) -> Int {
-    var prev = Array(0...b.count)
-    for (i, x) in a.enumerated() {
-      var cur = [i + 1] + Array(repeating: 0, count: b.count)
-      for (j, y) in b.enumerated() {
-        cur[j + 1] = min(prev[j + 1] + 1, cur[j] + 1, prev[j] + (x == y ? 0 : 1))
-      }
-      prev = cur
-    }
-    return prev[b.count]
-  }
-  let n = Array(name.lowercased())
-  let best = names.map { ($0, distance(n, Array($0.lowercased()))) }.min { $0.1 < $1.1 }
-  guard let best, best.1 <= max(2, n.count / 3) else { return nil }
-  return best.0
-}
+/// The nearest of `names` to `name`, for "did you mean": the catalog's rule.
+func nearest(_ name: String, in names: [String]) -> String? { Catalog.nearest(name, in: names) }
 
 /// `EXPLAIN`: the plan a statement runs as.
 enum Explain {

@@ -135,11 +135,6 @@ package enum Cast {
   }
 }
 
-func floorDiv(_ a: Int64, _ b: Int64) -> Int64 {
-  let q = a / b
-  return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q
-}
-
 /// The scalar functions of DESIGN.md.
 package enum Functions {
   /// Name → (argument count range, result type from argument types).
