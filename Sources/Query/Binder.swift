@@ -391,12 +391,11 @@ struct Aggregate {
   func result(_ s: State) -> SQLValue {
     switch s {
     case .distinct(let set):
-      var inner = initial()
-      if case .distinct = inner {
-        inner = Aggregate(copying: self).initial()
-      }
-      for v in set { try? Aggregate(copying: self).update(&inner, [v]) }
-      return Aggregate(copying: self).result(inner)
+      // The distinct values folded by the same aggregate without DISTINCT.
+      let plain = Aggregate(copying: self)
+      var inner = plain.initial()
+      for v in set { try? plain.update(&inner, [v]) }
+      return plain.result(inner)
     case .count(let n): return .int(n)
     case .sumInt(let x, let over, let any):
       if !any { return .null }

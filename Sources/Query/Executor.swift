@@ -128,15 +128,18 @@ extension Engine {
       rowsIn = try readAll(relation, where: whereBound, scope: input, columns: columns)
     }
 
+    if let h = q.having {
+      guard grouped else {
+        throw SQLError(.binder, "HAVING clause without GROUP BY or aggregates", at: h.at)
+      }
+      let hb = try bind(h, outScope, ctes: ctes, asOf: asOf)
+      let keep = try Evaluator.eval(hb, rowsIn)
+      rowsIn = rowsIn.gather((0..<rowsIn.count).filter { !keep.isNull($0) && keep.ints[$0] != 0 })
+    }
     // Window functions: computed over the rows as they stand after grouping and HAVING.
     var windowCalls: [Expr] = []
     for i in items { collectWindows(i.expr, into: &windowCalls) }
     for o in q.orderBy { collectWindows(o.expr, into: &windowCalls) }
-    if !windowCalls.isEmpty && q.having != nil {
-      let hb = try bind(q.having!, outScope, ctes: ctes, asOf: asOf)
-      let keep = try Evaluator.eval(hb, rowsIn)
-      rowsIn = rowsIn.gather((0..<rowsIn.count).filter { !keep.isNull($0) && keep.ints[$0] != 0 })
-    }
     for call in windowCalls {
       let v = try window(call, rowsIn, outScope, ctes: ctes, asOf: asOf)
       rowsIn.columns.append(v)
@@ -145,14 +148,6 @@ extension Engine {
     // The select list and ORDER BY keys, evaluated over the same rows.
     let itemBound = try items.map { (i: (expr: Expr, name: String)) throws(SQLError) -> Bound in
       try bind(i.expr, outScope, ctes: ctes, asOf: asOf)
-    }
-    if let h = q.having, windowCalls.isEmpty {
-      guard grouped else {
-        throw SQLError(.binder, "HAVING clause without GROUP BY or aggregates", at: h.at)
-      }
-      let hb = try bind(h, outScope, ctes: ctes, asOf: asOf)
-      let keep = try Evaluator.eval(hb, rowsIn)
-      rowsIn = rowsIn.gather((0..<rowsIn.count).filter { !keep.isNull($0) && keep.ints[$0] != 0 })
     }
     var orderKeys: [(Bound?, Int?, OrderItem)] = []
     for o in q.orderBy {
