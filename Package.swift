@@ -28,6 +28,8 @@ let package = Package(
       name: "ProjectionsTests", dependencies: ["Projections", "Domain", "EventLog", "TestSupport"]),
     .testTarget(
       name: "HosoTests",
-      dependencies: ["hoso", "EventLog", "Domain", "Demo", "Projections", "TestSupport"]),
+      dependencies: [
+        "hoso", "EventLog", "Domain", "Demo", "Projections", "Query", "TestSupport",
+      ]),
   ]
 )

@@ -13,7 +13,9 @@ package final class MappedFile {
   private let base: UnsafeMutableRawPointer?
   package let count: Int
 
-  package init(_ path: String) throws {
+  /// `sequential`: the file is read front to back (a segment, an input file), so the kernel
+  /// may read far ahead. A table's row group is not: a query reads a few of its columns.
+  package init(_ path: String, sequential: Bool = true) throws {
     self.path = path
     let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
     guard fd >= 0 else { throw LogError(SystemCallError("open", path: path)) }
@@ -26,7 +28,7 @@ package final class MappedFile {
     }
     let p = mmap(nil, count, PROT_READ, MAP_SHARED, fd, 0)
     guard let p, p != MAP_FAILED else { throw LogError(SystemCallError("mmap", path: path)) }
-    _ = madvise(p, count, MADV_SEQUENTIAL)
+    if sequential { _ = madvise(p, count, MADV_SEQUENTIAL) }
     base = p
   }
 

@@ -599,4 +599,41 @@ package struct ColumnReader {
     guard isValid(row) else { return nil }
     return String(decoding: bytes(row), as: UTF8.self)
   }
+
+  // MARK: Whole-vector reads (the query engine's scan): one call per row group and column
+
+  /// `out[i] = int64(rows[i])` (fixed-width columns; a DOUBLE's bit pattern).
+  package func gatherInt64(
+    _ rows: UnsafeBufferPointer<Int32>, into out: UnsafeMutablePointer<Int64>
+  ) {
+    for i in 0..<rows.count {
+      out[i] = values.loadUnaligned(fromByteOffset: Int(rows[i]) &* 8, as: Int64.self).littleEndian
+    }
+  }
+
+  /// `out[i] = table[code(rows[i])]` (dictionary-encoded VARCHAR; a NULL row's code is 0, and
+  /// a code past the table's end reads its last entry, so `table` must not be empty).
+  package func gatherCodes(
+    _ rows: UnsafeBufferPointer<Int32>, through table: UnsafeBufferPointer<Int64>,
+    into out: UnsafeMutablePointer<Int64>
+  ) {
+    let last = table.count - 1
+    for i in 0..<rows.count {
+      let c = values.loadUnaligned(fromByteOffset: Int(rows[i]) &* 2, as: UInt16.self).littleEndian
+      out[i] = table[min(Int(c), last)]
+    }
+  }
+
+  /// `out[i] = !isValid(rows[i])`; false when the column has no NULLs.
+  package func gatherNulls(_ rows: UnsafeBufferPointer<Int32>, into out: UnsafeMutablePointer<Bool>)
+  {
+    guard let validity else {
+      out.initialize(repeating: false, count: rows.count)
+      return
+    }
+    for i in 0..<rows.count {
+      let r = Int(rows[i])
+      out[i] = validity[r >> 3] & (1 << UInt8(r & 7)) == 0
+    }
+  }
 }

@@ -21,6 +21,41 @@ package enum Projection {
 
   package static func folder(store: String) -> String { store + "/views" }
 
+  /// Whether every table already reflects the whole log, known without opening the log: its
+  /// clean-shutdown marker names the last seq (and the last segment's size, which must still
+  /// match), and every manifest's checkpoint is that seq. A command that only reads (`query`,
+  /// `audit`) then skips the writer's lock and the scan of the last segment. Any doubt (no
+  /// marker, a writer at work, a rebuild left behind, an older format) answers false, and the
+  /// caller catches up the usual way.
+  package static func isCurrent(store: String) -> Bool {
+    let log = LogDirectory(store + "/log")
+    guard let bytes = try? FileSystem.system.readFile(log.cleanPath),
+      let marker = CleanMarker.decode(bytes),
+      let attributes = try? FileManager.default.attributesOfItem(
+        atPath: log.segmentPath(marker.lastSegment)),
+      (attributes[.size] as? NSNumber)?.int64Value == marker.segmentBytes
+    else { return false }
+    let views = folder(store: store)
+    let fm = FileManager.default
+    if fm.fileExists(atPath: views + ".rebuild") || fm.fileExists(atPath: views + ".old") {
+      return false
+    }
+    func current(_ manifest: String, required: Bool) -> Bool {
+      guard let text = try? String(contentsOfFile: manifest, encoding: .utf8) else {
+        return !required && !fm.fileExists(atPath: manifest)
+      }
+      let lines = text.split(separator: "\n")
+      return lines.first.map(String.init) == Table.format
+        && lines.contains { $0 == "checkpoint \(marker.lastSeq)" }
+    }
+    for spec in BuiltinTables.all {
+      let folder = views + "/" + spec.name
+      if spec.backing == nil && !current(folder + "/MANIFEST", required: true) { return false }
+      if !current(folder + "/patches/MANIFEST", required: spec.backing != nil) { return false }
+    }
+    return true
+  }
+
   /// Brings every table up to the log's last committed record: the records after the tables'
   /// checkpoint are applied in log order. The caller holds the store's writer lock (a second
   /// writer would race for the same files), so `append` does this before it lets go.

@@ -98,7 +98,7 @@ package final class Table {
     var readers: [GroupReader] = []
     var total = 0
     for (g, n) in groups {
-      let file = try MappedFile(folder + "/" + g)
+      let file = try MappedFile(folder + "/" + g, sequential: false)
       let reader = try file.withBytes { try GroupReader($0, schema: schema, path: file.path) }
       guard reader.rows == n else { throw bad("group \(g) holds \(reader.rows) rows, not \(n)") }
       files.append(file)

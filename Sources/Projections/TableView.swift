@@ -29,6 +29,8 @@ package struct TableView {
   private let excludedTypes: Set<String>
   /// Patches by row, in seq order: (seq, column index or nil for a void, value).
   private var patches: [Int: [(seq: UInt64, column: Int?, value: Value)]] = [:]
+  /// The rows `patches` holds, ascending: what a vectorized scan must read through `value`.
+  package private(set) var patchedRows: [Int] = []
 
   package init(
     table: Table, patches patchTable: Table?, asOf: UInt64 = .max, columnCount: Int? = nil,
@@ -54,6 +56,7 @@ package struct TableView {
       }
     }
     for k in patches.keys { patches[k]!.sort { $0.seq < $1.seq } }
+    patchedRows = patches.keys.sorted()
   }
 
   /// Opens `name` in the store's views as of `asOf`.
@@ -142,6 +145,14 @@ package struct TableView {
 
   /// Whether the view leaves some rows of its table out by type (`events`).
   package var filtersTypes: Bool { !excludedTypes.isEmpty }
+
+  /// The record types this view leaves out (column `type`, index 2).
+  package var excludedRecordTypes: Set<String> { excludedTypes }
+
+  /// Whether a void recorded up to `asOf` drops `row`.
+  package func isVoided(_ row: Int) -> Bool {
+    patches[row]?.contains { $0.column == nil } ?? false
+  }
 
   /// The patches of a row up to `asOf` (for the audit: what changed it, when).
   package func patches(of row: Int) -> [(seq: UInt64, column: String?, value: Value)] {

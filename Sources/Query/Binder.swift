@@ -369,10 +369,8 @@ struct Aggregate {
         s = .sumInt(x, overflowed: over + Double(i), any: true)
       } else {
         let (r, o) = x.addingReportingOverflow(i)
-        s =
-          o
-          ? .sumInt(x, overflowed: Double(x) + Double(i), any: true)
-          : .sumInt(r, overflowed: nil, any: true)
+        if o { throw SQLError.sumOverflow }
+        s = .sumInt(r, overflowed: nil, any: true)
       }
     case .sumDouble(let x, _):
       s = .sumDouble(x + (Cast.double(v) ?? 0), any: true)

@@ -21,19 +21,26 @@ struct Relation {
   /// Calls `body` with batches holding the columns `needed` (in that order) until it returns
   /// false or the rows run out.
   var scan: (_ needed: [Int], _ body: (Batch) throws(SQLError) -> Bool) throws(SQLError) -> Void
+  /// A stored table read directly (its columns are `columns`, in order), and the rows an index
+  /// narrowed it to: what the vectorized paths run on.
+  var stored: (view: TableView, only: [Int]?)? = nil
 }
 
 /// Runs statements over a store's tables. One engine per command; not shared across threads.
 package final class Engine {
   let store: String
   /// The seq the tables are read as of, when a statement or the shell says `AS OF`.
-  let reader: LogReader?
+  private(set) lazy var reader: LogReader? = try? LogReader(at: store + "/log")
   /// Stops a long query (Ctrl-C in the shell): checked between batches.
   package var cancelled: @Sendable () -> Bool = { false }
+  /// Whether the vectorized paths may answer (off: the general executor answers everything;
+  /// the tests compare the two).
+  package var vectorized = true
+  /// How many grouped scans the vectorized path answered (for the tests).
+  package internal(set) var vectorizedScans = 0
 
   package init(store: String) throws {
     self.store = store
-    reader = try? LogReader(at: store + "/log")
     loadPlanPeriods()
   }
 
@@ -151,10 +158,12 @@ package final class Engine {
           }
         }
       }
-      return Relation(columns: columns) { needed, body throws(SQLError) in
+      var relation = Relation(columns: columns) { needed, body throws(SQLError) in
         try self.scan(
           view, needed: needed, types: needed.map { columns[$0].type }, only: only, body)
       }
+      relation.stored = (view, only)
+      return relation
     case .subquery(let q, let alias, _):
       return materialized(try execute(q, ctes: ctes, asOf: asOf), name: alias)
     case .join(let l, let r, let kind, let on, let at):

@@ -325,6 +325,14 @@ extension Engine {
   private func groupRows(
     _ r: Relation, where w: Bound?, keys: [Bound], aggregates: [Aggregate], global: Bool
   ) throws(SQLError) -> Batch {
+    if vectorized, let stored = r.stored,
+      let plan = FastAggregate.plan(
+        view: stored.view, only: stored.only, types: r.columns.map(\.type), keys: keys, where: w,
+        aggregates: aggregates)
+    {
+      vectorizedScans += 1
+      return try plan.run(cancelled: cancelled, global: global)
+    }
     let args = aggregates.flatMap { a in a.arguments + (a.filter.map { [$0] } ?? []) }
     let (needed, rewritten) = narrow(keys + args + (w.map { [$0] } ?? []))
     let keyB = Array(rewritten[0..<keys.count])

@@ -63,6 +63,7 @@ extension CommandLine {
   /// Catches the tables up unless another process holds the store (then they are read as
   /// they are).
   static func projectIfFree(_ store: Store) throws {
+    if Projection.isCurrent(store: store.path) { return }
     do {
       try project(store)
     } catch let e as LogError where e.kind == .locked {

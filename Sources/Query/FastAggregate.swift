@@ -1,0 +1,904 @@
+import Domain
+import Foundation
+import Projections
+
+/// The vectorized path of a grouped query over one stored table: the common shape of an
+/// analyst's question (`SELECT keys, count(*), sum(x), count(DISTINCT y) … FROM t WHERE simple
+/// conditions GROUP BY keys`) run on whole column vectors of each row group, with VARCHAR values
+/// as interned ids (a dictionary entry decoded once per row group, not once per row), filters
+/// applied in the scan, and groups found in one flat hash table. Two workers split the row
+/// groups, each with its own table, merged at the end.
+///
+/// `plan` returns nil for anything outside that shape (a LIKE, a CASE, an expression over two
+/// columns, min of a string …); the general executor answers those. Both paths give the same
+/// answers: the oracle's queries run through both (see `QueryTests`).
+///
+/// Sendable: a plan is read-only once made, and the tables it reads are mapped files.
+struct FastAggregate: @unchecked Sendable {
+  /// A column, or a date part of one: what keys, conditions and aggregates read.
+  struct Operand: Hashable {
+    enum Transform: Hashable { case none, year, month, quarter, day, planPeriod }
+    var column: Int
+    var transform: Transform
+  }
+
+  /// How an operand's values are held in a vector of `Int64`.
+  enum Kind { case int, double, string }
+
+  enum Op { case eq, ne, lt, le, gt, ge }
+
+  /// A condition, true or not for each row (NULL is not true).
+  indirect enum Predicate {
+    case int(Operand, Op, Int64)
+    case double(Operand, Op, Double)
+    /// `=`, `<>`, `IN`, `NOT IN` on integers, or on VARCHAR constants (indices into
+    /// `constants`).
+    case member(Operand, Set<Int64>, strings: [Int], negated: Bool)
+    case isNull(Operand, negated: Bool)
+    case and([Predicate])
+    case or([Predicate])
+    case never
+  }
+
+  struct Aggregate {
+    enum Function { case count, sum, avg, min, max }
+    var function: Function
+    var operand: Operand?
+    var distinct: Bool
+    var filter: Predicate?
+    var type: SQLType
+  }
+
+  let view: TableView
+  let only: [Int]?
+  let types: [SQLType]
+  let keys: [Operand]
+  let keyTypes: [SQLType]
+  let condition: Predicate?
+  let aggregates: [Aggregate]
+  /// Every operand read, in a fixed order.
+  let operands: [Operand]
+  /// VARCHAR constants interned before the scan, so that `=` compares ids.
+  let constants: [String]
+
+  // MARK: - Planning
+
+  /// The plan of a grouped query, or nil when it is not of the shape this path runs.
+  static func plan(
+    view: TableView, only: [Int]?, types: [SQLType], keys: [Bound], where w: Bound?,
+    aggregates: [Query.Aggregate]
+  ) -> FastAggregate? {
+    var constants: [String] = []
+    var operands: [Operand] = []
+    func note(_ o: Operand) {
+      if !operands.contains(o) { operands.append(o) }
+    }
+    func operand(_ b: Bound) -> (Operand, SQLType)? {
+      switch b {
+      case .column(let i, let t):
+        guard t != .null else { return nil }
+        return (Operand(column: i, transform: .none), t)
+      case .call(let name, let args, let t):
+        guard args.count == 1, case .column(let i, let ct) = args[0],
+          ct == .timestamp || ct == .date
+        else { return nil }
+        let transform: Operand.Transform
+        switch name {
+        case "year": transform = .year
+        case "month": transform = .month
+        case "quarter": transform = .quarter
+        case "day": transform = .day
+        case "plan_period": transform = .planPeriod
+        default: return nil
+        }
+        return (Operand(column: i, transform: transform), t)
+      default: return nil
+      }
+    }
+    func kind(_ t: SQLType) -> Kind {
+      t == .double ? .double : t == .varchar ? .string : .int
+    }
+    func constant(_ b: Bound, as t: SQLType) -> SQLValue? {
+      switch b {
+      case .constant(let v, _): return v
+      case .cast(.constant(let v, _), let ct) where ct == t: return try? Cast.value(v, to: t)
+      default: return nil
+      }
+    }
+    func predicate(_ b: Bound) -> Predicate? {
+      switch b {
+      case .logic(let op, let items):
+        var parts: [Predicate] = []
+        for i in items {
+          guard let p = predicate(i) else { return nil }
+          parts.append(p)
+        }
+        return op == "AND" ? .and(parts) : .or(parts)
+      case .isNull(let x, let negated):
+        guard let (o, _) = operand(x) else { return nil }
+        note(o)
+        return .isNull(o, negated: negated)
+      case .compare(let op, let l, let r):
+        var (x, y, o) = (l, r, op)
+        if operand(x) == nil {
+          (x, y) = (r, l)
+          o = ["<": ">", "<=": ">=", ">": "<", ">=": "<="][op] ?? op
+        }
+        guard let (xo, t) = operand(x), let v = constant(y, as: t) else { return nil }
+        note(xo)
+        let op: Op = ["=": .eq, "<>": .ne, "<": .lt, "<=": .le, ">": .gt][o] ?? .ge
+        if v.isNull { return .never }
+        switch (kind(t), v) {
+        case (.string, .text(let s)):
+          guard op == .eq || op == .ne else { return nil }
+          constants.append(s)
+          return .member(xo, [], strings: [constants.count - 1], negated: op == .ne)
+        case (.int, .int(let c)) where t == .bigint,
+          (.int, .timestamp(let c)) where t == .timestamp,
+          (.int, .date(let c)) where t == .date:
+          return .int(xo, op, c)
+        case (.int, .bool(let c)) where t == .boolean: return .int(xo, op, c ? 1 : 0)
+        case (.int, .double(let c)) where t == .bigint, (.double, .double(let c)):
+          return .double(xo, op, c)
+        case (.double, .int(let c)): return .double(xo, op, Double(c))
+        default: return nil
+        }
+      case .inList(let x, let items, let negated):
+        guard let (xo, t) = operand(x), t == .varchar || t == .bigint else { return nil }
+        var set = Set<Int64>()
+        var strings: [Int] = []
+        for i in items {
+          switch constant(i, as: t) {
+          case .text(let s)? where t == .varchar:
+            constants.append(s)
+            strings.append(constants.count - 1)
+          case .int(let c)? where t == .bigint: set.insert(c)
+          default: return nil  // a NULL in the list, or another type
+          }
+        }
+        note(xo)
+        return .member(xo, set, strings: strings, negated: negated)
+      case .constant(.bool(let b), _): return b ? .and([]) : .never
+      case .constant(.null, _): return .never
+      default: return nil
+      }
+    }
+
+    var keyOperands: [Operand] = []
+    for k in keys {
+      guard let (o, t) = operand(k) else { return nil }
+      note(o)
+      keyOperands.append(o)
+      _ = t
+    }
+    var condition: Predicate?
+    if let w {
+      guard let p = predicate(w) else { return nil }
+      condition = p
+    }
+    var aggs: [Aggregate] = []
+    for a in aggregates {
+      let function: Aggregate.Function
+      switch a.name {
+      case "count": function = .count
+      case "sum": function = .sum
+      case "avg": function = .avg
+      case "min": function = .min
+      case "max": function = .max
+      default: return nil
+      }
+      var o: Operand?
+      if !a.star {
+        guard let (x, t) = operand(a.arguments[0]) else { return nil }
+        if function != .count
+          && (t == .varchar || (a.distinct && function != .min && function != .max))
+        {
+          return nil
+        }
+        if (function == .sum || function == .avg) && !t.isNumeric { return nil }
+        note(x)
+        o = x
+      }
+      var f: Predicate?
+      if let filter = a.filter {
+        guard let p = predicate(filter) else { return nil }
+        f = p
+      }
+      aggs.append(
+        Aggregate(
+          function: function, operand: o, distinct: a.distinct && function == .count, filter: f,
+          type: a.type))
+    }
+    return FastAggregate(
+      view: view, only: only, types: types, keys: keyOperands, keyTypes: keys.map(\.type),
+      condition: condition, aggregates: aggs, operands: operands, constants: constants)
+  }
+
+  // MARK: - Running
+
+  /// The grouped rows: the keys, then one column per aggregate, groups in the order first met.
+  func run(cancelled: @escaping @Sendable () -> Bool, global: Bool) throws(SQLError) -> Batch {
+    var starts: [Int] = []
+    var base = 0
+    for g in view.table.groups {
+      starts.append(base)
+      base += g.rows
+    }
+    let count = starts.count
+    // Two workers over interleaved row groups when there is enough to share.
+    let workers = count >= 2 && only == nil ? 2 : 1
+    let firstRows = starts
+    let partials = Array(repeating: Partial?.none, count: workers)
+    let box = ResultBox(partials)
+    let failure = ErrorBox()
+    DispatchQueue.concurrentPerform(iterations: workers) { w in
+      var p = Partial(plan: self)
+      do throws(SQLError) {
+        var g = w
+        while g < count {
+          if cancelled() { throw SQLError(.interrupted, "Interrupted!") }
+          try p.add(group: view.table.groups[g], base: firstRows[g])
+          g += workers
+        }
+        box.set(w, p)
+      } catch {
+        failure.set(error)
+      }
+    }
+    if let e = failure.error { throw e }
+    var result = box.values[0]!
+    for w in 1..<workers { try result.merge(box.values[w]!) }
+    if global && result.table.count == 0 {
+      let key = [Int64](repeating: 0, count: keys.count + 1)
+      _ = key.withUnsafeBufferPointer { result.table.group($0.baseAddress!) }
+      result.growStates()
+    }
+    return result.batch()
+  }
+
+  final class ResultBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private(set) var values: [Partial?]
+    init(_ v: [Partial?]) { values = v }
+    func set(_ i: Int, _ p: Partial) {
+      lock.lock()
+      values[i] = p
+      lock.unlock()
+    }
+  }
+
+  final class ErrorBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private(set) var error: SQLError?
+    func set(_ e: SQLError) {
+      lock.lock()
+      if error == nil { error = e }
+      lock.unlock()
+    }
+  }
+
+  /// One worker's groups and aggregate states.
+  struct Partial {
+    let plan: FastAggregate
+    let pool = StringPool()
+    var table: GroupTable
+    /// The ids of `plan.constants` in `pool`.
+    var constantIDs: [Int64] = []
+    var counts: [[Int64]]
+    var ints: [[Int64]]
+    var doubles: [[Double]]
+    var any: [[Bool]]
+    var distinct: [PairSet]
+    var periodIDs: [Int64: Int64] = [:]
+    let excluded: Set<String>
+    let checkSeq: Bool
+
+    init(plan: FastAggregate) {
+      self.plan = plan
+      table = GroupTable(width: plan.keys.count + 1)
+      let n = plan.aggregates.count
+      counts = Array(repeating: [], count: n)
+      ints = Array(repeating: [], count: n)
+      doubles = Array(repeating: [], count: n)
+      any = Array(repeating: [], count: n)
+      distinct = Array(repeating: PairSet(), count: n)
+      excluded = plan.view.excludedRecordTypes
+      checkSeq = plan.view.asOf != .max && plan.view.table.schema.first?.name == "seq"
+      for c in plan.constants { constantIDs.append(pool.intern(precomposed(c))) }
+    }
+
+    mutating func growStates() {
+      let n = table.count
+      for j in plan.aggregates.indices where counts[j].count < n {
+        let more = n - counts[j].count
+        counts[j] += repeatElement(0, count: more)
+        ints[j] += repeatElement(0, count: more)
+        doubles[j] += repeatElement(0, count: more)
+        any[j] += repeatElement(false, count: more)
+      }
+    }
+
+    // MARK: One row group
+
+    mutating func add(group g: GroupReader, base: Int) throws(SQLError) {
+      var sel = visibleRows(g, base: base)
+      if sel.isEmpty { return }
+      // The operands' values at the selected rows, patched rows read through the view.
+      var values: [Operand: ([Int64], [Bool])] = [:]
+      var raw: [Int: ([Int64], [Bool])] = [:]
+      for o in plan.operands {
+        if raw[o.column] == nil { raw[o.column] = load(g, column: o.column, base: base, sel) }
+        values[o] = transform(raw[o.column]!, o)
+      }
+      let n = sel.count
+      // WHERE: the positions (into `sel`) that pass.
+      var positions: [Int32]
+      if let c = plan.condition {
+        let mask = evaluate(c, values, count: sel.count)
+        positions = []
+        positions.reserveCapacity(sel.count)
+        for i in 0..<sel.count where mask[i] { positions.append(Int32(i)) }
+      } else {
+        positions = [Int32](unsafeUninitializedCapacity: n) { b, count in
+          for i in 0..<n { b[i] = Int32(i) }
+          count = n
+        }
+      }
+      sel = []
+      if positions.isEmpty { return }
+      // The group of each position. When every key spans a short range in this row group
+      // (a year, a type, a unit), the keys index a small array of groups directly and the hash
+      // table is asked once per distinct key; otherwise once per row.
+      let w = plan.keys.count + 1
+      var groupOf = [Int32](repeating: 0, count: positions.count)
+      let keyColumns = plan.keys.map { values[$0]! }
+      var key = [Int64](repeating: 0, count: w)
+      func keyOf(_ p: Int) {
+        var nulls: Int64 = 0
+        for (k, c) in keyColumns.enumerated() {
+          if c.1[p] {
+            nulls |= 1 << k
+            key[k] = 0
+          } else {
+            key[k] = c.0[p]
+          }
+        }
+        key[w - 1] = nulls
+      }
+      var lows: [Int64] = []
+      var nullSlots: [Int] = []
+      var strides: [Int] = []
+      var total = 1
+      var dense = true
+      for c in keyColumns {
+        var lo = Int64.max
+        var hi = Int64.min
+        var hasNull = false
+        c.0.withUnsafeBufferPointer { v in
+          c.1.withUnsafeBufferPointer { nulls in
+            for p in positions {
+              let i = Int(p)
+              if nulls[i] {
+                hasNull = true
+              } else {
+                lo = min(lo, v[i])
+                hi = max(hi, v[i])
+              }
+            }
+          }
+        }
+        if lo > hi { (lo, hi) = (0, -1) }
+        let (span, overflow) = hi.subtractingReportingOverflow(lo)
+        guard !overflow, span < 1 << 16 else {
+          dense = false
+          break
+        }
+        lows.append(lo)
+        nullSlots.append(Int(span) + 1)
+        strides.append(total)
+        total *= Int(span) + 1 + (hasNull ? 1 : 0)
+        if total > 1 << 16 {
+          dense = false
+          break
+        }
+      }
+      if dense && keyColumns.count == 1 {
+        // One key (the common case): the loop on raw pointers.
+        var local = [Int32](repeating: -1, count: total)
+        let (low, nullSlot) = (lows[0], nullSlots[0])
+        keyColumns[0].0.withUnsafeBufferPointer { v in
+          keyColumns[0].1.withUnsafeBufferPointer { nulls in
+            local.withUnsafeMutableBufferPointer { local in
+              groupOf.withUnsafeMutableBufferPointer { groupOf in
+                for (i, p32) in positions.enumerated() {
+                  let p = Int(p32)
+                  let index = nulls[p] ? nullSlot : Int(v[p] &- low)
+                  var g = local[index]
+                  if g < 0 {
+                    keyOf(p)
+                    g = Int32(key.withUnsafeBufferPointer { table.group($0.baseAddress!) })
+                    local[index] = g
+                  }
+                  groupOf[i] = g
+                }
+              }
+            }
+          }
+        }
+      } else if dense {
+        var local = [Int32](repeating: -1, count: total)
+        for (i, p32) in positions.enumerated() {
+          let p = Int(p32)
+          var index = 0
+          for (k, c) in keyColumns.enumerated() {
+            index += (c.1[p] ? nullSlots[k] : Int(c.0[p] &- lows[k])) * strides[k]
+          }
+          var g = local[index]
+          if g < 0 {
+            keyOf(p)
+            g = Int32(key.withUnsafeBufferPointer { table.group($0.baseAddress!) })
+            local[index] = g
+          }
+          groupOf[i] = g
+        }
+      } else {
+        for (i, p) in positions.enumerated() {
+          keyOf(Int(p))
+          groupOf[i] = Int32(key.withUnsafeBufferPointer { table.group($0.baseAddress!) })
+        }
+      }
+      growStates()
+      for (j, a) in plan.aggregates.enumerated() {
+        var filter: [Bool]?
+        if let f = a.filter { filter = evaluate(f, values, count: n) }
+        try update(j, a, values: a.operand.map { values[$0]! }, filter, positions, groupOf)
+      }
+    }
+
+    /// The rows of `g` (indices inside it) visible in the view.
+    func visibleRows(_ g: GroupReader, base: Int) -> [Int32] {
+      var sel: [Int32]
+      if let only = plan.only {
+        sel = []
+        var i = firstIndex(only, atLeast: base)
+        while i < only.count && only[i] < base + g.rows {
+          sel.append(Int32(only[i] - base))
+          i += 1
+        }
+      } else {
+        sel = [Int32](unsafeUninitializedCapacity: g.rows) { b, n in
+          for i in 0..<g.rows { b[i] = Int32(i) }
+          n = g.rows
+        }
+      }
+      var flags = [Int64](repeating: 0, count: sel.count)
+      /// Keeps the rows whose flag is 0.
+      func compact() {
+        var n = 0
+        sel.withUnsafeMutableBufferPointer { s in
+          flags.withUnsafeBufferPointer { f in
+            for i in 0..<s.count where f[i] == 0 {
+              s[n] = s[i]
+              n += 1
+            }
+          }
+        }
+        sel.removeLast(sel.count - n)
+        flags.removeLast(flags.count - n)
+      }
+      if checkSeq {
+        sel.withUnsafeBufferPointer { s in
+          flags.withUnsafeMutableBufferPointer {
+            g.columns[0].gatherInt64(s, into: $0.baseAddress!)
+          }
+        }
+        let asOf = Int64(clamping: plan.view.asOf)
+        for i in flags.indices { flags[i] = flags[i] > asOf ? 1 : 0 }
+        compact()
+      }
+      if !excluded.isEmpty {
+        let c = g.columns[2]
+        if c.isDictionary {
+          let drop: [Int64] =
+            (0..<c.dictionaryCount).map {
+              excluded.contains(String(decoding: c.dictionaryEntry($0), as: UTF8.self)) ? 1 : 0
+            } + [0]
+          sel.withUnsafeBufferPointer { s in
+            drop.withUnsafeBufferPointer { d in
+              flags.withUnsafeMutableBufferPointer {
+                c.gatherCodes(s, through: d, into: $0.baseAddress!)
+              }
+            }
+          }
+        } else {
+          for (i, r) in sel.enumerated() {
+            flags[i] = excluded.contains(c.string(Int(r)) ?? "") ? 1 : 0
+          }
+        }
+        compact()
+      }
+      // Voided rows: `patchedRows` is sorted, and so is `sel`.
+      let patched = plan.view.patchedRows
+      var i = firstIndex(patched, atLeast: base)
+      var p = 0
+      var any = false
+      while i < patched.count && patched[i] < base + g.rows {
+        if plan.view.isVoided(patched[i]) {
+          let r = Int32(patched[i] - base)
+          while p < sel.count && sel[p] < r { p += 1 }
+          if p < sel.count && sel[p] == r {
+            if !any { flags = [Int64](repeating: 0, count: sel.count) }
+            any = true
+            flags[p] = 1
+          }
+        }
+        i += 1
+      }
+      if any { compact() }
+      return sel
+    }
+
+    func firstIndex(_ a: [Int], atLeast x: Int) -> Int {
+      var lo = 0
+      var hi = a.count
+      while lo < hi {
+        let mid = (lo + hi) / 2
+        if a[mid] < x { lo = mid + 1 } else { hi = mid }
+      }
+      return lo
+    }
+
+    /// A column's values at `sel`: integers, a DOUBLE's bits, or a VARCHAR's id in `pool`.
+    mutating func load(_ g: GroupReader, column: Int, base: Int, _ sel: [Int32]) -> (
+      [Int64], [Bool]
+    ) {
+      let reader = g.columns[column]
+      let type = plan.types[column]
+      var out = [Int64](repeating: 0, count: sel.count)
+      var nulls = [Bool](repeating: false, count: sel.count)
+      sel.withUnsafeBufferPointer { s in
+        out.withUnsafeMutableBufferPointer { o in
+          if type != .varchar {
+            reader.gatherInt64(s, into: o.baseAddress!)
+          } else if reader.isDictionary {
+            let ids =
+              (0..<reader.dictionaryCount).map { pool.intern(reader.dictionaryEntry($0)) } + [0]
+            ids.withUnsafeBufferPointer { reader.gatherCodes(s, through: $0, into: o.baseAddress!) }
+          } else {
+            for i in 0..<s.count { o[i] = pool.intern(reader.bytes(Int(s[i]))) }
+          }
+        }
+        nulls.withUnsafeMutableBufferPointer { reader.gatherNulls(s, into: $0.baseAddress!) }
+      }
+      // Rows a correction changed.
+      let patched = plan.view.patchedRows
+      var i = firstIndex(patched, atLeast: base)
+      var p = 0
+      while i < patched.count && patched[i] < base + g.rows {
+        let r = Int32(patched[i] - base)
+        while p < sel.count && sel[p] < r { p += 1 }
+        if p < sel.count && sel[p] == r {
+          switch plan.view.value(patched[i], column) {
+          case .null: nulls[p] = true
+          case .int(let x):
+            nulls[p] = false
+            out[p] = x
+          case .double(let d):
+            nulls[p] = false
+            out[p] = Int64(bitPattern: d.bitPattern)
+          case .text(let s):
+            nulls[p] = false
+            out[p] = pool.intern(s)
+          }
+        }
+        i += 1
+      }
+      return (out, nulls)
+    }
+
+    mutating func transform(_ v: ([Int64], [Bool]), _ o: Operand) -> ([Int64], [Bool]) {
+      let t = o.transform
+      if t == .none { return v }
+      var (out, nulls) = v
+      // Days from the column's values: timestamps are microseconds, dates days.
+      let micros = plan.types[o.column] == .timestamp
+      var lastDays = Int64.min
+      var last: Int64 = 0
+      for i in out.indices where !nulls[i] {
+        let days = micros ? floorDiv(out[i], 86_400_000_000) : out[i]
+        if days != lastDays {
+          lastDays = days
+          let (y, m, d) = Timestamp.civilFromDays(days)
+          switch t {
+          case .year: last = y
+          case .month: last = m
+          case .quarter: last = (m - 1) / 3 + 1
+          case .day: last = d
+          case .planPeriod:
+            if let id = periodIDs[y] {
+              last = id
+            } else {
+              let id = pool.intern(PlanPeriods.period(ofYear: y))
+              periodIDs[y] = id
+              last = id
+            }
+          case .none: break
+          }
+        }
+        out[i] = last
+      }
+      nulls = v.1
+      return (out, nulls)
+    }
+
+    /// Whether `p` is true at each position.
+    func evaluate(_ p: Predicate, _ values: [Operand: ([Int64], [Bool])], count n: Int) -> [Bool] {
+      switch p {
+      case .never: return [Bool](repeating: false, count: n)
+      case .and(let parts):
+        var out = [Bool](repeating: true, count: n)
+        for q in parts {
+          let m = evaluate(q, values, count: n)
+          for i in 0..<n where !m[i] { out[i] = false }
+        }
+        return out
+      case .or(let parts):
+        var out = [Bool](repeating: false, count: n)
+        for q in parts {
+          let m = evaluate(q, values, count: n)
+          for i in 0..<n where m[i] { out[i] = true }
+        }
+        return out
+      case .isNull(let o, let negated):
+        let nulls = values[o]!.1
+        return negated ? nulls.map { !$0 } : nulls
+      case .member(let o, let set, let strings, let negated):
+        let (v, nulls) = values[o]!
+        let ids = set.union(strings.map { constantIDs[$0] })
+        var out = [Bool](repeating: false, count: n)
+        if ids.count == 1, let only = ids.first {
+          for i in 0..<n where !nulls[i] { out[i] = (v[i] == only) != negated }
+        } else {
+          for i in 0..<n where !nulls[i] { out[i] = ids.contains(v[i]) != negated }
+        }
+        return out
+      case .int(let o, let op, let c):
+        let (v, nulls) = values[o]!
+        var out = [Bool](repeating: false, count: n)
+        for i in 0..<n where !nulls[i] { out[i] = Self.test(v[i], op, c) }
+        return out
+      case .double(let o, let op, let c):
+        let (v, nulls) = values[o]!
+        let isDouble = plan.types[o.column] == .double && o.transform == .none
+        var out = [Bool](repeating: false, count: n)
+        for i in 0..<n where !nulls[i] {
+          let x = isDouble ? Double(bitPattern: UInt64(bitPattern: v[i])) : Double(v[i])
+          out[i] = Self.test(x, op, c)
+        }
+        return out
+      }
+    }
+
+    @inline(__always)
+    static func test<T: Comparable>(_ x: T, _ op: Op, _ c: T) -> Bool {
+      switch op {
+      case .eq: x == c
+      case .ne: x != c
+      case .lt: x < c
+      case .le: x <= c
+      case .gt: x > c
+      case .ge: x >= c
+      }
+    }
+
+    mutating func update(
+      _ j: Int, _ a: Aggregate, values: ([Int64], [Bool])?, _ filter: [Bool]?,
+      _ positions: [Int32], _ groupOf: [Int32]
+    ) throws(SQLError) {
+      let isDouble =
+        a.operand.map { plan.types[$0.column] == .double && $0.transform == .none }
+        ?? false
+      // The states moved out while they are updated (no copy on write per row).
+      var counts = self.counts[j]
+      var ints = self.ints[j]
+      var doubles = self.doubles[j]
+      self.counts[j] = []
+      self.ints[j] = []
+      self.doubles[j] = []
+      defer {
+        self.counts[j] = counts
+        self.ints[j] = ints
+        self.doubles[j] = doubles
+      }
+      guard let (v, nulls) = values else {
+        // count(*)
+        counts.withUnsafeMutableBufferPointer { counts in
+          for (i, p) in positions.enumerated() where filter?[Int(p)] ?? true {
+            counts[Int(groupOf[i])] += 1
+          }
+        }
+        return
+      }
+      if a.function == .count && !a.distinct {
+        counts.withUnsafeMutableBufferPointer { counts in
+          for (i, p) in positions.enumerated()
+          where !nulls[Int(p)] && filter?[Int(p)] ?? true {
+            counts[Int(groupOf[i])] += 1
+          }
+        }
+        return
+      }
+      for (i, p32) in positions.enumerated() {
+        let p = Int(p32)
+        if let filter, !filter[p] { continue }
+        if nulls[p] { continue }
+        let g = Int(groupOf[i])
+        let x = v[p]
+        switch a.function {
+        case .count:
+          let value = isDouble && x == Int64(bitPattern: (-0.0).bitPattern) ? 0 : x
+          if distinct[j].insert(Int64(g), value) { counts[g] += 1 }
+        case .sum, .avg:
+          counts[g] += 1
+          if isDouble {
+            doubles[g] += Double(bitPattern: UInt64(bitPattern: x))
+          } else if a.function == .avg {
+            doubles[g] += Double(x)
+          } else {
+            let (s, o) = ints[g].addingReportingOverflow(x)
+            if o { throw SQLError.sumOverflow }
+            ints[g] = s
+          }
+        case .min, .max:
+          let first = counts[g] == 0
+          counts[g] += 1
+          if isDouble {
+            let d = Double(bitPattern: UInt64(bitPattern: x))
+            if first || (a.function == .min ? d < doubles[g] : d > doubles[g]) { doubles[g] = d }
+          } else if first || (a.function == .min ? x < ints[g] : x > ints[g]) {
+            ints[g] = x
+          }
+        }
+      }
+    }
+
+    // MARK: Merging and the result
+
+    /// Folds another worker's groups into these.
+    mutating func merge(_ other: Partial) throws(SQLError) {
+      // The other pool's ids, as ids of this one.
+      var ids: [Int64] = []
+      ids.reserveCapacity(other.pool.count)
+      for i in 0..<other.pool.count { ids.append(pool.intern(Int64(i), of: other.pool)) }
+      let kinds = plan.keyTypes.map { $0 == .varchar }
+      let w = table.width
+      var mapped = [Int]()
+      var key = [Int64](repeating: 0, count: w)
+      for g in 0..<other.table.count {
+        for k in 0..<w {
+          let x = other.table.keys[g * w + k]
+          let isNull = k < w - 1 && other.table.keys[g * w + w - 1] & (1 << k) != 0
+          key[k] = k < w - 1 && kinds[k] && !isNull ? ids[Int(x)] : x
+        }
+        mapped.append(key.withUnsafeBufferPointer { table.group($0.baseAddress!) })
+      }
+      growStates()
+      for (j, a) in plan.aggregates.enumerated() {
+        let isDouble =
+          a.operand.map { plan.types[$0.column] == .double && $0.transform == .none }
+          ?? false
+        let isString = a.operand.map { plan.types[$0.column] == .varchar } ?? false
+        if a.distinct {
+          continue  // below: the other's pairs are not kept, so distinct counts merge by rescan
+        }
+        for (og, g) in mapped.enumerated() {
+          let n = other.counts[j][og]
+          if n == 0 { continue }
+          switch a.function {
+          case .count: counts[j][g] += n
+          case .sum, .avg:
+            if isDouble || a.function == .avg {
+              doubles[j][g] += other.doubles[j][og]
+            } else {
+              let (s, o) = ints[j][g].addingReportingOverflow(other.ints[j][og])
+              if o { throw SQLError.sumOverflow }
+              ints[j][g] = s
+            }
+            counts[j][g] += n
+          case .min, .max:
+            let first = counts[j][g] == 0
+            counts[j][g] += n
+            if isDouble {
+              let d = other.doubles[j][og]
+              if first || (a.function == .min ? d < doubles[j][g] : d > doubles[j][g]) {
+                doubles[j][g] = d
+              }
+            } else {
+              let x = other.ints[j][og]
+              if first || (a.function == .min ? x < ints[j][g] : x > ints[j][g]) { ints[j][g] = x }
+            }
+          }
+          _ = isString
+        }
+      }
+      for (j, a) in plan.aggregates.enumerated() where a.distinct {
+        let isString = a.operand.map { plan.types[$0.column] == .varchar } ?? false
+        for (og, v) in other.distinctPairs[j] {
+          let g = mapped[Int(og)]
+          if distinct[j].insert(Int64(g), isString ? ids[Int(v)] : v) { counts[j][g] += 1 }
+        }
+      }
+    }
+
+    var distinctPairs: [[(Int64, Int64)]] {
+      distinct.map { $0.pairs }
+    }
+
+    func batch() -> Batch {
+      let w = table.width
+      var columns = plan.keyTypes.map { Vector(type: $0) }
+      for g in 0..<table.count {
+        let nulls = table.keys[g * w + w - 1]
+        for k in 0..<(w - 1) {
+          if nulls & (1 << k) != 0 {
+            columns[k].append(.null)
+            continue
+          }
+          let x = table.keys[g * w + k]
+          switch plan.keyTypes[k] {
+          case .varchar: columns[k].append(.text(pool.string(x)))
+          case .double: columns[k].append(.double(Double(bitPattern: UInt64(bitPattern: x))))
+          case .timestamp: columns[k].append(.timestamp(x))
+          case .date: columns[k].append(.date(x))
+          case .boolean: columns[k].append(.bool(x != 0))
+          default: columns[k].append(.int(x))
+          }
+        }
+      }
+      for (j, a) in plan.aggregates.enumerated() {
+        var v = Vector(type: a.type)
+        let isDouble =
+          a.operand.map { plan.types[$0.column] == .double && $0.transform == .none }
+          ?? false
+        for g in 0..<table.count {
+          let n = counts[j][g]
+          switch a.function {
+          case .count: v.append(.int(n))
+          case .sum:
+            v.append(n == 0 ? .null : isDouble ? .double(doubles[j][g]) : .int(ints[j][g]))
+          case .avg: v.append(n == 0 ? .null : .double(doubles[j][g] / Double(n)))
+          case .min, .max:
+            if n == 0 {
+              v.append(.null)
+            } else if isDouble {
+              v.append(.double(doubles[j][g]))
+            } else {
+              let x = ints[j][g]
+              switch a.type {
+              case .timestamp: v.append(.timestamp(x))
+              case .date: v.append(.date(x))
+              case .boolean: v.append(.bool(x != 0))
+              default: v.append(.int(x))
+              }
+            }
+          }
+        }
+        columns.append(v)
+      }
+      return Batch(columns: columns, count: table.count)
+    }
+  }
+}
+
+/// A literal's text as the store holds text: NFC.
+func precomposed(_ s: String) -> String {
+  s.utf8.contains { $0 >= 0xCC } ? s.precomposedStringWithCanonicalMapping : s
+}
+
+extension SQLError {
+  /// DuckDB sums BIGINTs into a HUGEINT; here a sum beyond 64 bits is an error, not a wrong
+  /// answer.
+  static var sumOverflow: SQLError {
+    SQLError(.outOfRange, "Overflow in SUM: the sum does not fit in a BIGINT; sum a DOUBLE instead")
+  }
+}

@@ -1,0 +1,92 @@
+import Foundation
+import Query
+import TestSupport
+import Testing
+
+/// The vectorized paths of the engine against its general executor: every query of the oracle
+/// (and a few shapes of their own) answered both ways on a demo store must agree, cell by cell
+/// (doubles to 1e-9 relative: sums in another order), rows compared as multisets since two
+/// workers meet the groups in another order.
+@Suite struct ExecutorAgreementTests {
+  static let extra = [
+    "SELECT unit, count(*) AS n, count(DISTINCT case_id) AS c, min(occurred_at) AS first, max(seq) AS last FROM events GROUP BY unit",
+    "SELECT year(occurred_at) AS y, quarter(occurred_at) AS q, count(*) FROM events WHERE type IN ('tip.received', 'case.referred') AND unit <> 'VN-HN' GROUP BY ALL",
+    "SELECT plan_period(occurred_at) AS p, sum(fine_vnd) AS f, avg(fine_vnd) AS a, count(fine_vnd) FROM inspections WHERE fine_vnd IS NOT NULL OR result = 'violation' GROUP BY p",
+    "SELECT count(*), sum(seq), min(seq), max(occurred_at) FROM events WHERE case_id = 'no such case'",
+    "SELECT province_now, count(*) FILTER (WHERE year >= 2020) AS late, count(DISTINCT person) FILTER (WHERE year < 2020) AS early FROM supports GROUP BY 1",
+    "SELECT count(*) FROM events AS OF TIMESTAMP '2015-06-30 00:00:00'",
+    "SELECT type, count(*) FROM events FOR SYSTEM_TIME AS OF TIMESTAMP '2019-01-01 00:00:00' WHERE year > 2012.5 GROUP BY type",
+    "SELECT year, count(*) FROM events WHERE 2016 <= year AND NOT (year = 2017) GROUP BY year",
+  ]
+
+  @Test func vectorizedAndGeneralAgree() throws {
+    let store = TestStore()
+    let made = try store.run(["demo", "--count", "70000"])
+    #expect(made.status == 0, "\(made.stderr)")
+    let folder = packageRoot + "/queries/oracle"
+    let files = try FileManager.default.contentsOfDirectory(atPath: folder).filter {
+      $0.hasSuffix(".sql")
+    }.sorted()
+    #expect(files.count >= 60)
+    var queries = try files.map {
+      (name: $0, sql: try String(contentsOfFile: folder + "/" + $0, encoding: .utf8))
+    }
+    queries += Self.extra.enumerated().map { (name: "extra \($0.offset)", sql: $0.element) }
+    let fast = try Engine(store: store.path)
+    let general = try Engine(store: store.path)
+    general.vectorized = false
+    var before = 0
+    for q in queries {
+      let a = Result { try fast.run(q.sql) }
+      let b = Result { try general.run(q.sql) }
+      switch (a, b) {
+      case (.success(let x), .success(let y)):
+        #expect(x.count == y.count, "\(q.name)")
+        for (r, s) in zip(x, y) {
+          #expect(r.names == s.names && r.types == s.types, "\(q.name)")
+          let (m, n) = (Self.rows(r), Self.rows(s))
+          #expect(m.count == n.count, "\(q.name): \(m.count) rows against \(n.count)")
+          for (u, v) in zip(m, n) where !Self.same(u, v) {
+            Issue.record("\(q.name): \(u) against \(v)")
+            break
+          }
+        }
+      case (.failure(let x), .failure(let y)):
+        #expect("\(x)" == "\(y)", "\(q.name)")
+      default:
+        Issue.record("\(q.name): vectorized \(a), general \(b)")
+      }
+      if fast.vectorizedScans > before { print("vectorized: \(q.name)") }
+      before = fast.vectorizedScans
+    }
+    // Most of an analyst's grouped questions take the vectorized path.
+    #expect(fast.vectorizedScans >= 30, "\(fast.vectorizedScans) vectorized scans")
+    #expect(general.vectorizedScans == 0)
+  }
+
+  static func rows(_ r: QueryResult) -> [[SQLValue]] {
+    (0..<r.rows.count).map { i in r.rows.columns.map { $0.value(i) } }
+      .sorted { $0.description < $1.description }
+  }
+
+  static func same(_ a: [SQLValue], _ b: [SQLValue]) -> Bool {
+    guard a.count == b.count else { return false }
+    for (x, y) in zip(a, b) where x != y {
+      guard case .double(let p) = x, case .double(let q) = y,
+        abs(p - q) <= 1e-9 * max(abs(p), abs(q))
+      else { return false }
+    }
+    return true
+  }
+}
+
+extension [SQLValue] {
+  fileprivate var description: String {
+    map { v -> String in
+      switch v {
+      case .double(let d): String(format: "%.6g", d)
+      default: "\(v)"
+      }
+    }.joined(separator: "|")
+  }
+}
