@@ -159,6 +159,104 @@ package struct TableView {
     (patches[row] ?? []).map { ($0.seq, $0.column.map { table.schema[$0].name }, $0.value) }
   }
 
+  /// The rows of `g` (a row group of `table` whose first row is `base`; indices inside it)
+  /// visible in the view, ascending; only those of `only` (table-wide rows, ascending) when
+  /// given. Whole vectors at a time: what a scan reads.
+  package func visibleRows(_ g: GroupReader, base: Int, only: [Int]?) -> [Int32] {
+    let excluded = excludedTypes
+    let checkSeq = asOf != .max && table.schema.first?.name == "seq"
+    var sel: [Int32]
+    if let only = only {
+      sel = []
+      var i = Self.firstIndex(only, atLeast: base)
+      while i < only.count && only[i] < base + g.rows {
+        sel.append(Int32(only[i] - base))
+        i += 1
+      }
+    } else {
+      sel = [Int32](unsafeUninitializedCapacity: g.rows) { b, n in
+        for i in 0..<g.rows { b[i] = Int32(i) }
+        n = g.rows
+      }
+    }
+    var flags = [Int64](repeating: 0, count: sel.count)
+    /// Keeps the rows whose flag is 0.
+    func compact() {
+      var n = 0
+      sel.withUnsafeMutableBufferPointer { s in
+        flags.withUnsafeBufferPointer { f in
+          for i in 0..<s.count where f[i] == 0 {
+            s[n] = s[i]
+            n += 1
+          }
+        }
+      }
+      sel.removeLast(sel.count - n)
+      flags.removeLast(flags.count - n)
+    }
+    if checkSeq {
+      sel.withUnsafeBufferPointer { s in
+        flags.withUnsafeMutableBufferPointer {
+          g.columns[0].gatherInt64(s, into: $0.baseAddress!)
+        }
+      }
+      let asOf = Int64(clamping: self.asOf)
+      for i in flags.indices { flags[i] = flags[i] > asOf ? 1 : 0 }
+      compact()
+    }
+    if !excluded.isEmpty {
+      let c = g.columns[2]
+      if c.isDictionary {
+        let drop: [Int64] =
+          (0..<c.dictionaryCount).map {
+            excluded.contains(String(decoding: c.dictionaryEntry($0), as: UTF8.self)) ? 1 : 0
+          } + [0]
+        sel.withUnsafeBufferPointer { s in
+          drop.withUnsafeBufferPointer { d in
+            flags.withUnsafeMutableBufferPointer {
+              c.gatherCodes(s, through: d, into: $0.baseAddress!)
+            }
+          }
+        }
+      } else {
+        for (i, r) in sel.enumerated() {
+          flags[i] = excluded.contains(c.string(Int(r)) ?? "") ? 1 : 0
+        }
+      }
+      compact()
+    }
+    // Voided rows: `patchedRows` is sorted, and so is `sel`.
+    let patched = patchedRows
+    var i = Self.firstIndex(patched, atLeast: base)
+    var p = 0
+    var any = false
+    while i < patched.count && patched[i] < base + g.rows {
+      if isVoided(patched[i]) {
+        let r = Int32(patched[i] - base)
+        while p < sel.count && sel[p] < r { p += 1 }
+        if p < sel.count && sel[p] == r {
+          if !any { flags = [Int64](repeating: 0, count: sel.count) }
+          any = true
+          flags[p] = 1
+        }
+      }
+      i += 1
+    }
+    if any { compact() }
+    return sel
+  }
+
+  /// The index of the first element of `a` (ascending) at least `x`.
+  package static func firstIndex(_ a: [Int], atLeast x: Int) -> Int {
+    var lo = 0
+    var hi = a.count
+    while lo < hi {
+      let mid = (lo + hi) / 2
+      if a[mid] < x { lo = mid + 1 } else { hi = mid }
+    }
+    return lo
+  }
+
   /// Every visible row's values, patched, in row order.
   package func rows() -> [[Value]] {
     (0..<table.rowCount).filter(isVisible).map { r in

@@ -203,51 +203,46 @@ package final class Engine {
     _ body: (Batch) throws(SQLError) -> Bool
   ) throws(SQLError) {
     var base = 0
-    let checkAll = view.asOf != .max || view.filtersTypes
-    var hits = only?.makeIterator()
-    var nextHit = hits?.next()
     for g in view.table.groups {
       if cancelled() { throw SQLError(.interrupted, "Interrupted!") }
-      var rows: [Int] = []
-      if only != nil {
-        while let h = nextHit, h < base + g.rows {
-          if view.isVisible(h) { rows.append(h - base) }
-          nextHit = hits?.next()
-        }
-      } else {
-        rows.reserveCapacity(g.rows)
-        for r in 0..<g.rows where !checkAll || view.isVisible(base + r) {
-          if !checkAll && view.isPatched(base + r) && !view.isVisible(base + r) { continue }
-          rows.append(r)
-        }
+      let rows = view.visibleRows(g, base: base, only: only)
+      // The patched rows among them: (position in `rows`, table row).
+      var patched: [(Int, Int)] = []
+      let all = view.patchedRows
+      var i = TableView.firstIndex(all, atLeast: base)
+      var p = 0
+      while i < all.count && all[i] < base + g.rows {
+        let r = Int32(all[i] - base)
+        while p < rows.count && rows[p] < r { p += 1 }
+        if p < rows.count && rows[p] == r { patched.append((p, all[i])) }
+        i += 1
       }
       var columns: [Vector] = []
       for (k, c) in needed.enumerated() {
         let reader = g.columns[c]
         var v = Vector(type: types[k])
         v.reserve(rows.count)
-        var nulls: [Bool]? = reader.hasNulls ? [] : nil
         switch types[k] {
-        case .double: for r in rows { v.doubles.append(reader.double(r)) }
+        case .double: for r in rows { v.doubles.append(reader.double(Int(r))) }
         case .varchar:
           if reader.isDictionary {
             let dict = (0..<reader.dictionaryCount).map {
               String(decoding: reader.dictionaryEntry($0), as: UTF8.self)
             }
-            for r in rows { v.strings.append(reader.isValid(r) ? dict[reader.code(r)] : "") }
+            for r in rows {
+              v.strings.append(reader.isValid(Int(r)) ? dict[reader.code(Int(r))] : "")
+            }
           } else {
-            for r in rows { v.strings.append(String(decoding: reader.bytes(r), as: UTF8.self)) }
+            for r in rows {
+              v.strings.append(String(decoding: reader.bytes(Int(r)), as: UTF8.self))
+            }
           }
-        default: for r in rows { v.ints.append(reader.int64(r)) }
+        default: for r in rows { v.ints.append(reader.int64(Int(r))) }
         }
-        if nulls != nil {
-          for r in rows { nulls!.append(!reader.isValid(r)) }
-          v.nulls = nulls
-        }
+        if reader.hasNulls { v.nulls = rows.map { !reader.isValid(Int($0)) } }
         // Rows a correction changed: their values as patched.
-        for (i, r) in rows.enumerated() where view.isPatched(base + r) {
-          let value = Self.sqlValue(view.value(base + r, c), types[k])
-          Self.set(&v, i, value)
+        for (i, row) in patched {
+          Self.set(&v, i, Self.sqlValue(view.value(row, c), types[k]))
         }
         columns.append(v)
       }

@@ -290,8 +290,6 @@ struct FastAggregate: @unchecked Sendable {
     var any: [[Bool]]
     var distinct: [PairSet]
     var periodIDs: [Int64: Int64] = [:]
-    let excluded: Set<String>
-    let checkSeq: Bool
 
     init(plan: FastAggregate) {
       self.plan = plan
@@ -302,8 +300,6 @@ struct FastAggregate: @unchecked Sendable {
       doubles = Array(repeating: [], count: n)
       any = Array(repeating: [], count: n)
       distinct = Array(repeating: PairSet(), count: n)
-      excluded = plan.view.excludedRecordTypes
-      checkSeq = plan.view.asOf != .max && plan.view.table.schema.first?.name == "seq"
       for c in plan.constants { constantIDs.append(pool.intern(precomposed(c))) }
     }
 
@@ -321,7 +317,7 @@ struct FastAggregate: @unchecked Sendable {
     // MARK: One row group
 
     mutating func add(group g: GroupReader, base: Int) throws(SQLError) {
-      var sel = visibleRows(g, base: base)
+      var sel = plan.view.visibleRows(g, base: base, only: plan.only)
       if sel.isEmpty { return }
       // The operands' values at the selected rows, patched rows read through the view.
       var values: [Operand: ([Int64], [Bool])] = [:]
@@ -455,99 +451,6 @@ struct FastAggregate: @unchecked Sendable {
       }
     }
 
-    /// The rows of `g` (indices inside it) visible in the view.
-    func visibleRows(_ g: GroupReader, base: Int) -> [Int32] {
-      var sel: [Int32]
-      if let only = plan.only {
-        sel = []
-        var i = firstIndex(only, atLeast: base)
-        while i < only.count && only[i] < base + g.rows {
-          sel.append(Int32(only[i] - base))
-          i += 1
-        }
-      } else {
-        sel = [Int32](unsafeUninitializedCapacity: g.rows) { b, n in
-          for i in 0..<g.rows { b[i] = Int32(i) }
-          n = g.rows
-        }
-      }
-      var flags = [Int64](repeating: 0, count: sel.count)
-      /// Keeps the rows whose flag is 0.
-      func compact() {
-        var n = 0
-        sel.withUnsafeMutableBufferPointer { s in
-          flags.withUnsafeBufferPointer { f in
-            for i in 0..<s.count where f[i] == 0 {
-              s[n] = s[i]
-              n += 1
-            }
-          }
-        }
-        sel.removeLast(sel.count - n)
-        flags.removeLast(flags.count - n)
-      }
-      if checkSeq {
-        sel.withUnsafeBufferPointer { s in
-          flags.withUnsafeMutableBufferPointer {
-            g.columns[0].gatherInt64(s, into: $0.baseAddress!)
-          }
-        }
-        let asOf = Int64(clamping: plan.view.asOf)
-        for i in flags.indices { flags[i] = flags[i] > asOf ? 1 : 0 }
-        compact()
-      }
-      if !excluded.isEmpty {
-        let c = g.columns[2]
-        if c.isDictionary {
-          let drop: [Int64] =
-            (0..<c.dictionaryCount).map {
-              excluded.contains(String(decoding: c.dictionaryEntry($0), as: UTF8.self)) ? 1 : 0
-            } + [0]
-          sel.withUnsafeBufferPointer { s in
-            drop.withUnsafeBufferPointer { d in
-              flags.withUnsafeMutableBufferPointer {
-                c.gatherCodes(s, through: d, into: $0.baseAddress!)
-              }
-            }
-          }
-        } else {
-          for (i, r) in sel.enumerated() {
-            flags[i] = excluded.contains(c.string(Int(r)) ?? "") ? 1 : 0
-          }
-        }
-        compact()
-      }
-      // Voided rows: `patchedRows` is sorted, and so is `sel`.
-      let patched = plan.view.patchedRows
-      var i = firstIndex(patched, atLeast: base)
-      var p = 0
-      var any = false
-      while i < patched.count && patched[i] < base + g.rows {
-        if plan.view.isVoided(patched[i]) {
-          let r = Int32(patched[i] - base)
-          while p < sel.count && sel[p] < r { p += 1 }
-          if p < sel.count && sel[p] == r {
-            if !any { flags = [Int64](repeating: 0, count: sel.count) }
-            any = true
-            flags[p] = 1
-          }
-        }
-        i += 1
-      }
-      if any { compact() }
-      return sel
-    }
-
-    func firstIndex(_ a: [Int], atLeast x: Int) -> Int {
-      var lo = 0
-      var hi = a.count
-      while lo < hi {
-        let mid = (lo + hi) / 2
-        if a[mid] < x { lo = mid + 1 } else { hi = mid }
-      }
-      return lo
-    }
-
     /// A column's values at `sel`: integers, a DOUBLE's bits, or a VARCHAR's id in `pool`.
     mutating func load(_ g: GroupReader, column: Int, base: Int, _ sel: [Int32]) -> (
       [Int64], [Bool]
@@ -572,7 +475,7 @@ struct FastAggregate: @unchecked Sendable {
       }
       // Rows a correction changed.
       let patched = plan.view.patchedRows
-      var i = firstIndex(patched, atLeast: base)
+      var i = TableView.firstIndex(patched, atLeast: base)
       var p = 0
       while i < patched.count && patched[i] < base + g.rows {
         let r = Int32(patched[i] - base)

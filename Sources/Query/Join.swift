@@ -62,23 +62,71 @@ extension Engine {
       case .call(let n, let a, let t): return .call(n, a.map { shift($0, by: k) }, t)
       }
     }
+    // The ON condition's conjuncts: equalities across the sides are the hash keys; one side's
+    // own conditions filter that side as it is read (the right side's always, the left's in an
+    // inner join only: a LEFT JOIN keeps every left row); the rest is checked on each pair.
+    var leftFilters: [Bound] = []
+    var rightFilters: [Bound] = []
+    var residual: [Bound] = []
     for c in condition.map(conjuncts) ?? [] {
+      let cc = columnsOf(c)
+      if !cc.isEmpty && cc.allSatisfy({ $0 >= nl }) && kind != .cross {
+        rightFilters.append(shift(c, by: nl))
+        continue
+      }
+      if !cc.isEmpty && cc.allSatisfy({ $0 < nl }) && kind == .inner {
+        leftFilters.append(c)
+        continue
+      }
+      residual.append(c)
       guard case .compare("=", let a, let b) = c else { continue }
       let ca = columnsOf(a)
       let cb = columnsOf(b)
       if !ca.isEmpty && !cb.isEmpty && ca.allSatisfy({ $0 < nl }) && cb.allSatisfy({ $0 >= nl }) {
         leftKeys.append(a)
         rightKeys.append(shift(b, by: nl))
+        residual.removeLast()
       } else if !ca.isEmpty && !cb.isEmpty && cb.allSatisfy({ $0 < nl })
         && ca.allSatisfy({ $0 >= nl })
       {
         leftKeys.append(b)
         rightKeys.append(shift(a, by: nl))
+        residual.removeLast()
       }
     }
+    let residualCondition: Bound? =
+      residual.isEmpty ? nil : residual.count == 1 ? residual[0] : .logic("AND", residual)
+    func all(_ b: [Bound]) -> Bound? { b.isEmpty ? nil : b.count == 1 ? b[0] : .logic("AND", b) }
     return Relation(columns: columns) { needed, body throws(SQLError) in
-      let l = try self.readAll(left, where: nil, scope: Scope(columns: left.columns))
-      let r = try self.readAll(right, where: nil, scope: Scope(columns: right.columns))
+      // Only the columns the statement and the residual condition read; the others stay
+      // empty and are never looked at.
+      var used = Set(needed)
+      for k in leftKeys { used.formUnion(columnsOf(k)) }
+      for k in rightKeys { used.formUnion(columnsOf(k).map { $0 + nl }) }
+      if let residualCondition { used.formUnion(columnsOf(residualCondition)) }
+      let leftUsed = used.filter { $0 < nl }.sorted()
+      let rightUsed = used.filter { $0 >= nl }.map { $0 - nl }.sorted()
+      func widen(_ b: Batch, _ picked: [Int], _ types: [SQLType]) -> Batch {
+        var columns = types.map { Vector(type: $0) }
+        for (i, c) in picked.enumerated() { columns[c] = b.columns[i] }
+        return Batch(columns: columns, count: b.count)
+      }
+      let l = widen(
+        try self.readAll(
+          left, where: all(leftFilters), scope: Scope(columns: left.columns), columns: leftUsed),
+        leftUsed, left.columns.map(\.type))
+      let r = widen(
+        try self.readAll(
+          right, where: all(rightFilters), scope: Scope(columns: right.columns),
+          columns: rightUsed),
+        rightUsed, right.columns.map(\.type))
+      let lKeep = Set(leftUsed)
+      let rKeep = Set(rightUsed)
+      func gather(_ b: Batch, _ sel: [Int], _ keep: Set<Int>) -> [Vector] {
+        b.columns.enumerated().map {
+          keep.contains($0.offset) ? $0.element.gather(sel) : $0.element
+        }
+      }
       // The right side hashed on its keys.
       let rk = try rightKeys.map { (k: Bound) throws(SQLError) -> Vector in try Evaluator.eval(k, r)
       }
@@ -114,15 +162,19 @@ extension Engine {
           pairsR.append(c)
         }
       }
-      // Pairs that pass the whole ON condition.
-      var joinedColumns = l.gather(pairsL).columns + r.gather(pairsR).columns
+      // Pairs that pass the rest of the ON condition.
+      let keep = lKeep.union(rKeep.map { $0 + nl })
+      var joinedColumns = gather(l, pairsL, lKeep) + gather(r, pairsR, rKeep)
       var joined = Batch(columns: joinedColumns, count: pairsL.count)
       var matched = Array(repeating: false, count: l.count)
-      if let condition, kind != .cross {
-        let keep = try Evaluator.eval(condition, joined)
+      if let residualCondition, kind != .cross {
+        let pass = try Evaluator.eval(residualCondition, joined)
         var sel: [Int] = []
-        for k in 0..<joined.count where !keep.isNull(k) && keep.ints[k] != 0 { sel.append(k) }
-        joined = joined.gather(sel)
+        for k in 0..<joined.count where !pass.isNull(k) && pass.ints[k] != 0 { sel.append(k) }
+        joined = Batch(
+          columns: joined.columns.enumerated().map {
+            keep.contains($0.offset) ? $0.element.gather(sel) : $0.element
+          }, count: sel.count)
         for k in sel { matched[pairsL[k]] = true }
       } else {
         for i in pairsL { matched[i] = true }
@@ -130,10 +182,10 @@ extension Engine {
       if kind == .left {
         let missing = (0..<l.count).filter { !matched[$0] }
         if !missing.isEmpty {
-          let lm = l.gather(missing)
+          let lm = gather(l, missing, lKeep)
           joinedColumns = joined.columns
-          for c in 0..<joinedColumns.count {
-            let extra = c < nl ? lm.columns[c] : Vector.nulls(columns[c].type, count: missing.count)
+          for c in keep {
+            let extra = c < nl ? lm[c] : Vector.nulls(columns[c].type, count: missing.count)
             Self.appendVector(&joinedColumns[c], extra)
           }
           joined = Batch(columns: joinedColumns, count: joined.count + missing.count)

@@ -25,26 +25,40 @@ extension CommandLine {
       "--   COPY t FROM 't.\(format == "csv" ? "csv' (HEADER)" : "ndjson' (FORMAT json)");\n"
     var written = 0
     for spec in BuiltinTables.all {
-      let result: QueryResult
+      let columns: [(String, SQLType)]
       do {
-        result = try engine.run("SELECT * FROM \(spec.name)")[0]
+        columns = try engine.columns(of: spec.name)
       } catch {
         throw UsageError("cannot read table \(spec.name): \(error.message)")
       }
       schema += "CREATE TABLE \(spec.name) (\n"
-      schema += zip(result.names, result.types).map { "  \"\($0)\" \($1.rawValue)" }.joined(
-        separator: ",\n")
+      schema += columns.map { "  \"\($0)\" \($1.rawValue)" }.joined(separator: ",\n")
       schema += "\n);\n"
       let path = out + "/\(spec.name).\(format)"
-      // Written a piece at a time: Foundation's one-shot writes of 2 GiB or more wrap around.
+      // Streamed a row group at a time: the table is never whole in memory.
       guard FileManager.default.createFile(atPath: path, contents: nil),
         let file = FileHandle(forWritingAtPath: path)
       else { throw UsageError("cannot write \(path)") }
       defer { try? file.close() }
-      try Output.export(result, ndjson: format == "ndjson") { piece in
-        try file.write(contentsOf: Data(piece.utf8))
+      var bytes: [UInt8] = []
+      if format == "csv" { ExportWriter.csvHeader(columns.map(\.0), into: &bytes) }
+      do {
+        try engine.stream(table: spec.name) { piece in
+          if format == "csv" {
+            ExportWriter.csv(piece, into: &bytes)
+          } else {
+            ExportWriter.ndjson(piece, into: &bytes)
+          }
+          written += piece.rows.count
+          if bytes.count >= 1 << 22 {
+            try file.write(contentsOf: bytes)
+            bytes.removeAll(keepingCapacity: true)
+          }
+        }
+      } catch let e as SQLError {
+        throw UsageError("cannot read table \(spec.name): \(e.message)")
       }
-      written += result.rows.count
+      try file.write(contentsOf: bytes)
     }
     try Data(schema.utf8).write(to: URL(fileURLWithPath: out + "/schema.sql"))
     print(
