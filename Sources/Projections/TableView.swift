@@ -139,6 +139,13 @@ package struct TableView {
     return v
   }
 
+  /// The value of a patched column (corrections applied), nil when no patch up to `asOf`
+  /// touches `column` of `row` (its stored value stands).
+  package func patchedValue(_ row: Int, _ column: Int) -> Value? {
+    guard let ps = patches[row], ps.contains(where: { $0.column == column }) else { return nil }
+    return value(row, column)
+  }
+
   /// Whether any patch up to `asOf` touches `row` (then `value` must be used for it).
   @inline(__always)
   package func isPatched(_ row: Int) -> Bool { patches[row] != nil }

@@ -24,6 +24,23 @@ struct Relation {
   /// A stored table read directly (its columns are `columns`, in order), and the rows an index
   /// narrowed it to: what the vectorized paths run on.
   var stored: (view: TableView, only: [Int]?)? = nil
+  /// An equi-join of two stored tables on one column each: what the vectorized join runs on.
+  var joined: JoinSource? = nil
+}
+
+/// Two stored tables joined on `left.column = right.column` (inner or left), each side's own
+/// ON conditions apart (bound over the join's columns: the right table's start at
+/// `leftColumns`), no other condition.
+struct JoinSource {
+  var left: TableView
+  var right: TableView
+  var outer: Bool
+  var leftColumns: Int
+  var leftKey: Int
+  /// Among the right table's columns.
+  var rightKey: Int
+  var leftFilter: Bound?
+  var rightFilter: Bound?
 }
 
 /// Runs statements over a store's tables. One engine per command; not shared across threads.
@@ -242,7 +259,9 @@ package final class Engine {
         if reader.hasNulls { v.nulls = rows.map { !reader.isValid(Int($0)) } }
         // Rows a correction changed: their values as patched.
         for (i, row) in patched {
-          Self.set(&v, i, Self.sqlValue(view.value(row, c), types[k]))
+          if let value = view.patchedValue(row, c) {
+            Self.set(&v, i, Self.sqlValue(value, types[k]))
+          }
         }
         columns.append(v)
       }

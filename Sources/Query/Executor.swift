@@ -333,6 +333,14 @@ extension Engine {
       vectorizedScans += 1
       return try plan.run(cancelled: cancelled, global: global)
     }
+    if vectorized, let j = r.joined,
+      let plan = FastAggregate.plan(
+        view: j.left, only: nil, types: r.columns.map(\.type), keys: keys, where: w,
+        aggregates: aggregates, join: j)
+    {
+      vectorizedScans += 1
+      return try plan.run(cancelled: cancelled, global: global)
+    }
     let args = aggregates.flatMap { a in a.arguments + (a.filter.map { [$0] } ?? []) }
     let (needed, rewritten) = narrow(keys + args + (w.map { [$0] } ?? []))
     let keyB = Array(rewritten[0..<keys.count])

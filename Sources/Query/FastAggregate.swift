@@ -60,13 +60,19 @@ struct FastAggregate: @unchecked Sendable {
   let operands: [Operand]
   /// VARCHAR constants interned before the scan, so that `=` compares ids.
   let constants: [String]
+  /// A join's right side (the plan's columns are the left table's, then the right's).
+  var join: JoinSource?
+  /// The right side's own ON conditions, checked as it is read.
+  var rightCondition: Predicate?
+  /// The operands `rightCondition` reads.
+  var rightOperands: [Operand] = []
 
   // MARK: - Planning
 
   /// The plan of a grouped query, or nil when it is not of the shape this path runs.
   static func plan(
     view: TableView, only: [Int]?, types: [SQLType], keys: [Bound], where w: Bound?,
-    aggregates: [Query.Aggregate]
+    aggregates: [Query.Aggregate], join: JoinSource? = nil
   ) -> FastAggregate? {
     var constants: [String] = []
     var operands: [Operand] = []
@@ -172,9 +178,21 @@ struct FastAggregate: @unchecked Sendable {
       _ = t
     }
     var condition: Predicate?
-    if let w {
-      guard let p = predicate(w) else { return nil }
+    let conditions = [w, join?.leftFilter].compactMap { $0 }
+    if !conditions.isEmpty {
+      guard let p = predicate(conditions.count == 1 ? conditions[0] : .logic("AND", conditions))
+      else { return nil }
       condition = p
+    }
+    var rightCondition: Predicate?
+    var rightOperands: [Operand] = []
+    if let f = join?.rightFilter {
+      let before = operands
+      operands = []
+      guard let p = predicate(f) else { return nil }
+      rightCondition = p
+      rightOperands = operands
+      operands = before + operands.filter { !before.contains($0) }
     }
     var aggs: [Aggregate] = []
     for a in aggregates {
@@ -211,13 +229,15 @@ struct FastAggregate: @unchecked Sendable {
     }
     return FastAggregate(
       view: view, only: only, types: types, keys: keyOperands, keyTypes: keys.map(\.type),
-      condition: condition, aggregates: aggs, operands: operands, constants: constants)
+      condition: condition, aggregates: aggs, operands: operands, constants: constants,
+      join: join, rightCondition: rightCondition, rightOperands: rightOperands)
   }
 
   // MARK: - Running
 
   /// The grouped rows: the keys, then one column per aggregate, groups in the order first met.
   func run(cancelled: @escaping @Sendable () -> Bool, global: Bool) throws(SQLError) -> Batch {
+    if let join { return try run(join, cancelled: cancelled, global: global) }
     var starts: [Int] = []
     var base = 0
     for g in view.table.groups {
@@ -254,6 +274,126 @@ struct FastAggregate: @unchecked Sendable {
       result.growStates()
     }
     return result.batch()
+  }
+
+  /// A hash join: the right table read first (its own conditions applied) into vectors of
+  /// the columns used and a hash table from join key to its rows; then each row group of the
+  /// left table looks its keys up, and the pairs (a left row with no match once, NULL on the
+  /// right, in a LEFT JOIN) are grouped and aggregated as they come, a million at a time.
+  /// Strings of both sides are interned in one pool, so the keys compare as integers.
+  private func run(_ j: JoinSource, cancelled: @Sendable () -> Bool, global: Bool)
+    throws(SQLError) -> Batch
+  {
+    var p = Partial(plan: self)
+    let nl = j.leftColumns
+    let rightColumns = Set(operands.map(\.column).filter { $0 >= nl }).sorted()
+    let leftColumns = Set(operands.map(\.column).filter { $0 < nl }).sorted()
+    var build: [Int: ([Int64], [Bool])] = [:]
+    for c in rightColumns { build[c] = ([], []) }
+    var keys = GroupTable(width: 1)
+    var first: [Int32] = []
+    var next: [Int32] = []
+    var base = 0
+    for g in j.right.table.groups {
+      if cancelled() { throw SQLError(.interrupted, "Interrupted!") }
+      var sel = j.right.visibleRows(g, base: base, only: nil)
+      defer { base += g.rows }
+      if sel.isEmpty { continue }
+      // The right side's own conditions first, on the columns they read; then the rest of
+      // the columns for the rows that pass.
+      if let rc = rightCondition {
+        var values: [Operand: ([Int64], [Bool])] = [:]
+        for o in rightOperands {
+          values[o] = p.transform(
+            p.load(j.right, g, column: o.column - nl, type: types[o.column], base: base, sel), o)
+        }
+        let keep = p.evaluate(rc, values, count: sel.count)
+        sel = sel.indices.filter { keep[$0] }.map { sel[$0] }
+        if sel.isEmpty { continue }
+      }
+      var raw: [Int: ([Int64], [Bool])] = [:]
+      for c in Set(rightColumns + [nl + j.rightKey]) {
+        raw[c] = p.load(j.right, g, column: c - nl, type: types[c], base: base, sel)
+      }
+      let (kv, kn) = raw[nl + j.rightKey]!
+      for i in 0..<sel.count where !kn[i] {
+        let row = Int32(next.count)
+        for c in rightColumns {
+          build[c]!.0.append(raw[c]!.0[i])
+          build[c]!.1.append(raw[c]!.1[i])
+        }
+        var k = kv[i]
+        let n = keys.group(&k)
+        if n == first.count { first.append(-1) }
+        next.append(first[n])
+        first[n] = row
+      }
+    }
+    if next.count > Engine.maxJoinCells {
+      throw SQLError(
+        .limit, "the right side of the join holds more than \(Engine.maxJoinCells) rows")
+    }
+    base = 0
+    for g in view.table.groups {
+      if cancelled() { throw SQLError(.interrupted, "Interrupted!") }
+      let sel = view.visibleRows(g, base: base, only: nil)
+      defer { base += g.rows }
+      if sel.isEmpty { continue }
+      var raw: [Int: ([Int64], [Bool])] = [:]
+      for c in Set(leftColumns + [j.leftKey]) {
+        raw[c] = p.load(view, g, column: c, type: types[c], base: base, sel)
+      }
+      let (kv, kn) = raw[j.leftKey]!
+      var lefts: [Int32] = []
+      var rights: [Int32] = []
+      func flush() throws(SQLError) {
+        if lefts.isEmpty { return }
+        var values: [Operand: ([Int64], [Bool])] = [:]
+        for o in operands {
+          let v: ([Int64], [Bool])
+          if o.column < nl {
+            let (x, nulls) = raw[o.column]!
+            v = (lefts.map { x[Int($0)] }, lefts.map { nulls[Int($0)] })
+          } else {
+            let (x, nulls) = build[o.column]!
+            v = (
+              rights.map { $0 < 0 ? 0 : x[Int($0)] }, rights.map { $0 < 0 || nulls[Int($0)] }
+            )
+          }
+          values[o] = p.transform(v, o)
+        }
+        try p.accumulate(values, count: lefts.count)
+        lefts.removeAll(keepingCapacity: true)
+        rights.removeAll(keepingCapacity: true)
+        if cancelled() { throw SQLError(.interrupted, "Interrupted!") }
+      }
+      for i in 0..<sel.count {
+        var match: Int?
+        if !kn[i] {
+          var k = kv[i]
+          match = keys.find(&k)
+        }
+        if let match {
+          var r = first[match]
+          while r >= 0 {
+            lefts.append(Int32(i))
+            rights.append(r)
+            r = next[Int(r)]
+          }
+        } else if j.outer {
+          lefts.append(Int32(i))
+          rights.append(-1)
+        }
+        if lefts.count >= 1 << 20 { try flush() }
+      }
+      try flush()
+    }
+    if global && p.table.count == 0 {
+      let key = [Int64](repeating: 0, count: self.keys.count + 1)
+      _ = key.withUnsafeBufferPointer { p.table.group($0.baseAddress!) }
+      p.growStates()
+    }
+    return p.batch()
   }
 
   final class ResultBox: @unchecked Sendable {
@@ -317,30 +457,38 @@ struct FastAggregate: @unchecked Sendable {
     // MARK: One row group
 
     mutating func add(group g: GroupReader, base: Int) throws(SQLError) {
-      var sel = plan.view.visibleRows(g, base: base, only: plan.only)
+      let sel = plan.view.visibleRows(g, base: base, only: plan.only)
       if sel.isEmpty { return }
       // The operands' values at the selected rows, patched rows read through the view.
       var values: [Operand: ([Int64], [Bool])] = [:]
       var raw: [Int: ([Int64], [Bool])] = [:]
       for o in plan.operands {
-        if raw[o.column] == nil { raw[o.column] = load(g, column: o.column, base: base, sel) }
+        if raw[o.column] == nil {
+          raw[o.column] = load(
+            plan.view, g, column: o.column, type: plan.types[o.column], base: base, sel)
+        }
         values[o] = transform(raw[o.column]!, o)
       }
-      let n = sel.count
+      try accumulate(values, count: sel.count)
+    }
+
+    /// Groups and aggregates `n` rows whose operands hold `values` (each `n` long).
+    mutating func accumulate(_ values: [Operand: ([Int64], [Bool])], count n: Int)
+      throws(SQLError)
+    {
       // WHERE: the positions (into `sel`) that pass.
       var positions: [Int32]
       if let c = plan.condition {
-        let mask = evaluate(c, values, count: sel.count)
+        let mask = evaluate(c, values, count: n)
         positions = []
-        positions.reserveCapacity(sel.count)
-        for i in 0..<sel.count where mask[i] { positions.append(Int32(i)) }
+        positions.reserveCapacity(n)
+        for i in 0..<n where mask[i] { positions.append(Int32(i)) }
       } else {
         positions = [Int32](unsafeUninitializedCapacity: n) { b, count in
           for i in 0..<n { b[i] = Int32(i) }
           count = n
         }
       }
-      sel = []
       if positions.isEmpty { return }
       // The group of each position. When every key spans a short range in this row group
       // (a year, a type, a unit), the keys index a small array of groups directly and the hash
@@ -398,44 +546,37 @@ struct FastAggregate: @unchecked Sendable {
           break
         }
       }
-      if dense && keyColumns.count == 1 {
-        // One key (the common case): the loop on raw pointers.
-        var local = [Int32](repeating: -1, count: total)
-        let (low, nullSlot) = (lows[0], nullSlots[0])
-        keyColumns[0].0.withUnsafeBufferPointer { v in
-          keyColumns[0].1.withUnsafeBufferPointer { nulls in
-            local.withUnsafeMutableBufferPointer { local in
-              groupOf.withUnsafeMutableBufferPointer { groupOf in
-                for (i, p32) in positions.enumerated() {
-                  let p = Int(p32)
-                  let index = nulls[p] ? nullSlot : Int(v[p] &- low)
-                  var g = local[index]
-                  if g < 0 {
-                    keyOf(p)
-                    g = Int32(key.withUnsafeBufferPointer { table.group($0.baseAddress!) })
-                    local[index] = g
+      if dense {
+        // Each key adds its offset to the row's slot, a column at a time on raw pointers.
+        var slots = [Int](repeating: 0, count: positions.count)
+        slots.withUnsafeMutableBufferPointer { slots in
+          positions.withUnsafeBufferPointer { positions in
+            for (k, c) in keyColumns.enumerated() {
+              let (low, nullSlot, stride) = (lows[k], nullSlots[k], strides[k])
+              c.0.withUnsafeBufferPointer { v in
+                c.1.withUnsafeBufferPointer { nulls in
+                  for i in 0..<positions.count {
+                    let p = Int(positions[i])
+                    slots[i] &+= (nulls[p] ? nullSlot : Int(v[p] &- low)) &* stride
                   }
-                  groupOf[i] = g
                 }
               }
             }
           }
         }
-      } else if dense {
         var local = [Int32](repeating: -1, count: total)
-        for (i, p32) in positions.enumerated() {
-          let p = Int(p32)
-          var index = 0
-          for (k, c) in keyColumns.enumerated() {
-            index += (c.1[p] ? nullSlots[k] : Int(c.0[p] &- lows[k])) * strides[k]
+        local.withUnsafeMutableBufferPointer { local in
+          groupOf.withUnsafeMutableBufferPointer { groupOf in
+            for i in 0..<positions.count {
+              var g = local[slots[i]]
+              if g < 0 {
+                keyOf(Int(positions[i]))
+                g = Int32(key.withUnsafeBufferPointer { table.group($0.baseAddress!) })
+                local[slots[i]] = g
+              }
+              groupOf[i] = g
+            }
           }
-          var g = local[index]
-          if g < 0 {
-            keyOf(p)
-            g = Int32(key.withUnsafeBufferPointer { table.group($0.baseAddress!) })
-            local[index] = g
-          }
-          groupOf[i] = g
         }
       } else {
         for (i, p) in positions.enumerated() {
@@ -452,11 +593,11 @@ struct FastAggregate: @unchecked Sendable {
     }
 
     /// A column's values at `sel`: integers, a DOUBLE's bits, or a VARCHAR's id in `pool`.
-    mutating func load(_ g: GroupReader, column: Int, base: Int, _ sel: [Int32]) -> (
-      [Int64], [Bool]
-    ) {
+    /// Column `column` of `view`'s row group `g` (of SQL type `type`) at the rows `sel`.
+    mutating func load(
+      _ view: TableView, _ g: GroupReader, column: Int, type: SQLType, base: Int, _ sel: [Int32]
+    ) -> ([Int64], [Bool]) {
       let reader = g.columns[column]
-      let type = plan.types[column]
       var out = [Int64](repeating: 0, count: sel.count)
       var nulls = [Bool](repeating: false, count: sel.count)
       sel.withUnsafeBufferPointer { s in
@@ -474,22 +615,23 @@ struct FastAggregate: @unchecked Sendable {
         nulls.withUnsafeMutableBufferPointer { reader.gatherNulls(s, into: $0.baseAddress!) }
       }
       // Rows a correction changed.
-      let patched = plan.view.patchedRows
+      let patched = view.patchedRows
       var i = TableView.firstIndex(patched, atLeast: base)
       var p = 0
       while i < patched.count && patched[i] < base + g.rows {
         let r = Int32(patched[i] - base)
         while p < sel.count && sel[p] < r { p += 1 }
         if p < sel.count && sel[p] == r {
-          switch plan.view.value(patched[i], column) {
-          case .null: nulls[p] = true
-          case .int(let x):
+          switch view.patchedValue(patched[i], column) {
+          case nil: break
+          case .null?: nulls[p] = true
+          case .int(let x)?:
             nulls[p] = false
             out[p] = x
-          case .double(let d):
+          case .double(let d)?:
             nulls[p] = false
             out[p] = Int64(bitPattern: d.bitPattern)
-          case .text(let s):
+          case .text(let s)?:
             nulls[p] = false
             out[p] = pool.intern(s)
           }

@@ -126,6 +126,19 @@ struct GroupTable {
     return h
   }
 
+  /// The group of `key`, nil when there is none.
+  func find(_ key: UnsafePointer<Int64>) -> Int? {
+    let h = Self.hash(key, width)
+    let mask = slots.count - 1
+    var slot = Int(truncatingIfNeeded: h) & mask
+    while true {
+      let g = Int(slots[slot])
+      if g < 0 { return nil }
+      if hashes[g] == h && (0..<width).allSatisfy({ keys[g * width + $0] == key[$0] }) { return g }
+      slot = (slot + 1) & mask
+    }
+  }
+
   /// The group of `key`, made when new.
   mutating func group(_ key: UnsafePointer<Int64>) -> Int {
     let h = Self.hash(key, width)

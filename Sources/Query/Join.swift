@@ -67,11 +67,13 @@ extension Engine {
     // inner join only: a LEFT JOIN keeps every left row); the rest is checked on each pair.
     var leftFilters: [Bound] = []
     var rightFilters: [Bound] = []
+    var rightFiltersHere: [Bound] = []
     var residual: [Bound] = []
     for c in condition.map(conjuncts) ?? [] {
       let cc = columnsOf(c)
       if !cc.isEmpty && cc.allSatisfy({ $0 >= nl }) && kind != .cross {
         rightFilters.append(shift(c, by: nl))
+        rightFiltersHere.append(c)
         continue
       }
       if !cc.isEmpty && cc.allSatisfy({ $0 < nl }) && kind == .inner {
@@ -97,7 +99,7 @@ extension Engine {
     let residualCondition: Bound? =
       residual.isEmpty ? nil : residual.count == 1 ? residual[0] : .logic("AND", residual)
     func all(_ b: [Bound]) -> Bound? { b.isEmpty ? nil : b.count == 1 ? b[0] : .logic("AND", b) }
-    return Relation(columns: columns) { needed, body throws(SQLError) in
+    var relation = Relation(columns: columns) { needed, body throws(SQLError) in
       // Only the columns the statement and the residual condition read; the others stay
       // empty and are never looked at.
       var used = Set(needed)
@@ -193,5 +195,15 @@ extension Engine {
       }
       _ = try body(Batch(columns: needed.map { joined.columns[$0] }, count: joined.count))
     }
+    if let l = left.stored, let r = right.stored, l.only == nil, r.only == nil,
+      kind == .inner || kind == .left, residual.isEmpty, leftKeys.count == 1,
+      case .column(let a, let ta) = leftKeys[0], case .column(let b, let tb) = rightKeys[0],
+      ta == tb, ta != .double, ta != .null
+    {
+      relation.joined = JoinSource(
+        left: l.view, right: r.view, outer: kind == .left, leftColumns: nl, leftKey: a,
+        rightKey: b, leftFilter: all(leftFilters), rightFilter: all(rightFiltersHere))
+    }
+    return relation
   }
 }

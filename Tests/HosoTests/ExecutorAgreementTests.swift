@@ -17,6 +17,10 @@ import Testing
     "SELECT count(*) FROM events AS OF TIMESTAMP '2015-06-30 00:00:00'",
     "SELECT type, count(*) FROM events FOR SYSTEM_TIME AS OF TIMESTAMP '2019-01-01 00:00:00' WHERE year > 2012.5 GROUP BY type",
     "SELECT year, count(*) FROM events WHERE 2016 <= year AND NOT (year = 2017) GROUP BY year",
+    "SELECT e.province_now, count(DISTINCT e.establishment) AS est, count(DISTINCT i.establishment) AS inspected FROM establishments e LEFT JOIN inspections i ON i.establishment = e.establishment AND i.year = 2020 GROUP BY e.province_now",
+    "SELECT i.year, e.kind, count(*), sum(i.fine_vnd), max(e.closed_at), min(e.occurred_at) FROM inspections i JOIN establishments e ON e.establishment = i.establishment AND e.province_now <> 'Hà Nội' WHERE i.result = 'violation' GROUP BY ALL",
+    "SELECT count(*), count(r.case_id) FROM tips t LEFT JOIN referrals r ON r.case_id = t.case_id",
+    "SELECT t.unit, count(*) FROM tips t JOIN verifications v ON v.case_id = t.case_id WHERE year(v.occurred_at) = t.year GROUP BY 1",
   ]
 
   @Test func vectorizedAndGeneralAgree() throws {
