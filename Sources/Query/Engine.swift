@@ -53,6 +53,43 @@ package final class Engine {
   /// Whether the vectorized paths may answer (off: the general executor answers everything;
   /// the tests compare the two).
   package var vectorized = true
+  /// The most memory a statement may hold in rows it reads, groups, join tables and sets of
+  /// distinct values, in bytes (DuckDB's `memory_limit`): past it, an error rather than a
+  /// machine out of memory. Half the physical memory, or `$HOSO_MEMORY_LIMIT` (`4GB`,
+  /// `512MB`, bytes).
+  package var memoryLimit: Int = Engine.defaultMemoryLimit()
+
+  static func defaultMemoryLimit() -> Int {
+    if let text = ProcessInfo.processInfo.environment["HOSO_MEMORY_LIMIT"],
+      let n = parseBytes(text)
+    {
+      return n
+    }
+    return Int(ProcessInfo.processInfo.physicalMemory / 2)
+  }
+
+  /// `4GB`, `512 MB`, `1.5GiB`, `1000000`: bytes.
+  package static func parseBytes(_ text: String) -> Int? {
+    let t = text.trimmingCharacters(in: .whitespaces).uppercased()
+    let units: [(String, Double)] = [
+      ("GIB", 1_073_741_824), ("MIB", 1_048_576), ("KIB", 1024), ("GB", 1e9), ("MB", 1e6),
+      ("KB", 1e3),
+      ("B", 1),
+    ]
+    for (u, f) in units where t.hasSuffix(u) {
+      guard let x = Double(t.dropLast(u.count).trimmingCharacters(in: .whitespaces)), x > 0
+      else { return nil }
+      return Int(x * f)
+    }
+    return Int(t).flatMap { $0 > 0 ? $0 : nil }
+  }
+
+  /// Throws when `bytes` is past `memoryLimit`.
+  func checkMemory(_ bytes: Int) throws(SQLError) {
+    guard bytes > memoryLimit else { return }
+    throw SQLError.memory(limit: memoryLimit)
+  }
+
   /// How many grouped scans the vectorized path answered (for the tests).
   package internal(set) var vectorizedScans = 0
 
@@ -215,14 +252,21 @@ package final class Engine {
 
   /// Reads a table a row group at a time: the visible rows' values of the needed columns,
   /// strings decoded once per dictionary entry, patched rows through the view.
-  private func scan(
+  /// With `filter` (a plan of the WHERE clause alone), only the rows that pass it, found on
+  /// whole vectors before any value is decoded.
+  func scan(
     _ view: TableView, needed: [Int], types: [SQLType], only: [Int]? = nil,
-    _ body: (Batch) throws(SQLError) -> Bool
+    filter: FastAggregate? = nil, _ body: (Batch) throws(SQLError) -> Bool
   ) throws(SQLError) {
     var base = 0
+    var partial = filter.map { FastAggregate.Partial(plan: $0) }
     for g in view.table.groups {
       if cancelled() { throw SQLError(.interrupted, "Interrupted!") }
-      let rows = view.visibleRows(g, base: base, only: only)
+      var rows = view.visibleRows(g, base: base, only: only)
+      if let f = filter, let condition = f.condition, !rows.isEmpty {
+        let keep = partial!.passing(condition, g, base: base, rows)
+        rows = rows.indices.filter { keep[$0] }.map { rows[$0] }
+      }
       // The patched rows among them: (position in `rows`, table row).
       var patched: [(Int, Int)] = []
       let all = view.patchedRows

@@ -125,7 +125,27 @@ extension Engine {
       let columns = used.sorted()
       outScope = Scope(columns: columns.map { input.columns[$0] })
       outScope.allNames = input.columns.map(\.name)
-      rowsIn = try readAll(relation, where: whereBound, scope: input, columns: columns)
+      // LIMIT without ORDER BY, DISTINCT or a window: the scan stops once it has the rows.
+      var enough: Int?
+      var windows: [Expr] = []
+      for i in items { collectWindows(i.expr, into: &windows) }
+      if q.orderBy.isEmpty && !q.distinct && windows.isEmpty && q.having == nil,
+        let l = q.limit, case .integer(let n) = l.kind, n >= 0
+      {
+        let skip: Int64
+        if let o = q.offset {
+          guard case .integer(let m) = o.kind, m >= 0 else {
+            throw SQLError(.binder, "OFFSET must be a non-negative integer constant", at: o.at)
+          }
+          skip = m
+        } else {
+          skip = 0
+        }
+        let (sum, overflow) = n.addingReportingOverflow(skip)
+        if !overflow { enough = Int(sum) }
+      }
+      rowsIn = try readAll(
+        relation, where: whereBound, scope: input, columns: columns, enough: enough)
     }
 
     if let h = q.having {
@@ -186,10 +206,13 @@ extension Engine {
       keyVectors = keyVectors.map { $0.gather(keep) }
       count = keep.count
     }
+    let offset =
+      try q.offset.map { (e: Expr) throws(SQLError) -> Int in try constantInt(e, "OFFSET") } ?? 0
+    let limit = try q.limit.map { (e: Expr) throws(SQLError) -> Int in try constantInt(e, "LIMIT") }
     var order = Array(0..<count)
     if !orderKeys.isEmpty {
       let specs = orderKeys.map { $0.2 }
-      order.sort { a, b in
+      func less(_ a: Int, _ b: Int) -> Bool {
         for (k, v) in keyVectors.enumerated() {
           let x = v.value(a)
           let y = v.value(b)
@@ -204,10 +227,28 @@ extension Engine {
         }
         return a < b
       }
+      if let limit, offset + limit < count / 8 {
+        // ORDER BY … LIMIT k: the k first rows kept in order as the rows go by (top-k), not
+        // every row sorted.
+        let k = offset + limit
+        var best: [Int] = []
+        best.reserveCapacity(k + 1)
+        for r in 0..<count {
+          if best.count == k, let last = best.last, !less(r, last) { continue }
+          var lo = 0
+          var hi = best.count
+          while lo < hi {
+            let mid = (lo + hi) / 2
+            if less(best[mid], r) { lo = mid + 1 } else { hi = mid }
+          }
+          best.insert(r, at: lo)
+          if best.count > k { best.removeLast() }
+        }
+        order = best
+      } else {
+        order.sort(by: less)
+      }
     }
-    let offset =
-      try q.offset.map { (e: Expr) throws(SQLError) -> Int in try constantInt(e, "OFFSET") } ?? 0
-    let limit = try q.limit.map { (e: Expr) throws(SQLError) -> Int in try constantInt(e, "LIMIT") }
     let from = min(offset, order.count)
     let to = limit.map { min(order.count, from + $0) } ?? order.count
     let selected = Array(order[from..<to])
@@ -284,14 +325,36 @@ extension Engine {
 
   /// Every row of `r` that passes `w`, with the columns of `scope` at `columns` (all of them
   /// when nil), in that order.
-  func readAll(_ r: Relation, where w: Bound?, scope: Scope, columns: [Int]? = nil)
-    throws(SQLError) -> Batch
-  {
+  /// At least `enough` rows when given (the scan stops there: a LIMIT).
+  func readAll(
+    _ r: Relation, where w: Bound?, scope: Scope, columns: [Int]? = nil, enough: Int? = nil
+  ) throws(SQLError) -> Batch {
     let picked = columns ?? Array(scope.columns.indices)
-    let all = picked.map { Bound.column($0, scope.columns[$0].type) }
-    let (needed, rewritten) = narrow(all + (w.map { [$0] } ?? []))
     var out = picked.map { Vector(type: scope.columns[$0].type) }
     var count = 0
+    var bytes = 0
+    // A stored table and a WHERE clause of simple conditions: filtered in the scan.
+    if vectorized, let stored = r.stored, let w,
+      let filter = FastAggregate.plan(
+        view: stored.view, only: stored.only, types: scope.columns.map(\.type), keys: [],
+        where: w, aggregates: [])
+    {
+      try scan(
+        stored.view, needed: picked, types: picked.map { scope.columns[$0].type },
+        only: stored.only, filter: filter
+      ) { batch throws(SQLError) in
+        for c in 0..<picked.count {
+          Self.appendVector(&out[c], batch.columns[c])
+          bytes += Self.bytes(batch.columns[c])
+        }
+        count += batch.count
+        try checkMemory(bytes)
+        return enough.map { count < $0 } ?? true
+      }
+      return Batch(columns: out, count: count)
+    }
+    let all = picked.map { Bound.column($0, scope.columns[$0].type) }
+    let (needed, rewritten) = narrow(all + (w.map { [$0] } ?? []))
     try r.scan(needed) { batch throws(SQLError) in
       var b = batch
       if let w = rewritten.last, rewritten.count > all.count {
@@ -301,11 +364,20 @@ extension Engine {
       for (c, e) in rewritten.prefix(all.count).enumerated() {
         let v = try Evaluator.eval(e, b)
         Self.appendVector(&out[c], v)
+        bytes += Self.bytes(v)
       }
       count += b.count
-      return true
+      try checkMemory(bytes)
+      return enough.map { count < $0 } ?? true
     }
     return Batch(columns: out, count: count)
+  }
+
+  /// About how many bytes `v` holds (a string: its UTF-8 and a 16-byte header).
+  static func bytes(_ v: Vector) -> Int {
+    var n = v.ints.count * 8 + v.doubles.count * 8 + v.strings.count * 16 + (v.nulls?.count ?? 0)
+    for s in v.strings { n += s.utf8.count }
+    return n
   }
 
   static func appendVector(_ into: inout Vector, _ v: Vector) {
@@ -326,19 +398,21 @@ extension Engine {
     _ r: Relation, where w: Bound?, keys: [Bound], aggregates: [Aggregate], global: Bool
   ) throws(SQLError) -> Batch {
     if vectorized, let stored = r.stored,
-      let plan = FastAggregate.plan(
+      var plan = FastAggregate.plan(
         view: stored.view, only: stored.only, types: r.columns.map(\.type), keys: keys, where: w,
         aggregates: aggregates)
     {
       vectorizedScans += 1
+      plan.memoryLimit = memoryLimit
       return try plan.run(cancelled: cancelled, global: global)
     }
     if vectorized, let j = r.joined,
-      let plan = FastAggregate.plan(
+      var plan = FastAggregate.plan(
         view: j.left, only: nil, types: r.columns.map(\.type), keys: keys, where: w,
         aggregates: aggregates, join: j)
     {
       vectorizedScans += 1
+      plan.memoryLimit = memoryLimit
       return try plan.run(cancelled: cancelled, global: global)
     }
     let args = aggregates.flatMap { a in a.arguments + (a.filter.map { [$0] } ?? []) }
@@ -398,6 +472,7 @@ extension Engine {
           try a.update(&states[g!][j], argV[j].0.map { $0.value(row) })
         }
       }
+      try checkMemory(groupKeys.count * (keys.count * 24 + aggregates.count * 40 + 64))
       return true
     }
     var columns = keys.map { Vector(type: $0.type == .null ? .varchar : $0.type) }

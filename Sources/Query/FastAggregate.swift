@@ -66,6 +66,8 @@ struct FastAggregate: @unchecked Sendable {
   var rightCondition: Predicate?
   /// The operands `rightCondition` reads.
   var rightOperands: [Operand] = []
+  /// The engine's memory limit: past it, an error.
+  var memoryLimit = Int.max
 
   // MARK: - Planning
 
@@ -258,6 +260,7 @@ struct FastAggregate: @unchecked Sendable {
         while g < count {
           if cancelled() { throw SQLError(.interrupted, "Interrupted!") }
           try p.add(group: view.table.groups[g], base: firstRows[g])
+          try p.checkMemory()
           g += workers
         }
         box.set(w, p)
@@ -328,6 +331,7 @@ struct FastAggregate: @unchecked Sendable {
         next.append(first[n])
         first[n] = row
       }
+      try p.checkMemory(plus: next.count * (rightColumns.count * 9 + 8) + first.count * 4)
     }
     if next.count > Engine.maxJoinCells {
       throw SQLError(
@@ -363,6 +367,7 @@ struct FastAggregate: @unchecked Sendable {
           values[o] = p.transform(v, o)
         }
         try p.accumulate(values, count: lefts.count)
+        try p.checkMemory(plus: next.count * (rightColumns.count * 9 + 8) + first.count * 4)
         lefts.removeAll(keepingCapacity: true)
         rights.removeAll(keepingCapacity: true)
         if cancelled() { throw SQLError(.interrupted, "Interrupted!") }
@@ -443,6 +448,16 @@ struct FastAggregate: @unchecked Sendable {
       for c in plan.constants { constantIDs.append(pool.intern(precomposed(c))) }
     }
 
+    /// About how many bytes the groups, states, sets and strings hold.
+    var memory: Int {
+      table.memory + pool.memory + distinct.reduce(0) { $0 + $1.memory }
+        + table.count * plan.aggregates.count * 25
+    }
+
+    func checkMemory(plus extra: Int = 0) throws(SQLError) {
+      if memory + extra > plan.memoryLimit { throw SQLError.memory(limit: plan.memoryLimit) }
+    }
+
     mutating func growStates() {
       let n = table.count
       for j in plan.aggregates.indices where counts[j].count < n {
@@ -470,6 +485,22 @@ struct FastAggregate: @unchecked Sendable {
         values[o] = transform(raw[o.column]!, o)
       }
       try accumulate(values, count: sel.count)
+    }
+
+    /// Whether each of the rows `sel` of group `g` passes `condition`.
+    mutating func passing(_ condition: Predicate, _ g: GroupReader, base: Int, _ sel: [Int32])
+      -> [Bool]
+    {
+      var values: [Operand: ([Int64], [Bool])] = [:]
+      var raw: [Int: ([Int64], [Bool])] = [:]
+      for o in plan.operands {
+        if raw[o.column] == nil {
+          raw[o.column] = load(
+            plan.view, g, column: o.column, type: plan.types[o.column], base: base, sel)
+        }
+        values[o] = transform(raw[o.column]!, o)
+      }
+      return evaluate(condition, values, count: sel.count)
     }
 
     /// Groups and aggregates `n` rows whose operands hold `values` (each `n` long).
@@ -941,6 +972,15 @@ func precomposed(_ s: String) -> String {
 }
 
 extension SQLError {
+  static func memory(limit: Int) -> SQLError {
+    SQLError(
+      .limit,
+      String(
+        format:
+          "the query needs more than its memory limit of %.1f GiB: add a filter, read fewer columns or groups, or raise HOSO_MEMORY_LIMIT",
+        Double(limit) / Double(1 << 30)))
+  }
+
   /// DuckDB sums BIGINTs into a HUGEINT; here a sum beyond 64 bits is an error, not a wrong
   /// answer.
   static var sumOverflow: SQLError {

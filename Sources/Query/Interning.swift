@@ -15,6 +15,9 @@ final class StringPool {
 
   var count: Int { ends.count }
 
+  /// About how many bytes the pool holds.
+  var memory: Int { bytes.count + ends.count * 16 + slots.count * 4 }
+
   /// A 64-bit hash of a short byte string, a word at a time.
   static func hash(_ p: UnsafeRawBufferPointer) -> UInt64 {
     var h: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(truncatingIfNeeded: p.count)
@@ -116,6 +119,9 @@ struct GroupTable {
   private(set) var count = 0
 
   init(width: Int) { self.width = width }
+
+  /// About how many bytes the table holds.
+  var memory: Int { keys.count * 8 + hashes.count * 8 + slots.count * 4 }
 
   @inline(__always)
   static func hash(_ key: UnsafePointer<Int64>, _ width: Int) -> UInt64 {
@@ -225,6 +231,9 @@ struct PairSet {
     }
     return inserted
   }
+
+  /// About how many bytes the set holds.
+  var memory: Int { used.count * 17 }
 
   /// Every pair held.
   var pairs: [(Int64, Int64)] {

@@ -153,6 +153,7 @@ extension Engine {
           candidates = key.contains(where: \.isNull) ? [] : table[key] ?? []
         }
         produced += candidates.count
+        try self.checkMemory(produced * 16 + (l.count + r.count) * columns.count * 16)
         if produced * columns.count > Self.maxJoinCells {
           throw SQLError(
             .limit,

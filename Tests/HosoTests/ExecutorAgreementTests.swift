@@ -20,6 +20,10 @@ import Testing
     "SELECT e.province_now, count(DISTINCT e.establishment) AS est, count(DISTINCT i.establishment) AS inspected FROM establishments e LEFT JOIN inspections i ON i.establishment = e.establishment AND i.year = 2020 GROUP BY e.province_now",
     "SELECT i.year, e.kind, count(*), sum(i.fine_vnd), max(e.closed_at), min(e.occurred_at) FROM inspections i JOIN establishments e ON e.establishment = i.establishment AND e.province_now <> 'Hà Nội' WHERE i.result = 'violation' GROUP BY ALL",
     "SELECT count(*), count(r.case_id) FROM tips t LEFT JOIN referrals r ON r.case_id = t.case_id",
+    "SELECT seq, unit, type FROM events WHERE unit IN ('VN-HN', 'VN-SG') AND year >= 2015 ORDER BY seq DESC LIMIT 7",
+    "SELECT * FROM inspections WHERE result = 'violation' AND fine_vnd > 1000000 ORDER BY fine_vnd DESC, seq LIMIT 5 OFFSET 3",
+    "SELECT count(*), count(DISTINCT type) FROM (SELECT id, type FROM events WHERE type <> 'outreach.conducted' LIMIT 1000)",
+    "SELECT seq, person FROM supports WHERE person IS NULL OR kind = 'health' ORDER BY seq LIMIT 4",
     "SELECT t.unit, count(*) FROM tips t JOIN verifications v ON v.case_id = t.case_id WHERE year(v.occurred_at) = t.year GROUP BY 1",
   ]
 
@@ -66,6 +70,42 @@ import Testing
     // Most of an analyst's grouped questions take the vectorized path.
     #expect(fast.vectorizedScans >= 30, "\(fast.vectorizedScans) vectorized scans")
     #expect(general.vectorizedScans == 0)
+  }
+
+  /// A statement past the memory limit, or cancelled, ends in an error, on either path.
+  @Test func memoryLimitAndCancellation() throws {
+    let store = TestStore()
+    #expect(try store.run(["demo", "--count", "20000"]).status == 0)
+    for vectorized in [true, false] {
+      let engine = try Engine(store: store.path)
+      engine.vectorized = vectorized
+      engine.memoryLimit = 10_000
+      for sql in [
+        "SELECT * FROM events_raw",
+        "SELECT id, count(*) FROM events GROUP BY id",
+        "SELECT count(*) FROM establishments e JOIN inspections i ON i.establishment = e.establishment",
+      ] {
+        do {
+          _ = try engine.run(sql)
+          Issue.record("\(sql): no error past the memory limit (vectorized: \(vectorized))")
+        } catch {
+          #expect(error.kind == .limit, "\(sql): \(error)")
+          #expect(error.message.contains("memory limit"))
+        }
+      }
+      engine.memoryLimit = 1 << 40
+      engine.cancelled = { true }
+      do {
+        _ = try engine.run("SELECT type, count(*) FROM events GROUP BY type")
+        Issue.record("a cancelled query answered (vectorized: \(vectorized))")
+      } catch {
+        #expect(error.kind == .interrupted)
+      }
+    }
+    #expect(Engine.parseBytes("4GB") == 4_000_000_000)
+    #expect(Engine.parseBytes("1.5 GiB") == 1_610_612_736)
+    #expect(Engine.parseBytes("512mb") == 512_000_000)
+    #expect(Engine.parseBytes("-1") == nil && Engine.parseBytes("lots") == nil)
   }
 
   static func rows(_ r: QueryResult) -> [[SQLValue]] {
