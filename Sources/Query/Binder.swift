@@ -51,6 +51,12 @@ extension Engine {
           throw SQLError(.conversion, "date field value out of range: \"\(value)\"", at: e.at)
         }
         return .constant(d, .date)
+      case "INTERVAL":
+        guard let v = Interval.parse(value) else {
+          throw SQLError(
+            .conversion, "could not convert string '\(value)' to INTERVAL", at: e.at)
+        }
+        return .constant(.interval(v), .interval)
       default:
         throw SQLError(.binder, "\(type) literals are not supported yet", at: e.at)
       }
@@ -213,6 +219,7 @@ extension Engine {
     case "BOOLEAN", "BOOL": .boolean
     case "TIMESTAMP", "DATETIME": .timestamp
     case "DATE": .date
+    case "INTERVAL": .interval
     default: nil
     }
   }
@@ -272,8 +279,16 @@ extension Engine {
     case (.double, .bigint), (.bigint, .double), (.double, .double), (.double, .null),
       (.null, .double):
       t = .double
-    case (.timestamp, .timestamp) where op == "-":
-      t = .bigint
+    // Times and intervals, as DuckDB types them.
+    case (.timestamp, .timestamp) where op == "-": t = .interval
+    case (.date, .date) where op == "-": t = .bigint
+    case (.date, .bigint) where op == "+" || op == "-", (.bigint, .date) where op == "+": t = .date
+    case (.timestamp, .interval) where op == "+" || op == "-",
+      (.date, .interval) where op == "+" || op == "-",
+      (.interval, .timestamp) where op == "+", (.interval, .date) where op == "+":
+      t = .timestamp
+    case (.interval, .interval) where op == "+" || op == "-": t = .interval
+    case (.interval, .bigint) where op == "*", (.bigint, .interval) where op == "*": t = .interval
     default:
       throw SQLError(
         .binder,

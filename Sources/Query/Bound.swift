@@ -1,3 +1,4 @@
+import Domain
 import Foundation
 
 /// An expression with its names resolved and its type known, evaluated a batch at a time.
@@ -233,7 +234,32 @@ package enum Evaluator {
       default: break
       }
     case (.timestamp(let a), .timestamp(let b)) where op == "-":
-      return .int(a - b)
+      let (d, o) = a.subtractingReportingOverflow(b)
+      if o { throw SQLError(.outOfRange, "Overflow in subtraction of TIMESTAMP") }
+      return .interval(
+        Interval(days: Int32(d / 86_400_000_000), micros: d % 86_400_000_000))
+    case (.date(let a), .date(let b)) where op == "-": return .int(a - b)
+    case (.date(let a), .int(let b)) where t == .date:
+      return .date(op == "-" ? a - b : a + b)
+    case (.int(let a), .date(let b)) where t == .date: return .date(a + b)
+    case (.timestamp(let a), .interval(let v)): return .timestamp(try shift(a, by: v, op == "-"))
+    case (.date(let a), .interval(let v)):
+      return .timestamp(try shift(a * 86_400_000_000, by: v, op == "-"))
+    case (.interval(let v), .timestamp(let a)): return .timestamp(try shift(a, by: v, false))
+    case (.interval(let v), .date(let a)):
+      return .timestamp(try shift(a * 86_400_000_000, by: v, false))
+    case (.interval(let a), .interval(let b)):
+      let sign: Int64 = op == "-" ? -1 : 1
+      return .interval(
+        Interval(
+          months: Int32(clamping: Int64(a.months) + sign * Int64(b.months)),
+          days: Int32(clamping: Int64(a.days) + sign * Int64(b.days)),
+          micros: a.micros &+ sign &* b.micros))
+    case (.interval(let v), .int(let k)), (.int(let k), .interval(let v)):
+      return .interval(
+        Interval(
+          months: Int32(clamping: Int64(v.months) * k), days: Int32(clamping: Int64(v.days) * k),
+          micros: v.micros.multipliedReportingOverflow(by: k).partialValue))
     default: break
     }
     guard let a = Cast.double(x), let b = Cast.double(y) else { return .null }
@@ -252,6 +278,28 @@ package enum Evaluator {
       return .double(a.truncatingRemainder(dividingBy: b))
     default: return .null
     }
+  }
+
+  /// A timestamp moved by an interval: months on the calendar (the day kept, or the month's
+  /// last when it has fewer: 31 January + 1 month is 29 February in a leap year), then days,
+  /// then microseconds; as DuckDB does.
+  static func shift(_ t: Int64, by v: Interval, _ back: Bool) throws(SQLError) -> Int64 {
+    let sign: Int64 = back ? -1 : 1
+    var days = floorDiv(t, 86_400_000_000)
+    let time = t - days * 86_400_000_000
+    if v.months != 0 {
+      let (y, m, d) = Timestamp.civilFromDays(days)
+      let total = y * 12 + (m - 1) + sign * Int64(v.months)
+      let ny = floorDiv(total, 12)
+      let nm = total - ny * 12 + 1
+      days = Timestamp.daysFromCivil(ny, nm, min(d, Timestamp.daysInMonth(ny, nm)))
+    }
+    days += sign * Int64(v.days)
+    let (a, o1) = days.multipliedReportingOverflow(by: 86_400_000_000)
+    let (b, o2) = a.addingReportingOverflow(time)
+    let (c, o3) = b.addingReportingOverflow(sign * v.micros)
+    if o1 || o2 || o3 { throw SQLError(.outOfRange, "Overflow in TIMESTAMP + INTERVAL") }
+    return c
   }
 
   static func divisionByZero(_ x: SQLValue, _ op: String, _ y: SQLValue) -> SQLError {
@@ -273,6 +321,9 @@ package enum Evaluator {
       return a.utf8.lexicographicallyPrecedes(b.utf8) ? -1 : 1
     case (.bool(let a), .bool(let b)):
       return a == b ? 0 : (a ? 1 : -1)
+    case (.interval(let a), .interval(let b)):
+      let (x, y) = (a.normalized, b.normalized)
+      return x < y ? -1 : x > y ? 1 : 0
     case (.date(let d), .timestamp(let t)):
       return compareValues(.timestamp(d * 86_400_000_000), .timestamp(t))
     case (.timestamp(let t), .date(let d)):

@@ -339,6 +339,9 @@ package final class Engine {
     case .text(let s): v.strings[i] = s
     case .int(let x), .timestamp(let x), .date(let x): v.ints[i] = x
     case .bool(let b): v.ints[i] = b ? 1 : 0
+    case .interval(let x):
+      v.ints[i] = x.micros
+      v.spans[i] = .init(months: x.months, days: x.days)
     case .null: break
     }
   }

@@ -74,6 +74,7 @@ package enum ExportWriter {
       } else {
         out += Array(Cast.text(.double(d)).utf8)
       }
+    case .interval: out += Array(Cast.text(v.value(i)).utf8)
     case .varchar, .null: break
     }
   }

@@ -110,7 +110,13 @@ struct FastAggregate: @unchecked Sendable {
       switch b {
       case .constant(let v, _): return v
       case .cast(.constant(let v, _), let ct) where ct == t: return try? Cast.value(v, to: t)
-      default: return nil
+      case .column, .call: return nil
+      default:
+        // An expression of constants (`TIMESTAMP '2024-06-10' - INTERVAL 30 DAY`): its value.
+        guard !Self.readsColumns(b), b.type == t,
+          let v = try? Evaluator.eval(b, Batch(columns: [], count: 1))
+        else { return nil }
+        return v.value(0)
       }
     }
     func predicate(_ b: Bound) -> Predicate? {
@@ -233,6 +239,23 @@ struct FastAggregate: @unchecked Sendable {
       view: view, only: only, types: types, keys: keyOperands, keyTypes: keys.map(\.type),
       condition: condition, aggregates: aggs, operands: operands, constants: constants,
       join: join, rightCondition: rightCondition, rightOperands: rightOperands)
+  }
+
+  static func readsColumns(_ b: Bound) -> Bool {
+    switch b {
+    case .column: true
+    case .constant: false
+    case .arithmetic(_, let l, let r, _), .compare(_, let l, let r):
+      readsColumns(l) || readsColumns(r)
+    case .logic(_, let items): items.contains(where: readsColumns)
+    case .not(let x), .negate(let x, _), .isNull(let x, _), .cast(let x, _): readsColumns(x)
+    case .inList(let x, let l, _): readsColumns(x) || l.contains(where: readsColumns)
+    case .like(let x, let p, _, _): readsColumns(x) || readsColumns(p)
+    case .caseWhen(let w, let o, _):
+      w.contains { readsColumns($0.0) || readsColumns($0.1) } || o.map(readsColumns) ?? false
+    // A function of no column is still evaluated per row (it could be volatile).
+    case .call: true
+    }
   }
 
   // MARK: - Running

@@ -26,6 +26,7 @@ package enum Cast {
     case .bool(let b): return b ? "true" : "false"
     case .text(let s): return s
     case .timestamp(let t): return timestampText(t)
+    case .interval(let v): return v.text
     case .date(let d):
       let (y, m, day) = Timestamp.civilFromDays(d)
       return String(format: "%04d-%02d-%02d", Int(y), Int(m), Int(day))
@@ -121,6 +122,12 @@ package enum Cast {
       case .timestamp(let t): return .date(floorDiv(t, 86_400_000_000))
       case .text(let s):
         if let d = Timestamp.parseDate(Array(s.utf8)) { return .date(d) }
+      default: break
+      }
+    case .interval:
+      switch v {
+      case .interval: return v
+      case .text(let s): if let i = Interval.parse(s) { return .interval(i) }
       default: break
       }
     case .null: return .null

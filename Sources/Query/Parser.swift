@@ -500,6 +500,16 @@ package struct Parser {
           _ = advance()
           return Expr(.typed(type: w.uppercased(), value: s), at: t.start)
         }
+        // DuckDB's `INTERVAL 20 DAY`, `INTERVAL 3 MONTHS`.
+        if w.uppercased() == "INTERVAL", case .integer(let n) = tokens[i + 1].kind,
+          case .word(let unit) = tokens[i + 2].kind,
+          Interval.parse("1 \(unit)") != nil
+        {
+          _ = advance()
+          _ = advance()
+          _ = advance()
+          return Expr(.typed(type: "INTERVAL", value: "\(n) \(unit)"), at: t.start)
+        }
         return try columnOrFunction()
       default:
         if Self.reserved.contains(w.uppercased()) { throw unexpected() }

@@ -151,5 +151,13 @@ import Testing
     #expect(z.status == 1 && z.stderr.contains("Overflow in addition of INT64"))
     let f = try s.run(["query", "SELECT nosuch(1)"])
     #expect(f.stderr.contains("Scalar Function with name nosuch does not exist"))
+    let i = try s.run(["query", "SELECT occurred_at + INTERVAL 'soon' FROM events"])
+    #expect(
+      i.status == 1
+        && i.stderr.hasPrefix(
+          "Conversion Error: could not convert string 'soon' to INTERVAL\n\nLINE 1: SELECT occurred_at + INTERVAL 'soon' FROM events\n                             ^"
+        ), "\(i.stderr)")
+    let d = try s.run(["query", "SELECT occurred_at + occurred_at FROM events"])
+    #expect(d.status == 1 && d.stderr.contains("No function matches"))
   }
 }
