@@ -27,10 +27,17 @@ package struct TableView {
   package let columnCount: Int
   /// Rows of these types are not rows of this view (`events` leaves out corrections and voids).
   private let excludedTypes: Set<String>
-  /// Patches by row, in seq order: (seq, column index or nil for a void, value).
-  private var patches: [Int: [(seq: UInt64, column: Int?, value: Value)]] = [:]
-  /// The rows `patches` holds, ascending: what a vectorized scan must read through `value`.
+  /// The rows that patches up to `asOf` touch, ascending: what a vectorized scan must read
+  /// through `value`.
   package private(set) var patchedRows: [Int] = []
+  /// The patches of `patchedRows[i]` are `starts[i]..<starts[i + 1]` of the arrays below, in
+  /// seq order. Flat arrays: a table with 300,000 patched rows (the closings of
+  /// establishments) opens without a dictionary entry and an array per row.
+  private var starts: [Int32] = [0]
+  private var patchSeqs: [UInt64] = []
+  /// The column index, or -1 for a void.
+  private var patchColumns: [Int16] = []
+  private var patchValues: [Value] = []
 
   package init(
     table: Table, patches patchTable: Table?, asOf: UInt64 = .max, columnCount: Int? = nil,
@@ -41,22 +48,66 @@ package struct TableView {
     self.columnCount = columnCount ?? table.schema.count
     self.excludedTypes = excludedTypes
     guard let patchTable else { return }
+    // (row, seq, column, value) of every patch, then sorted by row (stable: seq order kept).
+    var rows: [Int] = []
+    var seqs: [UInt64] = []
+    var columns: [Int16] = []
+    var values: [Value] = []
     for g in patchTable.groups {
       let c = g.columns
+      // The column names of a dictionary-encoded `column`, as indices of this table.
+      let named: [Int16?]? =
+        c[2].isDictionary
+        ? (0..<c[2].dictionaryCount).map {
+          table.columnIndex(String(decoding: c[2].dictionaryEntry($0), as: UTF8.self)).map {
+            Int16($0)
+          }
+        } : nil
       for r in 0..<g.rows {
         let seq = UInt64(c[1].int64(r))
         guard seq <= asOf else { continue }
-        let column = c[2].string(r).flatMap { table.columnIndex($0) }
-        if c[2].isValid(r) && column == nil { continue }  // a column this table lacks
+        let column: Int16
+        if !c[2].isValid(r) {
+          column = -1
+        } else if let index = named.map({ $0[c[2].code(r)] })
+          ?? c[2].string(r).flatMap({ table.columnIndex($0) }).map({ Int16($0) })
+        {
+          column = index
+        } else {
+          continue  // a column this table lacks
+        }
         let value: Value =
           c[3].isValid(r)
           ? .int(c[3].int64(r))
           : c[4].isValid(r) ? .double(c[4].double(r)) : c[5].string(r).map { .text($0) } ?? .null
-        patches[Int(c[0].int64(r)), default: []].append((seq, column, value))
+        rows.append(Int(c[0].int64(r)))
+        seqs.append(seq)
+        columns.append(column)
+        values.append(value)
       }
     }
-    for k in patches.keys { patches[k]!.sort { $0.seq < $1.seq } }
-    patchedRows = patches.keys.sorted()
+    var order = Array(rows.indices)
+    order.sort { rows[$0] != rows[$1] ? rows[$0] < rows[$1] : seqs[$0] < seqs[$1] }
+    patchSeqs.reserveCapacity(order.count)
+    patchColumns.reserveCapacity(order.count)
+    patchValues.reserveCapacity(order.count)
+    for (k, i) in order.enumerated() {
+      if k == 0 || rows[i] != patchedRows.last! {
+        if k > 0 { starts.append(Int32(k)) }
+        patchedRows.append(rows[i])
+      }
+      patchSeqs.append(seqs[i])
+      patchColumns.append(columns[i])
+      patchValues.append(values[i])
+    }
+    starts.append(Int32(order.count))
+  }
+
+  /// The range of `row`'s patches in the flat arrays; nil when none touches it.
+  private func patchRange(_ row: Int) -> Range<Int>? {
+    let i = Self.firstIndex(patchedRows, atLeast: row)
+    guard i < patchedRows.count, patchedRows[i] == row else { return nil }
+    return Int(starts[i])..<Int(starts[i + 1])
   }
 
   /// Opens `name` in the store's views as of `asOf`.
@@ -119,21 +170,21 @@ package struct TableView {
     if !excludedTypes.isEmpty, case .text(let type) = base(row, 2), excludedTypes.contains(type) {
       return false
     }
-    return !(patches[row]?.contains { $0.column == nil } ?? false)
+    return !isVoided(row)
   }
 
   /// The value with the patches up to `asOf` applied; a `data` patch merges its changes into
   /// the JSON object.
   package func value(_ row: Int, _ column: Int) -> Value {
     var v = base(row, column)
-    guard let ps = patches[row] else { return v }
-    for p in ps where p.column == column {
+    guard let range = patchRange(row) else { return v }
+    for p in range where patchColumns[p] == column {
       if table.schema[column].name == "data", case .text(let old) = v,
-        case .text(let changes) = p.value
+        case .text(let changes) = patchValues[p]
       {
         v = .text(JSONMerge.merge(old, changes))
       } else {
-        v = p.value
+        v = patchValues[p]
       }
     }
     return v
@@ -142,13 +193,14 @@ package struct TableView {
   /// The value of a patched column (corrections applied), nil when no patch up to `asOf`
   /// touches `column` of `row` (its stored value stands).
   package func patchedValue(_ row: Int, _ column: Int) -> Value? {
-    guard let ps = patches[row], ps.contains(where: { $0.column == column }) else { return nil }
+    guard let range = patchRange(row), range.contains(where: { patchColumns[$0] == column })
+    else { return nil }
     return value(row, column)
   }
 
   /// Whether any patch up to `asOf` touches `row` (then `value` must be used for it).
   @inline(__always)
-  package func isPatched(_ row: Int) -> Bool { patches[row] != nil }
+  package func isPatched(_ row: Int) -> Bool { patchRange(row) != nil }
 
   /// Whether the view leaves some rows of its table out by type (`events`).
   package var filtersTypes: Bool { !excludedTypes.isEmpty }
@@ -158,12 +210,17 @@ package struct TableView {
 
   /// Whether a void recorded up to `asOf` drops `row`.
   package func isVoided(_ row: Int) -> Bool {
-    patches[row]?.contains { $0.column == nil } ?? false
+    patchRange(row)?.contains { patchColumns[$0] < 0 } ?? false
   }
 
   /// The patches of a row up to `asOf` (for the audit: what changed it, when).
   package func patches(of row: Int) -> [(seq: UInt64, column: String?, value: Value)] {
-    (patches[row] ?? []).map { ($0.seq, $0.column.map { table.schema[$0].name }, $0.value) }
+    (patchRange(row) ?? 0..<0).map {
+      (
+        patchSeqs[$0], patchColumns[$0] < 0 ? nil : table.schema[Int(patchColumns[$0])].name,
+        patchValues[$0]
+      )
+    }
   }
 
   /// The rows of `g` (a row group of `table` whose first row is `base`; indices inside it)

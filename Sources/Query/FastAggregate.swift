@@ -652,6 +652,7 @@ struct FastAggregate: @unchecked Sendable {
       _ view: TableView, _ g: GroupReader, column: Int, type: SQLType, base: Int, _ sel: [Int32]
     ) -> ([Int64], [Bool]) {
       let reader = g.columns[column]
+      if sel.count > 4096 { reader.populate() }
       var out = [Int64](repeating: 0, count: sel.count)
       var nulls = [Bool](repeating: false, count: sel.count)
       sel.withUnsafeBufferPointer { s in
