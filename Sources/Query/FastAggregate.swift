@@ -467,7 +467,7 @@ struct FastAggregate: @unchecked Sendable {
       ints = Array(repeating: [], count: n)
       doubles = Array(repeating: [], count: n)
       any = Array(repeating: [], count: n)
-      distinct = Array(repeating: PairSet(), count: n)
+      distinct = (0..<n).map { _ in PairSet() }
       for c in plan.constants { constantIDs.append(pool.intern(precomposed(c))) }
     }
 
@@ -664,7 +664,9 @@ struct FastAggregate: @unchecked Sendable {
               (0..<reader.dictionaryCount).map { pool.intern(reader.dictionaryEntry($0)) } + [0]
             ids.withUnsafeBufferPointer { reader.gatherCodes(s, through: $0, into: o.baseAddress!) }
           } else {
-            for i in 0..<s.count { o[i] = pool.intern(reader.bytes(Int(s[i]))) }
+            for i in 0..<s.count where reader.isValid(Int(s[i])) {
+              o[i] = pool.intern(reader.bytes(Int(s[i])))
+            }
           }
         }
         nulls.withUnsafeMutableBufferPointer { reader.gatherNulls(s, into: $0.baseAddress!) }

@@ -4,19 +4,36 @@ import Foundation
 /// VARCHAR values as these ids, so that grouping, `=`, `IN` and `count(DISTINCT …)` work on
 /// integers and a string is decoded once per distinct value, not once per row.
 ///
-/// One owner at a time (a worker of a scan): the run-time exclusivity checks are off for its
-/// properties, which are touched for every row.
+/// One owner at a time (a worker of a scan). Its storage is managed by hand (no array's
+/// reference count or uniqueness check per row): a slot holds the top 32 bits of a string's
+/// hash beside its id, so a probe that meets another string rarely reads that string.
 final class StringPool {
-  @exclusivity(unchecked) private var bytes: [UInt8] = []
+  private var bytes: UnsafeMutablePointer<UInt8>
+  private var byteCount = 0
+  private var byteCapacity = 4096
   /// `ends[id]`: where the bytes of `id` end (they start where those of `id - 1` end).
-  @exclusivity(unchecked) private var ends: [Int] = []
-  @exclusivity(unchecked) private var hashes: [UInt64] = []
-  @exclusivity(unchecked) private var slots = [Int32](repeating: -1, count: 1024)
+  private var ends: UnsafeMutablePointer<Int>
+  private var idCapacity = 1024
+  private(set) var count = 0
+  /// The hash's top 32 bits, then `id + 1` in the low 32; 0 is empty.
+  private var slots: UnsafeMutablePointer<UInt64>
+  private var slotCount = 2048
 
-  var count: Int { ends.count }
+  init() {
+    bytes = .allocate(capacity: byteCapacity)
+    ends = .allocate(capacity: idCapacity)
+    slots = .allocate(capacity: slotCount)
+    slots.initialize(repeating: 0, count: slotCount)
+  }
+
+  deinit {
+    bytes.deallocate()
+    ends.deallocate()
+    slots.deallocate()
+  }
 
   /// About how many bytes the pool holds.
-  var memory: Int { bytes.count + ends.count * 16 + slots.count * 4 }
+  var memory: Int { byteCapacity + idCapacity * 8 + slotCount * 8 }
 
   /// A 64-bit hash of a short byte string, a word at a time.
   static func hash(_ p: UnsafeRawBufferPointer) -> UInt64 {
@@ -50,22 +67,53 @@ final class StringPool {
     return h
   }
 
+  @inline(__always)
+  private func start(_ id: Int) -> Int { id == 0 ? 0 : ends[id - 1] }
+
   func intern(_ p: UnsafeRawBufferPointer) -> Int64 {
     let h = Self.hash(p)
-    let mask = slots.count - 1
-    var slot = Int(truncatingIfNeeded: h) & mask
+    let tag = h & 0xFFFF_FFFF_0000_0000
+    let mask = slotCount - 1
+    var slot = Int(truncatingIfNeeded: h >> 32) & mask
     while true {
-      let id = Int(slots[slot])
-      if id < 0 { break }
-      if hashes[id] == h && equal(id, p) { return Int64(id) }
+      let v = slots[slot]
+      if v == 0 { break }
+      if v & 0xFFFF_FFFF_0000_0000 == tag {
+        let id = Int(v & 0xFFFF_FFFF) - 1
+        let from = start(id)
+        if ends[id] - from == p.count
+          && (p.count == 0 || memcmp(bytes + from, p.baseAddress!, p.count) == 0)
+        {
+          return Int64(id)
+        }
+      }
       slot = (slot + 1) & mask
     }
-    let id = ends.count
-    hashes.append(h)
-    bytes.append(contentsOf: p)
-    ends.append(bytes.count)
-    slots[slot] = Int32(id)
-    if ends.count * 2 > slots.count { grow() }
+    let id = count
+    if byteCount + p.count > byteCapacity {
+      var capacity = byteCapacity * 2
+      while capacity < byteCount + p.count { capacity *= 2 }
+      let grown = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity)
+      grown.update(from: bytes, count: byteCount)
+      bytes.deallocate()
+      bytes = grown
+      byteCapacity = capacity
+    }
+    if p.count > 0 {
+      (bytes + byteCount).update(from: p.bindMemory(to: UInt8.self).baseAddress!, count: p.count)
+    }
+    byteCount += p.count
+    if count == idCapacity {
+      let grown = UnsafeMutablePointer<Int>.allocate(capacity: idCapacity * 2)
+      grown.update(from: ends, count: count)
+      ends.deallocate()
+      ends = grown
+      idCapacity *= 2
+    }
+    ends[id] = byteCount
+    count += 1
+    slots[slot] = tag | UInt64(id + 1)
+    if count * 2 > slotCount { grow() }
     return Int64(id)
   }
 
@@ -77,34 +125,32 @@ final class StringPool {
   /// The id here of `other`'s string `id`.
   func intern(_ id: Int64, of other: StringPool) -> Int64 {
     let i = Int(id)
-    let start = i == 0 ? 0 : other.ends[i - 1]
-    return other.bytes.withUnsafeBytes {
-      intern(UnsafeRawBufferPointer(rebasing: $0[start..<other.ends[i]]))
-    }
+    let from = other.start(i)
+    return intern(UnsafeRawBufferPointer(start: other.bytes + from, count: other.ends[i] - from))
   }
 
   func string(_ id: Int64) -> String {
     let i = Int(id)
-    let start = i == 0 ? 0 : ends[i - 1]
-    return String(decoding: bytes[start..<ends[i]], as: UTF8.self)
-  }
-
-  private func equal(_ id: Int, _ p: UnsafeRawBufferPointer) -> Bool {
-    let start = id == 0 ? 0 : ends[id - 1]
-    let n = ends[id] - start
-    guard n == p.count else { return false }
-    if n == 0 { return true }
-    return bytes.withUnsafeBytes { memcmp($0.baseAddress! + start, p.baseAddress!, n) == 0 }
+    let from = start(i)
+    return String(
+      decoding: UnsafeBufferPointer(start: bytes + from, count: ends[i] - from), as: UTF8.self)
   }
 
   private func grow() {
-    slots = [Int32](repeating: -1, count: slots.count * 2)
-    let mask = slots.count - 1
-    for (id, h) in hashes.enumerated() {
-      var slot = Int(truncatingIfNeeded: h) & mask
-      while slots[slot] >= 0 { slot = (slot + 1) & mask }
-      slots[slot] = Int32(id)
+    let old = slots
+    let oldCount = slotCount
+    slotCount *= 2
+    slots = .allocate(capacity: slotCount)
+    slots.initialize(repeating: 0, count: slotCount)
+    let mask = slotCount - 1
+    // A slot's place comes from the hash's top 32 bits, which the slot keeps: no string is
+    // hashed again.
+    for i in 0..<oldCount where old[i] != 0 {
+      var slot = Int(truncatingIfNeeded: old[i] >> 32) & mask
+      while slots[slot] != 0 { slot = (slot + 1) & mask }
+      slots[slot] = old[i]
     }
+    old.deallocate()
   }
 }
 
@@ -191,62 +237,61 @@ struct GroupTable {
   }
 }
 
-/// A set of (group, value) pairs: `count(DISTINCT …)` of every group in one table.
-struct PairSet {
-  private var a: [Int64] = []
-  private var b: [Int64] = []
-  private var used: [Bool] = []
+/// A set of (group, value) pairs: `count(DISTINCT …)` of every group in one table. Storage
+/// managed by hand, as `StringPool`'s; a group is never negative, so `Int64.min` marks an
+/// empty slot.
+final class PairSet {
+  private var a: UnsafeMutablePointer<Int64>
+  private var b: UnsafeMutablePointer<Int64>
+  private var capacity = 1024
   private var count = 0
 
   init() {
-    a = Array(repeating: 0, count: 1024)
-    b = a
-    used = Array(repeating: false, count: 1024)
+    a = .allocate(capacity: capacity)
+    b = .allocate(capacity: capacity)
+    a.initialize(repeating: .min, count: capacity)
+  }
+
+  deinit {
+    a.deallocate()
+    b.deallocate()
   }
 
   /// Whether the pair was new.
-  mutating func insert(_ x: Int64, _ y: Int64) -> Bool {
-    var inserted = false
+  @inline(__always)
+  func insert(_ x: Int64, _ y: Int64) -> Bool {
     let h = StringPool.mix(
       UInt64(bitPattern: x) &* 0x9E37_79B9_7F4A_7C15 ^ UInt64(bitPattern: y))
-    a.withUnsafeMutableBufferPointer { a in
-      b.withUnsafeMutableBufferPointer { b in
-        used.withUnsafeMutableBufferPointer { used in
-          let mask = used.count - 1
-          var slot = Int(truncatingIfNeeded: h) & mask
-          while used[slot] {
-            if a[slot] == x && b[slot] == y { return }
-            slot = (slot + 1) & mask
-          }
-          used[slot] = true
-          a[slot] = x
-          b[slot] = y
-          inserted = true
-        }
-      }
+    let mask = capacity - 1
+    var slot = Int(truncatingIfNeeded: h) & mask
+    while a[slot] != .min {
+      if a[slot] == x && b[slot] == y { return false }
+      slot = (slot + 1) & mask
     }
-    if inserted {
-      count += 1
-      if count * 2 > used.count { grow() }
-    }
-    return inserted
+    a[slot] = x
+    b[slot] = y
+    count += 1
+    if count * 2 > capacity { grow() }
+    return true
   }
 
   /// About how many bytes the set holds.
-  var memory: Int { used.count * 17 }
+  var memory: Int { capacity * 16 }
 
   /// Every pair held.
   var pairs: [(Int64, Int64)] {
-    (0..<used.count).filter { used[$0] }.map { (a[$0], b[$0]) }
+    (0..<capacity).filter { a[$0] != .min }.map { (a[$0], b[$0]) }
   }
 
-  private mutating func grow() {
-    let (oa, ob, ou) = (a, b, used)
-    let n = used.count * 2
-    a = Array(repeating: 0, count: n)
-    b = a
-    used = Array(repeating: false, count: n)
+  private func grow() {
+    let (oa, ob, old) = (a, b, capacity)
+    capacity *= 2
+    a = .allocate(capacity: capacity)
+    b = .allocate(capacity: capacity)
+    a.initialize(repeating: .min, count: capacity)
     count = 0
-    for i in 0..<ou.count where ou[i] { _ = insert(oa[i], ob[i]) }
+    for i in 0..<old where oa[i] != .min { _ = insert(oa[i], ob[i]) }
+    oa.deallocate()
+    ob.deallocate()
   }
 }
