@@ -89,5 +89,6 @@ package struct Select: Sendable {
 
 package enum Statement: Sendable {
   case select(Select)
-  case explain(Select)
+  /// `EXPLAIN`: the plan; `EXPLAIN ANALYZE`: the statement run, and what each operator did.
+  case explain(Select, analyze: Bool)
 }

@@ -90,6 +90,12 @@ package final class Engine {
     throw SQLError.memory(limit: memoryLimit)
   }
 
+  /// What the operators did, while `EXPLAIN ANALYZE` runs a statement.
+  var trace: [String]?
+
+  /// Notes a line of `EXPLAIN ANALYZE`'s account (built only when it runs).
+  func note(_ line: @autoclosure () -> String) { trace?.append(line()) }
+
   /// How many grouped scans the vectorized path answered (for the tests).
   package internal(set) var vectorizedScans = 0
 
@@ -127,9 +133,20 @@ package final class Engine {
     try Parser.parse(sql).map { (s: Statement) throws(SQLError) -> QueryResult in
       switch s {
       case .select(let q): return try execute(q, ctes: [:], asOf: nil)
-      case .explain(let q):
+      case .explain(let q, let analyze):
+        var text = Explain.plan(q)
+        if analyze {
+          trace = []
+          defer { trace = nil }
+          let started = Date()
+          let r = try execute(q, ctes: [:], asOf: nil)
+          text += "\n\nrun (" + String(format: "%.3f s", Date().timeIntervalSince(started))
+          text += ", \(r.rows.count) rows):\n" + trace!.map { "  " + $0 }.joined(separator: "\n")
+        } else {
+          text += "\n\n(EXPLAIN ANALYZE runs the statement and shows what each operator did)"
+        }
         var b = Vector(type: .varchar)
-        b.append(.text(Explain.plan(q)))
+        b.append(.text(text))
         return QueryResult(
           names: ["explain"], types: [.varchar], rows: Batch(columns: [b], count: 1))
       }
@@ -208,9 +225,17 @@ package final class Engine {
             let hits = view.rows(where: i, equals: v)
           {
             only = hits
+            note(
+              "INDEX_SCAN \(name).\(n) = '\(v)': \(hits.count) rows (\(view.table.rowCount) in the table)"
+            )
             break
           }
         }
+      }
+      if only == nil {
+        note(
+          "SEQ_SCAN \(name): \(view.table.rowCount) rows in \(view.table.groups.count) row groups"
+            + ", \(view.patchedRows.count) patched")
       }
       var relation = Relation(columns: columns) { needed, body throws(SQLError) in
         try self.scan(

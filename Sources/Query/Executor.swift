@@ -245,8 +245,10 @@ extension Engine {
           if best.count > k { best.removeLast() }
         }
         order = best
+        note("TOP_N \(k) of \(count) rows")
       } else {
         order.sort(by: less)
+        note("ORDER_BY: \(count) rows sorted")
       }
     }
     let from = min(offset, order.count)
@@ -351,6 +353,9 @@ extension Engine {
         try checkMemory(bytes)
         return enough.map { count < $0 } ?? true
       }
+      note(
+        "FILTER in the scan (vectorized) -> \(count) rows"
+          + (enough != nil ? ", the scan stopped at LIMIT" : ""))
       return Batch(columns: out, count: count)
     }
     let all = picked.map { Bound.column($0, scope.columns[$0].type) }
@@ -370,6 +375,9 @@ extension Engine {
       try checkMemory(bytes)
       return enough.map { count < $0 } ?? true
     }
+    note(
+      (w != nil ? "FILTER row at a time" : "READ") + " -> \(count) rows"
+        + (enough != nil ? " (LIMIT: the scan stops when it has them)" : ""))
     return Batch(columns: out, count: count)
   }
 
@@ -404,7 +412,13 @@ extension Engine {
     {
       vectorizedScans += 1
       plan.memoryLimit = memoryLimit
-      return try plan.run(cancelled: cancelled, global: global)
+      let started = Date()
+      let out = try plan.run(cancelled: cancelled, global: global)
+      note(
+        "VECTORIZED_HASH_GROUP_BY: \(keys.count) keys, \(aggregates.count) aggregates, "
+          + "filter in the scan: \(w == nil ? "none" : "yes"), two workers -> \(out.count) groups "
+          + String(format: "(%.3f s)", Date().timeIntervalSince(started)))
+      return out
     }
     if vectorized, let j = r.joined,
       var plan = FastAggregate.plan(
@@ -413,7 +427,13 @@ extension Engine {
     {
       vectorizedScans += 1
       plan.memoryLimit = memoryLimit
-      return try plan.run(cancelled: cancelled, global: global)
+      let started = Date()
+      let out = try plan.run(cancelled: cancelled, global: global)
+      note(
+        "VECTORIZED_HASH_JOIN (\(j.outer ? "LEFT" : "INNER"), right side built first, its own"
+          + " conditions in its scan) + HASH_GROUP_BY -> \(out.count) groups "
+          + String(format: "(%.3f s)", Date().timeIntervalSince(started)))
+      return out
     }
     let args = aggregates.flatMap { a in a.arguments + (a.filter.map { [$0] } ?? []) }
     let (needed, rewritten) = narrow(keys + args + (w.map { [$0] } ?? []))
@@ -432,6 +452,9 @@ extension Engine {
       aggB.append((argsB, f))
     }
     let whereB = w != nil ? rewritten[at] : nil
+    note(
+      "HASH_GROUP_BY, row at a time (not of the vectorized shape): \(keys.count) keys, "
+        + "\(aggregates.count) aggregates")
     var groups: [[SQLValue]: Int] = [:]
     var groupKeys: [[SQLValue]] = []
     var states: [[Aggregate.State]] = []

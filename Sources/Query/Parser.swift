@@ -102,7 +102,10 @@ package struct Parser {
   // MARK: - Statements
 
   private mutating func statement() throws(SQLError) -> Statement {
-    if accept(keyword: "EXPLAIN") { return .explain(try query()) }
+    if accept(keyword: "EXPLAIN") {
+      let analyze = accept(keyword: "ANALYZE")
+      return .explain(try query(), analyze: analyze)
+    }
     return .select(try query())
   }
 

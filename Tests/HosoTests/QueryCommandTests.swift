@@ -130,6 +130,29 @@ import Testing
     #expect(lines.allSatisfy { (try? JSONSerialization.jsonObject(with: Data($0.utf8))) != nil })
   }
 
+  /// EXPLAIN prints the plan; EXPLAIN ANALYZE runs it and says which operators ran: the index,
+  /// the vectorized group-by, the join, the filter in the scan, the top-k.
+  @Test func explainSaysWhatRuns() throws {
+    let s = try Self.store()
+    let plan = try Self.csv(s, "EXPLAIN SELECT type, count(*) FROM events GROUP BY type")
+    #expect(plan.contains("HASH_GROUP_BY type") && plan.contains("SEQ_SCAN events"), "\(plan)")
+    #expect(!plan.contains("run ("))
+    let grouped = try Self.csv(
+      s, "EXPLAIN ANALYZE SELECT type, count(*) FROM events WHERE year >= 2012 GROUP BY type")
+    #expect(grouped.contains("VECTORIZED_HASH_GROUP_BY: 1 keys, 1 aggregates"), "\(grouped)")
+    let lookup = try Self.csv(
+      s, "EXPLAIN ANALYZE SELECT seq FROM events WHERE case_id = 'C-BK-2012-0001' ORDER BY seq")
+    #expect(lookup.contains("INDEX_SCAN events.case_id = 'C-BK-2012-0001'"), "\(lookup)")
+    let joined = try Self.csv(
+      s,
+      "EXPLAIN ANALYZE SELECT t.year, count(*) FROM tips t LEFT JOIN closures c ON c.case_id = t.case_id GROUP BY 1"
+    )
+    #expect(joined.contains("VECTORIZED_HASH_JOIN (LEFT"), "\(joined)")
+    let general = try Self.csv(
+      s, "EXPLAIN ANALYZE SELECT type, count(*) FROM events WHERE type LIKE 'case.%' GROUP BY type")
+    #expect(general.contains("HASH_GROUP_BY, row at a time"), "\(general)")
+  }
+
   @Test func errorsPointAtTheMistake() throws {
     let s = try Self.store()
     let r = try s.run(["query", "SELECT provnce FROM events"])
