@@ -40,6 +40,15 @@ struct FastAggregate: @unchecked Sendable {
     case never
   }
 
+  /// The operands a condition reads.
+  static func operands(of p: Predicate) -> Set<Operand> {
+    switch p {
+    case .int(let o, _, _), .double(let o, _, _), .member(let o, _, _, _), .isNull(let o, _): [o]
+    case .and(let parts), .or(let parts): parts.reduce(into: []) { $0.formUnion(operands(of: $1)) }
+    case .never: []
+    }
+  }
+
   struct Aggregate {
     enum Function { case count, sum, avg, min, max }
     var function: Function
@@ -495,19 +504,43 @@ struct FastAggregate: @unchecked Sendable {
     // MARK: One row group
 
     mutating func add(group g: GroupReader, base: Int) throws(SQLError) {
-      let sel = plan.view.visibleRows(g, base: base, only: plan.only)
+      var sel = plan.view.visibleRows(g, base: base, only: plan.only)
       if sel.isEmpty { return }
-      // The operands' values at the selected rows, patched rows read through the view.
+      // The operands' values at the selected rows, patched rows read through the view: those
+      // of the WHERE clause first, and the others only at the rows that pass it.
       var values: [Operand: ([Int64], [Bool])] = [:]
       var raw: [Int: ([Int64], [Bool])] = [:]
-      for o in plan.operands {
-        if raw[o.column] == nil {
-          raw[o.column] = load(
-            plan.view, g, column: o.column, type: plan.types[o.column], base: base, sel)
+      func read(_ operands: [Operand]) {
+        for o in operands {
+          if raw[o.column] == nil {
+            raw[o.column] = load(
+              plan.view, g, column: o.column, type: plan.types[o.column], base: base, sel)
+          }
+          values[o] = transform(raw[o.column]!, o)
         }
-        values[o] = transform(raw[o.column]!, o)
       }
-      try accumulate(values, count: sel.count)
+      if let c = plan.condition {
+        let first = FastAggregate.operands(of: c)
+        read(plan.operands.filter { first.contains($0) })
+        let mask = evaluate(c, values, count: sel.count)
+        let kept = sel.indices.filter { mask[$0] }
+        if kept.isEmpty { return }
+        // A selective condition: the rest is read at the rows kept. Otherwise at every row,
+        // and the mask says which count.
+        if kept.count * 4 < sel.count {
+          sel = kept.map { sel[$0] }
+          for (o, v) in values { values[o] = (kept.map { v.0[$0] }, kept.map { v.1[$0] }) }
+          for (c, v) in raw { raw[c] = (kept.map { v.0[$0] }, kept.map { v.1[$0] }) }
+          read(plan.operands.filter { !first.contains($0) })
+          try accumulate(values, count: sel.count, passing: nil)
+        } else {
+          read(plan.operands.filter { !first.contains($0) })
+          try accumulate(values, count: sel.count, passing: kept)
+        }
+      } else {
+        read(plan.operands)
+        try accumulate(values, count: sel.count)
+      }
     }
 
     /// Whether each of the rows `sel` of group `g` passes `condition`.
@@ -527,12 +560,16 @@ struct FastAggregate: @unchecked Sendable {
     }
 
     /// Groups and aggregates `n` rows whose operands hold `values` (each `n` long).
-    mutating func accumulate(_ values: [Operand: ([Int64], [Bool])], count n: Int)
-      throws(SQLError)
-    {
+    /// `passing`: the positions that passed the WHERE clause, when the caller knows them (nil
+    /// and no condition checked here: every row passed).
+    mutating func accumulate(
+      _ values: [Operand: ([Int64], [Bool])], count n: Int, passing: [Int]?? = .none
+    ) throws(SQLError) {
       // WHERE: the positions (into `sel`) that pass.
       var positions: [Int32]
-      if let c = plan.condition {
+      if case .some(let known) = passing {
+        positions = known.map { $0.map { Int32($0) } } ?? Array(0..<Int32(n))
+      } else if let c = plan.condition {
         let mask = evaluate(c, values, count: n)
         positions = []
         positions.reserveCapacity(n)
