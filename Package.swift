@@ -13,9 +13,11 @@ let package = Package(
     .target(name: "Domain", dependencies: ["EventLog"]),
     .target(name: "Projections", dependencies: ["EventLog", "Domain"]),
     .target(name: "Query", dependencies: ["Projections", "Domain", "EventLog"]),
+    .target(name: "Views", dependencies: ["Query", "Projections", "Domain", "EventLog"]),
     .target(name: "Demo", dependencies: ["Domain"]),
     .executableTarget(
-      name: "hoso", dependencies: ["EventLog", "Domain", "Demo", "Projections", "Query"]),
+      name: "hoso",
+      dependencies: ["EventLog", "Domain", "Demo", "Projections", "Query", "Views"]),
     .target(
       name: "TestSupport",
       dependencies: ["EventLog", "Domain"],
@@ -29,7 +31,7 @@ let package = Package(
     .testTarget(
       name: "HosoTests",
       dependencies: [
-        "hoso", "EventLog", "Domain", "Demo", "Projections", "Query", "TestSupport",
+        "hoso", "EventLog", "Domain", "Demo", "Projections", "Query", "Views", "TestSupport",
       ]),
   ]
 )

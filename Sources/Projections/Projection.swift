@@ -114,7 +114,9 @@ package enum Projection {
 
   /// Replaces `views` by `fresh`: `views` becomes `views.old`, `fresh` becomes `views`, then
   /// `views.old` goes. `recoverInterruptedRebuild` finishes or undoes a swap a crash cut short.
-  private static func swapIn(_ fresh: String, for views: String) throws {
+  /// `fresh` in place of `views` (a folder), in two renames; `recoverInterruptedRebuild`
+  /// undoes a swap cut between them.
+  package static func swapIn(_ fresh: String, for views: String) throws {
     let old = views + ".old"
     try? FileManager.default.removeItem(atPath: old)
     if FileManager.default.fileExists(atPath: views) {
@@ -127,7 +129,7 @@ package enum Projection {
 
   /// After a crash in a rebuild: a half-made `views.rebuild` goes; a swap cut between its two
   /// renames is undone (the old tables come back, and the catch-up decides again).
-  static func recoverInterruptedRebuild(_ views: String) throws {
+  package static func recoverInterruptedRebuild(_ views: String) throws {
     let fm = FileManager.default
     try? fm.removeItem(atPath: views + ".rebuild")
     if !fm.fileExists(atPath: views) && fm.fileExists(atPath: views + ".old") {

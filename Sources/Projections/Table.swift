@@ -61,8 +61,11 @@ package final class Table {
 
   /// Opens the table in `folder`. nil when it has no manifest or another schema (a projection
   /// of an older hoso): then it is rebuilt from the log. Throws when its files are damaged.
+  ///
+  /// `schema` nil: whatever the manifest declares (a materialized view, whose columns its SQL
+  /// decides).
   package static func open(
-    name: String, schema: [ColumnSchema], folder: String
+    name: String, schema expected: [ColumnSchema]?, folder: String
   ) throws -> Table? {
     let path = folder + "/" + manifestName
     guard let data = FileManager.default.contents(atPath: path) else { return nil }
@@ -93,7 +96,8 @@ package final class Table {
       }
     }
     guard let checkpoint, let rows else { throw bad("incomplete") }
-    guard stored == schema else { return nil }
+    guard expected == nil || stored == expected else { return nil }
+    let schema = stored
     var files: [MappedFile] = []
     var readers: [GroupReader] = []
     var total = 0

@@ -90,6 +90,9 @@ package final class Engine {
     throw SQLError.memory(limit: memoryLimit)
   }
 
+  /// The materialized views statements have read (the CLI warns when one is stale).
+  package private(set) var viewsRead: Set<String> = []
+
   /// What the operators did, while `EXPLAIN ANALYZE` runs a statement.
   var trace: [String]?
 
@@ -184,8 +187,14 @@ package final class Engine {
     switch item {
     case .table(let name, let alias, let tableAsOf, let at):
       if let cte = ctes[name] { return materialized(cte, name: alias ?? name) }
+      if BuiltinTables.all.first(where: { $0.name == name }) == nil,
+        let view = try materializedView(
+          name, alias: alias, asOf: tableAsOf, outerAsOf: asOf, at: at)
+      {
+        return view
+      }
       guard let spec = BuiltinTables.all.first(where: { $0.name == name }) else {
-        let names = BuiltinTables.all.map(\.name) + ctes.keys
+        let names = BuiltinTables.all.map(\.name) + ctes.keys + materializedViewNames()
         let hint = nearest(name, in: names).map { "\nDid you mean \"\($0)\"?" } ?? ""
         throw SQLError(
           .catalog, "Table with name \(name) does not exist!" + hint, at: at)
@@ -250,6 +259,49 @@ package final class Engine {
         try relation(l, ctes: ctes, asOf: asOf), try relation(r, ctes: ctes, asOf: asOf),
         kind: kind, on: on, at: at, ctes: ctes, asOf: asOf)
     }
+  }
+
+  /// Where materialized views live: `<store>/matviews/NAME`, each a table whose manifest
+  /// declares its columns (the `Views` module writes them; this engine only reads them).
+  package static func viewsFolder(store: String) -> String { store + "/matviews" }
+
+  /// The names of the materialized views in the store.
+  func materializedViewNames() -> [String] {
+    let folder = Self.viewsFolder(store: store)
+    return ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).filter {
+      !$0.contains(".") && FileManager.default.fileExists(atPath: folder + "/" + $0 + "/MANIFEST")
+    }.sorted()
+  }
+
+  /// A materialized view, read like a stored table; nil when there is none of that name.
+  func materializedView(
+    _ name: String, alias: String?, asOf: Expr?, outerAsOf: UInt64?, at: Int
+  ) throws(SQLError) -> Relation? {
+    let folder = Self.viewsFolder(store: store) + "/" + name
+    guard FileManager.default.fileExists(atPath: folder + "/MANIFEST") else { return nil }
+    if asOf != nil || outerAsOf != nil {
+      throw SQLError(
+        .binder,
+        "\(name) is a materialized view, as of its last build: AS OF reads the built-in tables",
+        at: at)
+    }
+    let table: Table?
+    do {
+      table = try Table.open(name: name, schema: nil, folder: folder)
+    } catch {
+      throw SQLError(.invalidInput, "cannot read view \(name): \(error)", at: at)
+    }
+    guard let table else { return nil }
+    viewsRead.insert(name)
+    let view = TableView(table: table, patches: nil)
+    let columns = table.schema.map {
+      Relation.Column(table: alias ?? name, name: $0.name, type: Self.sqlType($0.type))
+    }
+    var relation = Relation(columns: columns) { needed, body throws(SQLError) in
+      try self.scan(view, needed: needed, types: needed.map { columns[$0].type }, body)
+    }
+    relation.stored = (view, nil)
+    return relation
   }
 
   func materialized(_ r: QueryResult, name: String?) -> Relation {

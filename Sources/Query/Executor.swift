@@ -54,6 +54,16 @@ extension Engine {
     for i in items { collectAggregates(i.expr, into: &aggregateCalls) }
     if let h = q.having { collectAggregates(h, into: &aggregateCalls) }
     for o in q.orderBy { collectAggregates(o.expr, into: &aggregateCalls) }
+    // SELECT DISTINCT without aggregates, windows or ORDER BY is a GROUP BY of its items: it
+    // takes the grouping paths (the vectorized one on a stored table).
+    var q = q
+    if q.distinct && aggregateCalls.isEmpty && q.groupBy.isEmpty && !q.groupByAll
+      && q.having == nil && q.orderBy.isEmpty
+    {
+      var windows: [Expr] = []
+      for i in items { collectWindows(i.expr, into: &windows) }
+      if windows.isEmpty && !items.isEmpty { q.groupByAll = true }
+    }
     let grouped = !aggregateCalls.isEmpty || !q.groupBy.isEmpty || q.groupByAll
     if let w = q.whereClause {
       var found: [Expr] = []

@@ -225,11 +225,8 @@ struct FastAggregate: @unchecked Sendable {
       var o: Operand?
       if !a.star {
         guard let (x, t) = operand(a.arguments[0]) else { return nil }
-        if function != .count
-          && (t == .varchar || (a.distinct && function != .min && function != .max))
-        {
-          return nil
-        }
+        // min and max of VARCHAR compare the strings' bytes (DuckDB's default collation).
+        if a.distinct && function != .count && function != .min && function != .max { return nil }
         if (function == .sum || function == .avg) && !t.isNumeric { return nil }
         note(x)
         o = x
@@ -837,6 +834,7 @@ struct FastAggregate: @unchecked Sendable {
       let isDouble =
         a.operand.map { plan.types[$0.column] == .double && $0.transform == .none }
         ?? false
+      let isString = a.operand.map(yieldsString) ?? false
       // The states moved out while they are updated (no copy on write per row).
       var counts = self.counts[j]
       var ints = self.ints[j]
@@ -894,11 +892,20 @@ struct FastAggregate: @unchecked Sendable {
           if isDouble {
             let d = Double(bitPattern: UInt64(bitPattern: x))
             if first || (a.function == .min ? d < doubles[g] : d > doubles[g]) { doubles[g] = d }
+          } else if isString {
+            if first || (x != ints[g] && (pool.less(x, ints[g]) == (a.function == .min))) {
+              ints[g] = x
+            }
           } else if first || (a.function == .min ? x < ints[g] : x > ints[g]) {
             ints[g] = x
           }
         }
       }
+    }
+
+    /// Whether an operand's values are ids in `pool`.
+    func yieldsString(_ o: Operand) -> Bool {
+      o.transform == .planPeriod || (o.transform == .none && plan.types[o.column] == .varchar)
     }
 
     // MARK: Merging and the result
@@ -926,7 +933,7 @@ struct FastAggregate: @unchecked Sendable {
         let isDouble =
           a.operand.map { plan.types[$0.column] == .double && $0.transform == .none }
           ?? false
-        let isString = a.operand.map { plan.types[$0.column] == .varchar } ?? false
+        let isString = a.operand.map(yieldsString) ?? false
         if a.distinct {
           continue  // below: the other's pairs are not kept, so distinct counts merge by rescan
         }
@@ -952,16 +959,20 @@ struct FastAggregate: @unchecked Sendable {
               if first || (a.function == .min ? d < doubles[j][g] : d > doubles[j][g]) {
                 doubles[j][g] = d
               }
+            } else if isString {
+              let x = ids[Int(other.ints[j][og])]
+              if first || (x != ints[j][g] && pool.less(x, ints[j][g]) == (a.function == .min)) {
+                ints[j][g] = x
+              }
             } else {
               let x = other.ints[j][og]
               if first || (a.function == .min ? x < ints[j][g] : x > ints[j][g]) { ints[j][g] = x }
             }
           }
-          _ = isString
         }
       }
       for (j, a) in plan.aggregates.enumerated() where a.distinct {
-        let isString = a.operand.map { plan.types[$0.column] == .varchar } ?? false
+        let isString = a.operand.map(yieldsString) ?? false
         for (og, v) in other.distinctPairs[j] {
           let g = mapped[Int(og)]
           if distinct[j].insert(Int64(g), isString ? ids[Int(v)] : v) { counts[j][g] += 1 }
@@ -1011,6 +1022,8 @@ struct FastAggregate: @unchecked Sendable {
               v.append(.null)
             } else if isDouble {
               v.append(.double(doubles[j][g]))
+            } else if a.type == .varchar {
+              v.append(.text(pool.string(ints[j][g])))
             } else {
               let x = ints[j][g]
               switch a.type {

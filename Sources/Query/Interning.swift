@@ -129,6 +129,15 @@ final class StringPool {
     return intern(UnsafeRawBufferPointer(start: other.bytes + from, count: other.ends[i] - from))
   }
 
+  /// Whether string `a` sorts before string `b`, byte by byte.
+  func less(_ a: Int64, _ b: Int64) -> Bool {
+    let (i, j) = (Int(a), Int(b))
+    let (fa, fb) = (start(i), start(j))
+    let (na, nb) = (ends[i] - fa, ends[j] - fb)
+    let c = memcmp(bytes + fa, bytes + fb, min(na, nb))
+    return c != 0 ? c < 0 : na < nb
+  }
+
   func string(_ id: Int64) -> String {
     let i = Int(id)
     let from = start(i)

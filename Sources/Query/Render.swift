@@ -59,7 +59,7 @@ extension Expr {
 extension Expr {
   /// The expressions directly inside this one (not inside subqueries, which bind on their
   /// own).
-  var children: [Expr] {
+  package var children: [Expr] {
     switch kind {
     case .function(let c): return c.args
     case .unary(_, let x), .isNull(let x, _), .cast(let x, _), .inQuery(let x, _, _): return [x]

@@ -65,7 +65,8 @@ struct Arguments {
 
 extension CommandLine {
   static let commands = [
-    "init", "append", "verify", "dump", "generate", "demo", "audit", "query", "export", "help",
+    "init", "append", "verify", "dump", "generate", "demo", "audit", "query", "export", "views",
+    "rebuild", "help",
   ]
 
   /// Runs hoso with `args`; returns the exit status.
@@ -94,6 +95,8 @@ extension CommandLine {
       case "audit": return try audit(global, &a)
       case "query": return try query(global, &a)
       case "export": return try export(global, &a)
+      case "views": return try views(global, &a)
+      case "rebuild": return try rebuild(global, &a)
       case "help": return help()
       case let other?:
         let hint = Catalog.nearest(other, in: commands).map { "; did you mean \($0)?" } ?? ""
@@ -142,6 +145,10 @@ extension CommandLine {
                                       one or more SQL statements over the tables
         export --format csv|ndjson --out DIR
                                       every table, one file each, and schema.sql
+        views                         the views of queries/views: fresh or stale, rows
+        rebuild [--dry-run] [VIEW...]
+                                      recompute stale (or the named) views, and say
+                                      what changed against the old copies
 
       The store is --store, else $HOSO_STORE, else ./events. With no store there yet,
       `hoso` first makes the demo store (demo --scale small).

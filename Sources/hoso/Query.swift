@@ -27,6 +27,7 @@ extension CommandLine {
       FileHandle.standardError.write(Data((error.rendered(in: sql) + "\n").utf8))
       return 1
     }
+    warnStaleViews(g, store, engine)
     if timing {
       FileHandle.standardError.write(
         Data(String(format: "Run Time (s): real %.3f\n", Date().timeIntervalSince(started)).utf8))

@@ -24,6 +24,9 @@ import Testing
     "SELECT * FROM inspections WHERE result = 'violation' AND fine_vnd > 1000000 ORDER BY fine_vnd DESC, seq LIMIT 5 OFFSET 3",
     "SELECT count(*), count(DISTINCT type) FROM (SELECT id, type FROM events WHERE type <> 'outreach.conducted' LIMIT 1000)",
     "SELECT seq, person FROM supports WHERE person IS NULL OR kind = 'health' ORDER BY seq LIMIT 4",
+    "SELECT year, min(province_now), max(unit), min(case_id), max(plan_period(occurred_at)), count(DISTINCT plan_period(recorded_at)) FROM events GROUP BY year",
+    "SELECT DISTINCT type, year FROM events",
+    "SELECT DISTINCT province_now FROM inspections WHERE year = 2015",
     "SELECT t.unit, count(*) FROM tips t JOIN verifications v ON v.case_id = t.case_id WHERE year(v.occurred_at) = t.year GROUP BY 1",
   ]
 

@@ -1,0 +1,340 @@
+import Domain
+import EventLog
+import Foundation
+import Projections
+import Query
+
+/// Materialized views in a store: `<store>/matviews/NAME`, each a table of the column store
+/// (its manifest declares the columns and the checkpoint of the tables it was computed from)
+/// and a `VIEW` file with the hash of the definition it was built from. A rebuild writes a new
+/// copy beside the old one and swaps it in with two renames, so a crash leaves the old view
+/// whole; the same tables and the same definitions give byte-identical files.
+package enum ViewStore {
+  package enum State: Equatable, Sendable {
+    case fresh
+    case notBuilt
+    case definitionChanged
+    /// The tables have this many more events than when the view was built.
+    case behind(UInt64)
+    case problem(String)
+
+    package var isFresh: Bool { self == .fresh }
+
+    package var text: String {
+      switch self {
+      case .fresh: "fresh"
+      case .notBuilt: "stale: not built yet"
+      case .definitionChanged: "stale: its definition changed"
+      case .behind(let n): "stale: \(n) events behind the tables"
+      case .problem(let p): "error: \(p)"
+      }
+    }
+  }
+
+  package struct Status: Sendable {
+    package let name: String
+    package let state: State
+    package let checkpoint: UInt64?
+    package let rows: Int?
+    package let bytes: Int
+    package let built: Date?
+  }
+
+  package static func folder(store: String) -> String { Engine.viewsFolder(store: store) }
+
+  /// The checkpoint of the built-in tables (what a view built now reflects).
+  package static func tablesCheckpoint(store: String) -> UInt64 {
+    let path = Projection.folder(store: store) + "/events_raw/MANIFEST"
+    guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return 0 }
+    for line in text.split(separator: "\n") where line.hasPrefix("checkpoint ") {
+      return UInt64(line.dropFirst(11)) ?? 0
+    }
+    return 0
+  }
+
+  /// The hash a built view was made from (its `VIEW` file).
+  static func builtHash(_ folder: String) -> String? {
+    guard let text = try? String(contentsOfFile: folder + "/VIEW", encoding: .utf8) else {
+      return nil
+    }
+    for line in text.split(separator: "\n") where line.hasPrefix("definition ") {
+      return String(line.dropFirst(11))
+    }
+    return nil
+  }
+
+  package static func status(store: String, catalog: ViewCatalog) -> [Status] {
+    let current = tablesCheckpoint(store: store)
+    var out: [Status] = []
+    for d in catalog.definitions {
+      let path = folder(store: store) + "/" + d.name
+      let table = try? Table.open(name: d.name, schema: nil, folder: path)
+      var bytes = 0
+      for f in (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? [] {
+        let attributes = try? FileManager.default.attributesOfItem(atPath: path + "/" + f)
+        bytes += (attributes?[.size] as? NSNumber)?.intValue ?? 0
+      }
+      let built =
+        (try? FileManager.default.attributesOfItem(atPath: path + "/MANIFEST"))?[
+          .modificationDate] as? Date
+      let state: State
+      if let table = table ?? nil {
+        if builtHash(path) != catalog.hashes[d.name] {
+          state = .definitionChanged
+        } else if table.checkpoint < current {
+          state = .behind(current - table.checkpoint)
+        } else {
+          state = .fresh
+        }
+        out.append(
+          Status(
+            name: d.name, state: state, checkpoint: table.checkpoint, rows: table.rowCount,
+            bytes: bytes, built: built))
+      } else {
+        out.append(
+          Status(name: d.name, state: .notBuilt, checkpoint: nil, rows: nil, bytes: 0, built: nil))
+      }
+    }
+    for p in catalog.problems where !out.contains(where: { $0.name == p.view }) {
+      out.append(
+        Status(
+          name: p.view, state: .problem(p.description), checkpoint: nil, rows: nil, bytes: 0,
+          built: nil))
+    }
+    return out.sorted { $0.name < $1.name }
+  }
+
+  /// What to rebuild, in dependency order: the named views (every stale one when none is
+  /// named), and any stale view they read.
+  package static func plan(store: String, catalog: ViewCatalog, names: [String]) throws
+    -> [ViewDefinition]
+  {
+    let states = Dictionary(
+      uniqueKeysWithValues: status(store: store, catalog: catalog).map { ($0.name, $0.state) })
+    for n in names where catalog.definition(n) == nil {
+      if let p = catalog.problems.first(where: { $0.view == n }) { throw p }
+      let hint = Catalog.nearest(n, in: catalog.definitions.map(\.name)).map {
+        " (did you mean \($0)?)"
+      }
+      throw ViewError("no view named \(n)\(hint ?? ""): the views are the files of queries/views")
+    }
+    var wanted = Set(
+      names.isEmpty ? catalog.definitions.map(\.name).filter { states[$0] != .fresh } : names)
+    // Stale views below a wanted one come first.
+    var changed = true
+    while changed {
+      changed = false
+      for d in catalog.definitions where wanted.contains(d.name) {
+        for dep in d.dependencies where !wanted.contains(dep.name) && states[dep.name] != .fresh {
+          wanted.insert(dep.name)
+          changed = true
+        }
+      }
+    }
+    // A view over one being rebuilt is rebuilt after it (its input changes).
+    changed = true
+    while changed {
+      changed = false
+      for d in catalog.definitions where !wanted.contains(d.name) {
+        if d.dependencies.contains(where: { wanted.contains($0.name) }) && !names.isEmpty {
+          continue  // named ones only: the rest turn stale and say so
+        }
+        if d.dependencies.contains(where: { wanted.contains($0.name) }) {
+          wanted.insert(d.name)
+          changed = true
+        }
+      }
+    }
+    return catalog.definitions.filter { wanted.contains($0.name) }
+  }
+
+  package struct BuildReport: Sendable {
+    package let name: String
+    package let rows: Int
+    package let columns: Int
+    package let seconds: Double
+    /// nil when there was no old copy.
+    package let added: Int?
+    package let removed: Int?
+    package let changed: Int?
+    package let examples: [String]
+  }
+
+  /// Computes `d` from the tables and, unless `dryRun`, swaps the new copy in. The report says
+  /// what changed against the old copy.
+  package static func build(
+    _ d: ViewDefinition, hash: String, store: String, dryRun: Bool = false, sync: Bool = true
+  ) throws -> BuildReport {
+    let started = Date()
+    let target = folder(store: store) + "/" + d.name
+    try Projection.recoverInterruptedRebuild(target)
+    let checkpoint = tablesCheckpoint(store: store)
+    let engine = try Engine(store: store)
+    let result: QueryResult
+    do {
+      guard let r = try engine.run(d.sql).first else { throw ViewError("\(d.path): no result") }
+      result = r
+    } catch let e as SQLError {
+      let (line, column) = ViewProblem.at(d.sql, e.offset ?? 0)
+      throw ViewProblem(
+        view: d.name, file: d.path, line: line, column: column,
+        message: "\(e.kind.rawValue): \(e.message)")
+    }
+    var schema: [ColumnSchema] = []
+    var seen = Set<String>()
+    for (name, type) in zip(result.names, result.types) {
+      guard name.range(of: "^[A-Za-z_][A-Za-z0-9_]*$", options: .regularExpression) != nil,
+        seen.insert(name).inserted
+      else {
+        throw ViewProblem(
+          view: d.name, file: d.path, line: 1, column: 1,
+          message:
+            "column \"\(name)\" needs a name of letters, digits and _, once: give it one with AS")
+      }
+      schema.append(ColumnSchema(name, columnType(type)))
+    }
+    // The new copy, beside the old one.
+    let fresh = target + ".rebuild"
+    try? FileManager.default.removeItem(atPath: fresh)
+    var appender = TableAppender(
+      Table.empty(name: d.name, schema: schema, folder: fresh), target: checkpoint, sync: sync)
+    let columns = result.rows.columns
+    for r in 0..<result.rows.count {
+      for (c, v) in columns.enumerated() {
+        append(v.value(r), to: &appender.builders[c])
+      }
+      try appender.endRow()
+    }
+    _ = try appender.commit()
+    let meta = "hoso-view 1\ndefinition \(hash)\nsource \((d.path as NSString).lastPathComponent)\n"
+    try FileSystem.system.writeAtomically(
+      Array(meta.utf8), to: fresh + "/VIEW", directory: fresh, sync: sync)
+    // Against the old copy, by the rows' keys.
+    var added: Int?
+    var removed: Int?
+    var changed: Int?
+    var examples: [String] = []
+    if let old = try? Table.open(name: d.name, schema: nil, folder: target),
+      let was = try? engine.run("SELECT * FROM \(d.name)").first
+    {
+      // Rows as values (compared and hashed as they are; text only for the examples).
+      func values(_ r: QueryResult) -> [[SQLValue]] {
+        (0..<r.rows.count).map { i in r.rows.columns.map { $0.value(i) } }
+      }
+      let oldRows = values(was)
+      let newRows = values(result)
+      let names = schema.map(\.name)
+      // The key columns' positions in both copies; whole rows when there is no key, or when
+      // it does not identify rows.
+      var keyAt = (d.keys ?? []).compactMap { k in names.firstIndex(of: k) }
+      let oldKeyAt = (d.keys ?? []).compactMap { k in old.schema.map(\.name).firstIndex(of: k) }
+      func key(_ row: [SQLValue], _ at: [Int]) -> [SQLValue] { at.map { row[$0] } }
+      if keyAt.count != (d.keys ?? []).count || oldKeyAt.count != keyAt.count
+        || Set(newRows.map { key($0, keyAt) }).count != newRows.count
+        || Set(oldRows.map { key($0, oldKeyAt) }).count != oldRows.count
+      {
+        keyAt = []
+      }
+      var a = 0
+      var rm = 0
+      var ch = 0
+      if keyAt.isEmpty {
+        // Rows compared whole, as multisets.
+        var count: [[SQLValue]: Int] = [:]
+        for row in oldRows { count[row, default: 0] += 1 }
+        for row in newRows {
+          if let n = count[row], n > 0 {
+            count[row] = n - 1
+          } else {
+            a += 1
+            if examples.count < 6 { examples.append("+ " + describe(names, row)) }
+          }
+        }
+        for row in oldRows where (count[row] ?? 0) > 0 {
+          count[row]! -= 1
+          rm += 1
+          if examples.count < 6 { examples.append("- " + describe(old.schema.map(\.name), row)) }
+        }
+      } else {
+        var before: [[SQLValue]: [SQLValue]] = [:]
+        for row in oldRows { before[key(row, oldKeyAt)] = row }
+        var seen = Set<[SQLValue]>()
+        for row in newRows {
+          let k = key(row, keyAt)
+          seen.insert(k)
+          guard let was = before[k] else {
+            a += 1
+            if examples.count < 6 { examples.append("+ " + describe(names, row)) }
+            continue
+          }
+          let wasNames = old.schema.map(\.name)
+          let diffs = names.enumerated().compactMap { (i, n) -> String? in
+            let before = wasNames.firstIndex(of: n).map { was[$0] }
+            return before == row[i] ? nil : "\(n) \(text(before)) -> \(text(row[i]))"
+          }
+          if !diffs.isEmpty || wasNames != names {
+            ch += 1
+            if examples.count < 6 {
+              examples.append(
+                "~ " + describe(keyAt.map { names[$0] }, k) + ": "
+                  + (diffs.isEmpty ? "columns changed" : diffs.joined(separator: ", ")))
+            }
+          }
+        }
+        for row in oldRows where !seen.contains(key(row, oldKeyAt)) {
+          rm += 1
+          if examples.count < 6 { examples.append("- " + describe(old.schema.map(\.name), row)) }
+        }
+      }
+      (added, removed, changed) = (a, rm, ch)
+    }
+    if dryRun {
+      try? FileManager.default.removeItem(atPath: fresh)
+    } else {
+      try makeFolderChain(folder(store: store))
+      try Projection.swapIn(fresh, for: target)
+    }
+    return BuildReport(
+      name: d.name, rows: result.rows.count, columns: schema.count,
+      seconds: Date().timeIntervalSince(started), added: added, removed: removed,
+      changed: changed, examples: examples)
+  }
+
+  static func describe(_ names: [String], _ row: [SQLValue]) -> String {
+    zip(names, row).map { "\($0)=\(text($1))" }.joined(separator: " ")
+  }
+
+  static func text(_ v: SQLValue?) -> String { v.map { Cast.text($0) } ?? "(none)" }
+
+  static func makeFolderChain(_ path: String) throws {
+    try FileManager.default.createDirectory(
+      atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+  }
+
+  static func columnType(_ t: SQLType) -> ColumnType {
+    switch t {
+    case .bigint: .bigint
+    case .double: .double
+    case .boolean: .boolean
+    case .timestamp: .timestamp
+    case .date: .date
+    case .varchar, .interval, .null: .varchar
+    }
+  }
+
+  static func append(_ v: SQLValue, to b: inout ColumnBuilder) {
+    switch v {
+    case .null: b.appendNull()
+    case .int(let x), .timestamp(let x), .date(let x): b.append(x)
+    case .double(let x): b.append(x)
+    case .bool(let x): b.append(x)
+    case .text(let s): b.append(s)
+    case .interval: b.append(Cast.text(v))
+    }
+  }
+}
+
+package struct ViewError: Error, CustomStringConvertible {
+  package let description: String
+  package init(_ d: String) { description = d }
+}

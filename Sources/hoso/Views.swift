@@ -1,0 +1,116 @@
+import Domain
+import Foundation
+import Projections
+import Query
+import Views
+
+extension CommandLine {
+  /// The views of `--queries` (`queries/views/*.sql`).
+  static func viewCatalog(_ g: GlobalOptions) -> ViewCatalog {
+    ViewCatalog.load(
+      folder: g.queries + "/views", builtin: Set(BuiltinTables.all.map(\.name)))
+  }
+
+  /// `hoso views`: every view, fresh or stale (and why), its checkpoint, rows, size and last
+  /// build; a view whose file has a problem says where.
+  static func views(_ g: GlobalOptions, _ a: inout Arguments) throws -> Int32 {
+    _ = try a.positional(max: 0, command: "views")
+    let store = try Store.open(at: g.store)
+    try projectIfFree(store)
+    let catalog = viewCatalog(g)
+    let statuses = ViewStore.status(store: store.path, catalog: catalog)
+    if statuses.isEmpty {
+      print("no views: add SELECT statements as \(g.queries)/views/NAME.sql")
+      return 0
+    }
+    let formatter = DateFormatter()
+    formatter.dateFormat = "yyyy-MM-dd HH:mm:ss"
+    formatter.timeZone = TimeZone(identifier: "Asia/Ho_Chi_Minh")
+    var rows: [[String]] = [["view", "status", "checkpoint", "rows", "size", "built"]]
+    for s in statuses {
+      if case .problem(let p) = s.state {
+        rows.append([s.name, "error", "", "", "", ""])
+        note(p)
+        continue
+      }
+      rows.append([
+        s.name, s.state.text, s.checkpoint.map { String($0) } ?? "",
+        s.rows.map { String($0) } ?? "", s.bytes > 0 ? size(s.bytes) : "",
+        s.built.map { formatter.string(from: $0) } ?? "",
+      ])
+    }
+    let widths = (0..<rows[0].count).map { c in rows.map { $0[c].count }.max() ?? 0 }
+    for r in rows {
+      print(
+        zip(r, widths).map { $0 + String(repeating: " ", count: $1 - $0.count) }.joined(
+          separator: "  "
+        ).trimmingCharacters(in: .whitespaces))
+    }
+    return statuses.contains { if case .problem = $0.state { true } else { false } } ? 1 : 0
+  }
+
+  static func size(_ bytes: Int) -> String {
+    bytes >= 1 << 20
+      ? String(format: "%.1f MB", Double(bytes) / 1e6)
+      : String(format: "%.1f kB", Double(bytes) / 1e3)
+  }
+
+  /// `hoso rebuild [--dry-run] [VIEW…]`: the stale views (or the named ones), in dependency
+  /// order, each into a new copy swapped in whole; what the rebuild changed against the old
+  /// copy. `--dry-run` shows that and keeps the old copies.
+  static func rebuild(_ g: GlobalOptions, _ a: inout Arguments) throws -> Int32 {
+    let dryRun = a.flag("--dry-run")
+    let names = try a.positional(max: 1000, command: "rebuild")
+    let store = try Store.open(at: g.store)
+    try projectIfFree(store)
+    let catalog = viewCatalog(g)
+    let plan: [ViewDefinition]
+    do {
+      plan = try ViewStore.plan(store: store.path, catalog: catalog, names: names)
+    } catch let e as ViewProblem {
+      throw UsageError(e.description)
+    } catch let e as ViewError {
+      throw UsageError(e.description)
+    }
+    for p in catalog.problems where names.isEmpty || names.contains(p.view) {
+      note(p.description)
+    }
+    if plan.isEmpty {
+      print("every view is fresh")
+      return catalog.problems.isEmpty ? 0 : 1
+    }
+    var failed = false
+    for d in plan {
+      do {
+        let r = try ViewStore.build(
+          d, hash: catalog.hashes[d.name]!, store: store.path, dryRun: dryRun)
+        var line =
+          "\(dryRun ? "would rebuild" : "rebuilt") \(r.name): \(r.rows) rows"
+          + String(format: " in %.2f s", r.seconds)
+        if let added = r.added, let removed = r.removed, let changed = r.changed {
+          line += "; against the old copy: \(added) added, \(removed) removed, \(changed) changed"
+        } else {
+          line += " (first build)"
+        }
+        print(line)
+        for e in r.examples { print("  " + e) }
+      } catch let e as ViewProblem {
+        note(e.description)
+        failed = true
+      }
+    }
+    return failed ? 1 : 0
+  }
+
+  /// After a query: a warning for each stale view it read (the answer came from the old copy).
+  static func warnStaleViews(_ g: GlobalOptions, _ store: Store, _ engine: Engine) {
+    guard !engine.viewsRead.isEmpty else { return }
+    let catalog = viewCatalog(g)
+    for s in ViewStore.status(store: store.path, catalog: catalog)
+    where engine.viewsRead.contains(s.name) && !s.state.isFresh {
+      note(
+        "warning: view \(s.name) is \(s.state.text); this answer is from its last build"
+          + " (hoso rebuild \(s.name) brings it up to date)")
+    }
+  }
+}

@@ -1,0 +1,168 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// Materialized views: the rule-change cycle, staleness, byte-identical rebuilds, a crash in
+/// the middle of a swap, and views with problems beside views that work.
+@Suite(.serialized) struct ViewsTests {
+  /// A demo store and a copy of the committed views to edit.
+  final class Setup: @unchecked Sendable {
+    let store = TestStore()
+    let queries = TemporaryDirectory("hoso-queries")
+    var views: String { queries.path + "/views" }
+
+    init(count: Int = 30_000) throws {
+      let made = try store.run(["demo", "--count", String(count)])
+      #expect(made.status == 0, "\(made.stderr)")
+      try FileManager.default.createDirectory(atPath: views, withIntermediateDirectories: true)
+      for f in try FileManager.default.contentsOfDirectory(atPath: packageRoot + "/queries/views") {
+        try FileManager.default.copyItem(
+          atPath: packageRoot + "/queries/views/" + f, toPath: views + "/" + f)
+      }
+    }
+
+    func run(_ arguments: [String], stdin: [UInt8]? = nil) throws -> CommandResult {
+      try store.run(["--queries", queries.path] + arguments, stdin: stdin)
+    }
+
+    func csv(_ sql: String) throws -> [[String]] {
+      let r = try run(["query", sql, "--format", "csv"])
+      #expect(r.status == 0, "\(sql): \(r.stderr)")
+      return r.stdout.split(separator: "\r\n").dropFirst().map {
+        $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+      }
+    }
+
+    func edit(_ view: String, _ from: String, _ to: String) throws {
+      let path = views + "/" + view + ".sql"
+      let text = try String(contentsOfFile: path, encoding: .utf8)
+      #expect(text.contains(from))
+      try text.replacingOccurrences(of: from, with: to).write(
+        toFile: path, atomically: true, encoding: .utf8)
+    }
+
+    /// Every file of the built views, by path under `matviews`, with its bytes.
+    func files() throws -> [String: Data] {
+      let root = store.path + "/matviews"
+      var out: [String: Data] = [:]
+      for v in try FileManager.default.contentsOfDirectory(atPath: root) {
+        for f in try FileManager.default.contentsOfDirectory(atPath: root + "/" + v) {
+          out[v + "/" + f] = FileManager.default.contents(atPath: root + "/" + v + "/" + f)
+        }
+      }
+      return out
+    }
+
+    func status() throws -> [String: String] {
+      let r = try run(["views"])
+      var out: [String: String] = [:]
+      for line in r.stdout.split(separator: "\n").dropFirst() {
+        let f = line.split(separator: " ", maxSplits: 1)
+        out[String(f[0])] = String(f[1]).trimmingCharacters(in: .whitespaces)
+      }
+      return out
+    }
+  }
+
+  @Test func theRuleChangeCycle() throws {
+    let s = try Setup()
+    #expect(try s.status().values.allSatisfy { $0.hasPrefix("stale: not built yet") })
+    let first = try s.run(["rebuild"])
+    #expect(first.status == 0, "\(first.stderr)")
+    #expect(first.stdout.contains("rebuilt cases:") && first.stdout.contains("rebuilt indicators:"))
+    #expect(try s.status().values.allSatisfy { $0.hasPrefix("fresh") })
+    let built = try s.files()
+    let share =
+      "SELECT round(100.0 * count(*) FILTER (WHERE handled_in_time) / count(*), 3) FROM cases"
+    let before = try Double(s.csv(share)[0][0])!
+
+    // The deadline 20 days -> 10: cases and the indicators over it turn stale, nothing else.
+    try s.edit("cases", "INTERVAL '20 days'", "INTERVAL '10 days'")
+    let stale = try s.status()
+    #expect(stale["cases"]!.hasPrefix("stale: its definition changed"))
+    #expect(stale["indicators"]!.hasPrefix("stale: its definition changed"))
+    #expect(stale["yearly_trend"]!.hasPrefix("fresh"))
+    // A query on a stale view answers from the old copy, and says so.
+    let warned = try s.run(["query", share, "--format", "csv"])
+    #expect(warned.stderr.contains("warning: view cases is stale"))
+    #expect(Double(warned.stdout.split(separator: "\r\n")[1]) == before)
+    // --dry-run says what would change and keeps the old copy.
+    let dry = try s.run(["rebuild", "--dry-run", "cases"])
+    #expect(dry.status == 0 && dry.stdout.contains("would rebuild cases"), "\(dry.stdout)")
+    #expect(dry.stdout.contains("handled_in_time true -> false"), "\(dry.stdout)")
+    #expect(try s.files() == built)
+    let second = try s.run(["rebuild"])
+    #expect(second.stdout.contains("rebuilt cases") && second.stdout.contains("rebuilt indicators"))
+    #expect(!second.stdout.contains("rebuilt yearly_trend"))
+    let after = try Double(s.csv(share)[0][0])!
+    #expect(after < before, "\(after) against \(before)")
+
+    // Back to 20 days: the files are byte for byte those of the first build.
+    try s.edit("cases", "INTERVAL '10 days'", "INTERVAL '20 days'")
+    #expect(try s.run(["rebuild"]).status == 0)
+    #expect(try s.files() == built)
+    #expect(try s.run(["rebuild"]).stdout.contains("every view is fresh"))
+  }
+
+  @Test func aCrashInASwapLeavesTheOldViewAndALaterRebuildWorks() throws {
+    let s = try Setup(count: 10_000)
+    #expect(try s.run(["rebuild", "yearly_trend"]).status == 0)
+    let root = s.store.path + "/matviews/"
+    let rows = try s.csv("SELECT count(*) FROM yearly_trend")
+    // Killed while writing the new copy: a half-made folder beside the view.
+    try FileManager.default.createDirectory(
+      atPath: root + "yearly_trend.rebuild", withIntermediateDirectories: true)
+    try Data("garbage".utf8).write(to: URL(fileURLWithPath: root + "yearly_trend.rebuild/MANIFEST"))
+    #expect(try s.csv("SELECT count(*) FROM yearly_trend") == rows)
+    // Killed between the two renames of the swap: the view is at `.old` only.
+    try FileManager.default.moveItem(
+      atPath: root + "yearly_trend", toPath: root + "yearly_trend.old")
+    try s.edit("yearly_trend", "count(*) AS events", "count(*) AS events, min(seq) AS first_seq")
+    let again = try s.run(["rebuild", "yearly_trend"])
+    #expect(again.status == 0, "\(again.stderr)")
+    #expect(try s.csv("SELECT count(*) FROM yearly_trend") == rows)
+    #expect(try s.csv("SELECT count(first_seq) FROM yearly_trend") == rows)
+    let left = try FileManager.default.contentsOfDirectory(atPath: root).filter {
+      $0.hasPrefix("yearly_trend")
+    }
+    #expect(left == ["yearly_trend"])
+  }
+
+  @Test func problemsAreNamedWhereTheyAreAndTheOtherViewsWork() throws {
+    let s = try Setup(count: 10_000)
+    try "-- broken\nSELECT year, count(* AS n\nFROM events GROUP BY year\n".write(
+      toFile: s.views + "/broken.sql", atomically: true, encoding: .utf8)
+    try "SELECT * FROM loop_b\n".write(
+      toFile: s.views + "/loop_a.sql", atomically: true, encoding: .utf8)
+    try "-- b reads a\nSELECT *\nFROM loop_a\n".write(
+      toFile: s.views + "/loop_b.sql", atomically: true, encoding: .utf8)
+    try "SELECT year, nosuch FROM events\n".write(
+      toFile: s.views + "/unbound.sql", atomically: true, encoding: .utf8)
+    let r = try s.run(["rebuild"])
+    #expect(r.status == 1)
+    #expect(r.stderr.contains(s.views + "/broken.sql:2:"), "\(r.stderr)")
+    #expect(r.stderr.contains("Parser Error"))
+    #expect(r.stderr.contains("views read each other in a cycle"), "\(r.stderr)")
+    #expect(r.stderr.contains(s.views + "/unbound.sql:1:14: Binder Error"), "\(r.stderr)")
+    #expect(r.stdout.contains("rebuilt cases") && r.stdout.contains("rebuilt yearly_trend"))
+    #expect(try s.csv("SELECT count(*) > 0 FROM yearly_trend") == [["true"]])
+    let listed = try s.run(["views"])
+    #expect(listed.status == 1 && listed.stdout.contains("broken"))
+    let unknown = try s.run(["rebuild", "yearly_trnd"])
+    #expect(unknown.status == 1 && unknown.stderr.contains("did you mean yearly_trend?"))
+  }
+
+  @Test func aViewBehindTheTablesIsStaleUntilRebuilt() throws {
+    let s = try Setup(count: 10_000)
+    #expect(try s.run(["rebuild", "yearly_trend"]).status == 0)
+    let extra = """
+      {"id":"t-extra-1","type":"tip.received","occurred_at":"2026-10-01T08:00:00+07:00","recorded_at":"2026-11-30T08:00:00+07:00","unit":"VN-HN","case":"C-HN-2026-99999","data":{"source":"hotline","summary":"x"}}
+
+      """
+    let appended = try s.run(["append", "-"], stdin: Array(extra.utf8))
+    #expect(appended.status == 0, "\(appended.stderr)")
+    #expect(try s.status()["yearly_trend"]!.hasPrefix("stale: 1 events behind the tables"))
+    let r = try s.run(["rebuild", "yearly_trend"])
+    #expect(r.stdout.contains("0 removed, 1 changed"), "\(r.stdout)")
+  }
+}
