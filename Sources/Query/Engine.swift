@@ -93,6 +93,24 @@ package final class Engine {
   /// The materialized views statements have read (the CLI warns when one is stale).
   package private(set) var viewsRead: Set<String> = []
 
+  /// The system time every statement reads as of, unless it says otherwise: the seq of the
+  /// last record recorded by then (the shell's `.asof`, a report's deadline). nil: now.
+  package private(set) var asOf: UInt64?
+
+  /// Reads every following statement as of `timestamp` (`YYYY-MM-DD[ HH:MM[:SS]]`, Vietnam
+  /// wall clock), or now when nil.
+  package func setAsOf(_ timestamp: String?) throws(SQLError) {
+    guard let timestamp else {
+      asOf = nil
+      return
+    }
+    guard let wall = Cast.parseTimestamp(timestamp) else {
+      throw SQLError(
+        .conversion, "invalid timestamp \"\(timestamp)\": write YYYY-MM-DD[ HH:MM[:SS]]")
+    }
+    asOf = try seq(wall: wall)
+  }
+
   /// What the operators did, while `EXPLAIN ANALYZE` runs a statement.
   var trace: [String]?
 
@@ -135,14 +153,14 @@ package final class Engine {
   package func run(_ sql: String) throws(SQLError) -> [QueryResult] {
     try Parser.parse(sql).map { (s: Statement) throws(SQLError) -> QueryResult in
       switch s {
-      case .select(let q): return try execute(q, ctes: [:], asOf: nil)
+      case .select(let q): return try execute(q, ctes: [:], asOf: asOf)
       case .explain(let q, let analyze):
         var text = Explain.plan(q)
         if analyze {
           trace = []
           defer { trace = nil }
           let started = Date()
-          let r = try execute(q, ctes: [:], asOf: nil)
+          let r = try execute(q, ctes: [:], asOf: asOf)
           text += "\n\nrun (" + String(format: "%.3f s", Date().timeIntervalSince(started))
           text += ", \(r.rows.count) rows):\n" + trace!.map { "  " + $0 }.joined(separator: "\n")
         } else {

@@ -29,7 +29,7 @@ package struct ViewProblem: Error, CustomStringConvertible, Sendable {
   package var description: String { "\(file):\(line):\(column): \(message)" }
 
   /// The line and column (1-based, in characters) of byte `offset` in `text`.
-  static func at(_ text: String, _ offset: Int) -> (line: Int, column: Int) {
+  package static func at(_ text: String, _ offset: Int) -> (line: Int, column: Int) {
     let bytes = Array(text.utf8)
     let at = min(max(offset, 0), bytes.count)
     var lineStart = at

@@ -66,7 +66,7 @@ struct Arguments {
 extension CommandLine {
   static let commands = [
     "init", "append", "verify", "dump", "generate", "demo", "audit", "query", "export", "views",
-    "rebuild", "help",
+    "rebuild", "report", "help",
   ]
 
   /// Runs hoso with `args`; returns the exit status.
@@ -97,6 +97,7 @@ extension CommandLine {
       case "export": return try export(global, &a)
       case "views": return try views(global, &a)
       case "rebuild": return try rebuild(global, &a)
+      case "report": return try report(global, &a)
       case "help": return help()
       case let other?:
         let hint = Catalog.nearest(other, in: commands).map { "; did you mean \($0)?" } ?? ""
@@ -149,6 +150,10 @@ extension CommandLine {
         rebuild [--dry-run] [VIEW...]
                                       recompute stale (or the named) views, and say
                                       what changed against the old copies
+        report NAME [--year Y] [--as-of TIME] [--format table|csv|json|markdown]
+                                      a report of queries/reports, as known at its
+                                      deadline (six_month, annual, plan_indicators,
+                                      trend, budget_bac_kan_2011_2015)
 
       The store is --store, else $HOSO_STORE, else ./events. With no store there yet,
       `hoso` first makes the demo store (demo --scale small).

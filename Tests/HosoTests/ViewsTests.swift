@@ -19,6 +19,8 @@ import Testing
         try FileManager.default.copyItem(
           atPath: packageRoot + "/queries/views/" + f, toPath: views + "/" + f)
       }
+      try FileManager.default.copyItem(
+        atPath: packageRoot + "/queries/reports", toPath: queries.path + "/reports")
     }
 
     func run(_ arguments: [String], stdin: [UInt8]? = nil) throws -> CommandResult {
@@ -150,6 +152,42 @@ import Testing
     #expect(listed.status == 1 && listed.stdout.contains("broken"))
     let unknown = try s.run(["rebuild", "yearly_trnd"])
     #expect(unknown.status == 1 && unknown.stderr.contains("did you mean yearly_trend?"))
+  }
+
+  @Test func reportsAsKnownAtTheirDeadline() throws {
+    let s = try Setup(count: 30_000)
+    // Bắc Kạn's budget, as the source document prints it.
+    let budget = try s.run(["report", "budget_bac_kan_2011_2015", "--format", "csv"])
+    #expect(budget.status == 0, "\(budget.stderr)")
+    let lines = budget.stdout.split(separator: "\r\n").map(String.init)
+    #expect(lines.count == 8, "\(lines)")
+    #expect(lines.last == "Tổng cộng,220.0,580.0,580.0,600.0,520.0,2500.0")
+    #expect(lines[1].hasPrefix("\"Đẩy mạnh công tác thông tin") && lines[1].hasSuffix(",600.0"))
+    // The six-month report of 2015 as known at 10 June 2015, and as known a year later: the
+    // records of the first half entered after the deadline make the second larger.
+    func total(_ arguments: [String]) throws -> Int {
+      let r = try s.run(["report", "six_month", "--year", "2015", "--format", "csv"] + arguments)
+      #expect(r.status == 0, "\(r.stderr)")
+      return r.stdout.split(separator: "\r\n").dropFirst().reduce(0) {
+        $0 + (Int($1.split(separator: ",")[3]) ?? 0)
+      }
+    }
+    let atDeadline = try total([])
+    let later = try total(["--as-of", "2016-06-10"])
+    #expect(atDeadline > 0 && later > atDeadline, "\(atDeadline) then \(later)")
+    let titled = try s.run(["report", "annual", "--year", "2015"])
+    #expect(
+      titled.stdout.hasPrefix("annual, 2015, as known at 2015-12-10 23:59:59 (Vietnam time)\n"))
+    let bad = try s.run(["report", "annual", "--year", "soon"])
+    #expect(bad.status == 1 && bad.stderr.contains("--year is a year"))
+    let unknown = try s.run(["report", "anual"])
+    #expect(unknown.status == 1 && unknown.stderr.contains("did you mean annual?"))
+    // A report over a view reads it as built; a deadline cannot apply to it.
+    #expect(try s.run(["rebuild", "indicators"]).status == 0)
+    let indicators = try s.run(["report", "plan_indicators", "--year", "2022", "--format", "csv"])
+    #expect(indicators.status == 0 && indicators.stdout.contains("inspection_coverage"))
+    let asOf = try s.run(["report", "plan_indicators", "--as-of", "2022-01-01"])
+    #expect(asOf.status == 1 && asOf.stderr.contains("materialized view"), "\(asOf.stderr)")
   }
 
   @Test func aViewBehindTheTablesIsStaleUntilRebuilt() throws {

@@ -1,0 +1,83 @@
+import Domain
+import Foundation
+import Query
+import Views
+
+extension CommandLine {
+  /// `hoso report NAME [--year Y] [--as-of T] [--format …]`: runs `queries/reports/NAME.sql`.
+  /// `$year` in the file is the year (this year by default); a header line `-- as of: MM-DD
+  /// HH:MM:SS` makes the report read the records as they were known at that time of the year
+  /// (the reporting deadline), `--as-of` at any other time.
+  static func report(_ g: GlobalOptions, _ a: inout Arguments) throws -> Int32 {
+    let formatName = try a.value("--format") ?? "table"
+    guard let format = Output.Format(rawValue: formatName) else {
+      throw UsageError("--format is table, csv, json or markdown, not \(formatName)")
+    }
+    let yearText = try a.value("--year")
+    let asOfText = try a.value("--as-of")
+    let rest = try a.positional(max: 1, command: "report")
+    let folder = g.queries + "/reports"
+    let available =
+      ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [])
+      .filter { $0.hasSuffix(".sql") }.map { String($0.dropLast(4)) }.sorted()
+    guard let name = rest.first else {
+      throw UsageError(
+        "report needs a NAME: one of \(available.joined(separator: ", ")) (the files of \(folder))")
+    }
+    let path = folder + "/" + name + ".sql"
+    guard let data = FileManager.default.contents(atPath: path),
+      let text = String(data: data, encoding: .utf8)
+    else {
+      let hint = Catalog.nearest(name, in: available).map { " (did you mean \($0)?)" } ?? ""
+      throw UsageError(
+        "no report \(name)\(hint): the reports are \(available.joined(separator: ", "))")
+    }
+    var vietnam = Calendar(identifier: .gregorian)
+    vietnam.timeZone = TimeZone(identifier: "Asia/Ho_Chi_Minh")!
+    let year: Int
+    if let yearText {
+      guard let y = Int(yearText), (1900...9999).contains(y) else {
+        throw UsageError("--year is a year such as 2024, not \(yearText)")
+      }
+      year = y
+    } else {
+      year = vietnam.component(.year, from: Date())
+    }
+    // The deadline the file names, in the report's year; --as-of wins.
+    let header = text.split(separator: "\n").prefix { $0.hasPrefix("--") }
+    var asOf = asOfText
+    if asOf == nil,
+      let line = header.first(where: {
+        $0.dropFirst(2).trimmingCharacters(in: .whitespaces).hasPrefix("as of:")
+      })
+    {
+      let when = line.split(separator: ":", maxSplits: 1)[1].trimmingCharacters(in: .whitespaces)
+      asOf = "\(year)-\(when)"
+    }
+    let sql = text.replacingOccurrences(of: "$year", with: String(year))
+    let store = try Store.open(at: g.store)
+    try projectIfFree(store)
+    let engine = try Engine(store: store.path)
+    let results: [QueryResult]
+    do {
+      try engine.setAsOf(asOf)
+      results = try engine.run(sql)
+    } catch {
+      if let offset = error.offset {
+        let (line, column) = ViewProblem.at(sql, offset)
+        throw UsageError("\(path):\(line):\(column): \(error.kind.rawValue): \(error.message)")
+      }
+      throw UsageError("\(path): \(error.kind.rawValue): \(error.message)")
+    }
+    if format == .table || format == .markdown {
+      var title = "\(name), \(year)"
+      if let asOf { title += ", as known at \(asOf) (Vietnam time)" }
+      FileHandle.standardOutput.write(Data((title + "\n").utf8))
+    }
+    for r in results {
+      FileHandle.standardOutput.write(Data(Output.render(r, as: format).utf8))
+    }
+    warnStaleViews(g, store, engine)
+    return 0
+  }
+}

@@ -1,0 +1,23 @@
+-- six_month: the six-month report of the programme, per province as the map is today: what
+-- happened from 1 January of the year, as it was known at the reporting deadline.
+-- Rule: the report is the state of the records at its deadline, 10 June (Circular
+-- 02/2021/TT-BLĐTBXH's reporting calendar: six-month figures by 10 June); what was recorded
+-- later, even about the first half of the year, belongs to the next report.
+-- as of: 06-10 23:59:59
+-- year: the report's year (--year; this year by default)
+SELECT province_now,
+       count(*) FILTER (WHERE type = 'tip.received') AS tips,
+       count(*) FILTER (WHERE type = 'tip.verified') AS verified,
+       count(*) FILTER (WHERE type = 'inspection.done') AS inspections,
+       count(*) FILTER (WHERE type = 'case.referred') AS referrals,
+       count(*) FILTER (WHERE type = 'case.closed') AS closures,
+       count(*) FILTER (WHERE type = 'support.provided') AS supports,
+       count(DISTINCT person) AS persons_supported,
+       count(*) FILTER (WHERE type = 'outreach.held') AS outreach,
+       count(*) FILTER (WHERE type = 'training.held') AS trainings
+FROM events
+WHERE occurred_at >= TIMESTAMP '$year-01-01 00:00:00'
+  AND occurred_at < TIMESTAMP '$year-07-01 00:00:00'
+  AND province_now IS NOT NULL
+GROUP BY province_now
+ORDER BY province_now
