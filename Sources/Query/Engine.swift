@@ -284,7 +284,7 @@ package final class Engine {
   package static func viewsFolder(store: String) -> String { store + "/matviews" }
 
   /// The names of the materialized views in the store.
-  func materializedViewNames() -> [String] {
+  package func materializedViewNames() -> [String] {
     let folder = Self.viewsFolder(store: store)
     return ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).filter {
       !$0.contains(".") && FileManager.default.fileExists(atPath: folder + "/" + $0 + "/MANIFEST")

@@ -6,7 +6,8 @@ import Query
 
 extension CommandLine {
   /// `hoso export --format csv|ndjson --out DIR`: every table as it stands (corrections
-  /// applied, voided rows left out), one file each, and `schema.sql` with DuckDB's types.
+  /// applied, voided rows left out) and every materialized view as last built, one file each,
+  /// and `schema.sql` with DuckDB's types.
   static func export(_ g: GlobalOptions, _ a: inout Arguments) throws -> Int32 {
     let format = try a.value("--format") ?? "csv"
     guard format == "csv" || format == "ndjson" else {
@@ -24,17 +25,18 @@ extension CommandLine {
     schema +=
       "--   COPY t FROM 't.\(format == "csv" ? "csv' (HEADER)" : "ndjson' (FORMAT json)");\n"
     var written = 0
-    for spec in BuiltinTables.all {
+    let names = BuiltinTables.all.map(\.name) + engine.materializedViewNames()
+    for name in names {
       let columns: [(String, SQLType)]
       do {
-        columns = try engine.columns(of: spec.name)
+        columns = try engine.columns(of: name)
       } catch {
-        throw UsageError("cannot read table \(spec.name): \(error.message)")
+        throw UsageError("cannot read table \(name): \(error.message)")
       }
-      schema += "CREATE TABLE \(spec.name) (\n"
+      schema += "CREATE TABLE \(name) (\n"
       schema += columns.map { "  \"\($0)\" \($1.rawValue)" }.joined(separator: ",\n")
       schema += "\n);\n"
-      let path = out + "/\(spec.name).\(format)"
+      let path = out + "/\(name).\(format)"
       // Streamed a row group at a time: the table is never whole in memory.
       guard FileManager.default.createFile(atPath: path, contents: nil),
         let file = FileHandle(forWritingAtPath: path)
@@ -43,7 +45,7 @@ extension CommandLine {
       var bytes: [UInt8] = []
       if format == "csv" { ExportWriter.csvHeader(columns.map(\.0), into: &bytes) }
       do {
-        try engine.stream(table: spec.name) { piece in
+        try engine.stream(table: name) { piece in
           if format == "csv" {
             ExportWriter.csv(piece, into: &bytes)
           } else {
@@ -56,13 +58,13 @@ extension CommandLine {
           }
         }
       } catch let e as SQLError {
-        throw UsageError("cannot read table \(spec.name): \(e.message)")
+        throw UsageError("cannot read table \(name): \(e.message)")
       }
       try file.write(contentsOf: bytes)
     }
     try Data(schema.utf8).write(to: URL(fileURLWithPath: out + "/schema.sql"))
     print(
-      "exported \(BuiltinTables.all.count) tables, \(written) rows, to \(out) (\(format), schema.sql)"
+      "exported \(names.count) tables and views, \(written) rows, to \(out) (\(format), schema.sql)"
     )
     return 0
   }
