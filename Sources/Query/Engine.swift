@@ -90,6 +90,9 @@ package final class Engine {
     throw SQLError.memory(limit: memoryLimit)
   }
 
+  /// Only these rows of the table a statement reads (an incremental view's delta).
+  var restrictedRows: [Int]?
+
   /// The materialized views statements have read (the CLI warns when one is stale).
   package private(set) var viewsRead: Set<String> = []
 
@@ -234,8 +237,8 @@ package final class Engine {
       }
       // `column = 'value'` on an indexed column (events_raw's and events' case_id, id,
       // establishment, person): only the rows the index names are read.
-      var only: [Int]?
-      if let whereHint {
+      var only: [Int]? = restrictedRows
+      if only == nil, let whereHint {
         for c in Self.conjuncts(whereHint) {
           guard case .binary("=", let l, let r) = c.kind else { continue }
           var pair: (String, String)?
@@ -312,7 +315,9 @@ package final class Engine {
     guard let table else { return nil }
     viewsRead.insert(name)
     let view = TableView(table: table, patches: nil)
-    let columns = table.schema.map {
+    // Columns named `__…` are an incremental view's own bookkeeping: not shown. They come
+    // last, so the others keep their positions.
+    let columns = table.schema.prefix { !$0.name.hasPrefix("__") }.map {
       Relation.Column(table: alias ?? name, name: $0.name, type: Self.sqlType($0.type))
     }
     var relation = Relation(columns: columns) { needed, body throws(SQLError) in

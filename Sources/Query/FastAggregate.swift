@@ -1059,7 +1059,7 @@ extension SQLError {
 
   /// DuckDB sums BIGINTs into a HUGEINT; here a sum beyond 64 bits is an error, not a wrong
   /// answer.
-  static var sumOverflow: SQLError {
+  package static var sumOverflow: SQLError {
     SQLError(.outOfRange, "Overflow in SUM: the sum does not fit in a BIGINT; sum a DOUBLE instead")
   }
 }

@@ -42,6 +42,23 @@ package enum ViewStore {
 
   package static func folder(store: String) -> String { Engine.viewsFolder(store: store) }
 
+  /// Runs `body` holding the views' lock (`<store>/matviews/LOCK`, flock): one rebuild or
+  /// refresh at a time, whichever process runs it.
+  package static func withLock<T>(store: String, _ body: () throws -> T) throws -> T {
+    try makeFolderChain(folder(store: store))
+    let path = folder(store: store) + "/LOCK"
+    let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+    guard fd >= 0 else {
+      throw ViewError("cannot open \(path): \(String(cString: strerror(errno)))")
+    }
+    defer { close(fd) }
+    guard flock(fd, LOCK_EX) == 0 else {
+      throw ViewError("cannot lock \(path): \(String(cString: strerror(errno)))")
+    }
+    defer { flock(fd, LOCK_UN) }
+    return try body()
+  }
+
   /// The checkpoint of the built-in tables (what a view built now reflects).
   package static func tablesCheckpoint(store: String) -> UInt64 {
     let path = Projection.folder(store: store) + "/events_raw/MANIFEST"
@@ -172,8 +189,15 @@ package enum ViewStore {
     let engine = try Engine(store: store)
     let result: QueryResult
     do {
-      guard let r = try engine.run(d.sql).first else { throw ViewError("\(d.path): no result") }
-      result = r
+      // A view of the incremental shape is stored with its bookkeeping columns.
+      if let shape = engine.incrementalShape(d.sql) {
+        result = try engine.run(shape, rows: nil, asOf: nil)
+      } else {
+        guard let r = try engine.run(d.sql).first else {
+          throw ViewError("\(d.path): no result")
+        }
+        result = r
+      }
     } catch let e as SQLError {
       let (line, column) = ViewProblem.at(d.sql, e.offset ?? 0)
       throw ViewProblem(
@@ -222,12 +246,14 @@ package enum ViewStore {
         (0..<r.rows.count).map { i in r.rows.columns.map { $0.value(i) } }
       }
       let oldRows = values(was)
-      let newRows = values(result)
-      let names = schema.map(\.name)
+      let visible = result.names.prefix { !$0.hasPrefix("__") }.count
+      let oldNames = Array(old.schema.map(\.name).prefix { !$0.hasPrefix("__") })
+      let newRows = values(result).map { Array($0.prefix(visible)) }
+      let names = Array(schema.map(\.name).prefix(visible))
       // The key columns' positions in both copies; whole rows when there is no key, or when
       // it does not identify rows.
       var keyAt = (d.keys ?? []).compactMap { k in names.firstIndex(of: k) }
-      let oldKeyAt = (d.keys ?? []).compactMap { k in old.schema.map(\.name).firstIndex(of: k) }
+      let oldKeyAt = (d.keys ?? []).compactMap { k in oldNames.firstIndex(of: k) }
       func key(_ row: [SQLValue], _ at: [Int]) -> [SQLValue] { at.map { row[$0] } }
       if keyAt.count != (d.keys ?? []).count || oldKeyAt.count != keyAt.count
         || Set(newRows.map { key($0, keyAt) }).count != newRows.count
@@ -253,7 +279,7 @@ package enum ViewStore {
         for row in oldRows where (count[row] ?? 0) > 0 {
           count[row]! -= 1
           rm += 1
-          if examples.count < 6 { examples.append("- " + describe(old.schema.map(\.name), row)) }
+          if examples.count < 6 { examples.append("- " + describe(oldNames, row)) }
         }
       } else {
         var before: [[SQLValue]: [SQLValue]] = [:]
@@ -267,7 +293,7 @@ package enum ViewStore {
             if examples.count < 6 { examples.append("+ " + describe(names, row)) }
             continue
           }
-          let wasNames = old.schema.map(\.name)
+          let wasNames = oldNames
           let diffs = names.enumerated().compactMap { (i, n) -> String? in
             let before = wasNames.firstIndex(of: n).map { was[$0] }
             return before == row[i] ? nil : "\(n) \(text(before)) -> \(text(row[i]))"
@@ -283,7 +309,7 @@ package enum ViewStore {
         }
         for row in oldRows where !seen.contains(key(row, oldKeyAt)) {
           rm += 1
-          if examples.count < 6 { examples.append("- " + describe(old.schema.map(\.name), row)) }
+          if examples.count < 6 { examples.append("- " + describe(oldNames, row)) }
         }
       }
       (added, removed, changed) = (a, rm, ch)

@@ -3,6 +3,7 @@ import Domain
 import EventLog
 import Foundation
 import Projections
+import Views
 
 extension CommandLine {
   /// `hoso init [--segment-size BYTES]`
@@ -72,6 +73,17 @@ extension CommandLine {
     if result.seqs != nil && ProcessInfo.processInfo.environment["HOSO_TEST_SKIP_PROJECTION"] == nil
     {
       try project(store, sync: options.sync)
+      // Views of the incremental shape follow too; the others turn stale until `rebuild`.
+      let catalog = viewCatalog(g)
+      if !catalog.definitions.isEmpty {
+        let refreshed = try ViewStore.withLock(store: store.path) {
+          try ViewStore.refreshAll(
+            store: store.path, catalog: catalog, sync: options.sync == .batch)
+        }
+        if !refreshed.isEmpty {
+          note("views brought up to date: " + refreshed.joined(separator: ", "))
+        }
+      }
     }
     if options.sync == .none {
       note("--sync none: the batch was not synced to disk; a power cut may lose it")

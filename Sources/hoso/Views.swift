@@ -80,23 +80,25 @@ extension CommandLine {
       return catalog.problems.isEmpty ? 0 : 1
     }
     var failed = false
-    for d in plan {
-      do {
-        let r = try ViewStore.build(
-          d, hash: catalog.hashes[d.name]!, store: store.path, dryRun: dryRun)
-        var line =
-          "\(dryRun ? "would rebuild" : "rebuilt") \(r.name): \(r.rows) rows"
-          + String(format: " in %.2f s", r.seconds)
-        if let added = r.added, let removed = r.removed, let changed = r.changed {
-          line += "; against the old copy: \(added) added, \(removed) removed, \(changed) changed"
-        } else {
-          line += " (first build)"
+    try ViewStore.withLock(store: store.path) {
+      for d in plan {
+        do {
+          let r = try ViewStore.build(
+            d, hash: catalog.hashes[d.name]!, store: store.path, dryRun: dryRun)
+          var line =
+            "\(dryRun ? "would rebuild" : "rebuilt") \(r.name): \(r.rows) rows"
+            + String(format: " in %.2f s", r.seconds)
+          if let added = r.added, let removed = r.removed, let changed = r.changed {
+            line += "; against the old copy: \(added) added, \(removed) removed, \(changed) changed"
+          } else {
+            line += " (first build)"
+          }
+          print(line)
+          for e in r.examples { print("  " + e) }
+        } catch let e as ViewProblem {
+          note(e.description)
+          failed = true
         }
-        print(line)
-        for e in r.examples { print("  " + e) }
-      } catch let e as ViewProblem {
-        note(e.description)
-        failed = true
       }
     }
     return failed ? 1 : 0

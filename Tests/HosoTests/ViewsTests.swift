@@ -11,9 +11,14 @@ import Testing
     let queries = TemporaryDirectory("hoso-queries")
     var views: String { queries.path + "/views" }
 
-    init(count: Int = 30_000) throws {
-      let made = try store.run(["demo", "--count", String(count)])
-      #expect(made.status == 0, "\(made.stderr)")
+    /// The views and reports copied, no store made.
+    static func empty() -> Setup { try! Setup(count: nil) }
+
+    init(count: Int? = 30_000) throws {
+      if let count {
+        let made = try store.run(["demo", "--count", String(count)])
+        #expect(made.status == 0, "\(made.stderr)")
+      }
       try FileManager.default.createDirectory(atPath: views, withIntermediateDirectories: true)
       for f in try FileManager.default.contentsOfDirectory(atPath: packageRoot + "/queries/views") {
         try FileManager.default.copyItem(
@@ -47,7 +52,7 @@ import Testing
     func files() throws -> [String: Data] {
       let root = store.path + "/matviews"
       var out: [String: Data] = [:]
-      for v in try FileManager.default.contentsOfDirectory(atPath: root) {
+      for v in try FileManager.default.contentsOfDirectory(atPath: root) where v != "LOCK" {
         for f in try FileManager.default.contentsOfDirectory(atPath: root + "/" + v) {
           out[v + "/" + f] = FileManager.default.contents(atPath: root + "/" + v + "/" + f)
         }
@@ -190,17 +195,76 @@ import Testing
     #expect(asOf.status == 1 && asOf.stderr.contains("materialized view"), "\(asOf.stderr)")
   }
 
+  /// After every append of a batch (generated with a fixed seed, corrections and voids among
+  /// them, and a correction and a void of old trainings), the views kept by deltas equal their
+  /// full recomputation.
+  @Test func incrementalEqualsFull() throws {
+    let seed = 7
+    let s = Setup.empty()
+    #expect(try s.run(["init"]).status == 0)
+    let generated = try runHoso(["generate", "--seed", String(seed), "--count", "6000"])
+    #expect(generated.status == 0)
+    let lines = generated.stdout.split(separator: "\n").map(String.init)
+    let batches = 6
+    let per = (lines.count + batches - 1) / batches
+    var deltas = 0
+    for b in 0..<batches {
+      var batch = Array(lines[(b * per)..<min(lines.count, (b + 1) * per)])
+      if b == 3 {
+        // A correction and a void of trainings appended earlier, recorded with the batch.
+        let after = batch.last!.components(separatedBy: "\"recorded_at\"")[1]
+        let stamp = after.drop { $0 == ":" || $0 == " " || $0 == "\"" }.prefix(25)
+        let old = try s.csv("SELECT id FROM trainings ORDER BY seq LIMIT 2").map { $0[0] }
+        #expect(old.count == 2, "seed \(seed)")
+        batch.append(
+          "{\"id\": \"fix-1\", \"type\": \"event.corrected\", \"occurred_at\": \"\(stamp)\", \"recorded_at\": \"\(stamp)\", \"unit\": \"VN\", \"data\": {\"target\": \"\(old[0])\", \"changes\": {\"participants\": 999}, \"reason\": \"test\"}}"
+        )
+        batch.append(
+          "{\"id\": \"fix-2\", \"type\": \"event.voided\", \"occurred_at\": \"\(stamp)\", \"recorded_at\": \"\(stamp)\", \"unit\": \"VN\", \"data\": {\"target\": \"\(old[1])\", \"reason\": \"test\"}}"
+        )
+      }
+      let r = try s.run(["append", "-"], stdin: Array((batch.joined(separator: "\n") + "\n").utf8))
+      #expect(r.status == 0, "seed \(seed), batch \(b): \(r.stderr)")
+      if b == 0 {
+        let built = try s.run(["rebuild", "yearly_trend", "training_coverage"])
+        #expect(built.status == 0, "\(built.stderr)")
+        continue
+      }
+      #expect(r.stderr.contains("views brought up to date: training_coverage"), "\(r.stderr)")
+      if r.stderr.contains("views brought up to date: training_coverage, yearly_trend\n") {
+        deltas += 1
+      }
+      for view in ["yearly_trend", "training_coverage"] {
+        let sql = try String(contentsOfFile: s.views + "/" + view + ".sql", encoding: .utf8)
+        let full = try s.csv(sql).sorted { $0.joined(separator: ",") < $1.joined(separator: ",") }
+        let kept = try s.csv("SELECT * FROM " + view)
+          .sorted { $0.joined(separator: ",") < $1.joined(separator: ",") }
+        #expect(kept == full, "seed \(seed), batch \(b), \(view)")
+      }
+    }
+    let status = try s.status()
+    #expect(status["yearly_trend"]!.hasPrefix("fresh") && status["cases"]!.hasPrefix("stale"))
+    // Most batches went by deltas (the one with the 2025 merger is recomputed).
+    #expect(deltas >= 3, "seed \(seed): \(deltas) batches by deltas")
+  }
+
   @Test func aViewBehindTheTablesIsStaleUntilRebuilt() throws {
     let s = try Setup(count: 10_000)
-    #expect(try s.run(["rebuild", "yearly_trend"]).status == 0)
+    #expect(try s.run(["rebuild", "cases", "yearly_trend"]).status == 0)
     let extra = """
       {"id":"t-extra-1","type":"tip.received","occurred_at":"2026-10-01T08:00:00+07:00","recorded_at":"2026-11-30T08:00:00+07:00","unit":"VN-HN","case":"C-HN-2026-99999","data":{"source":"hotline","summary":"x"}}
 
       """
     let appended = try s.run(["append", "-"], stdin: Array(extra.utf8))
     #expect(appended.status == 0, "\(appended.stderr)")
-    #expect(try s.status()["yearly_trend"]!.hasPrefix("stale: 1 events behind the tables"))
-    let r = try s.run(["rebuild", "yearly_trend"])
-    #expect(r.stdout.contains("0 removed, 1 changed"), "\(r.stdout)")
+    // yearly_trend is kept by deltas; cases is recomputed, so it waits for a rebuild.
+    #expect(appended.stderr.contains("views brought up to date: yearly_trend"))
+    let status = try s.status()
+    #expect(status["cases"]!.hasPrefix("stale: 1 events behind the tables"), "\(status)")
+    #expect(status["yearly_trend"]!.hasPrefix("fresh"), "\(status)")
+    let r = try s.run(["rebuild"])
+    #expect(r.stdout.contains("rebuilt cases: "), "\(r.stdout)")
+    #expect(r.stdout.contains("1 added, 0 removed, 0 changed"), "\(r.stdout)")
+    #expect(r.stdout.contains("+ case_id=C-HN-2026-99999"), "\(r.stdout)")
   }
 }
