@@ -80,11 +80,24 @@ extension CommandLine {
       return catalog.problems.isEmpty ? 0 : 1
     }
     var failed = false
+    // On a terminal, a bar over the views (each one's line printed when it is done).
+    let terminal = isatty(2) == 1
+    func clearBar() { if terminal { FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8)) } }
     try ViewStore.withLock(store: store.path) {
-      for d in plan {
+      for (i, d) in plan.enumerated() {
+        if terminal {
+          let width = 30
+          let filled = i * width / plan.count
+          FileHandle.standardError.write(
+            Data(
+              ("\r\u{1B}[2Khoso: rebuilding " + String(repeating: "█", count: filled)
+                + String(repeating: "░", count: width - filled) + " \(i)/\(plan.count) \(d.name)")
+                .utf8))
+        }
         do {
           let r = try ViewStore.build(
             d, hash: catalog.hashes[d.name]!, store: store.path, dryRun: dryRun)
+          clearBar()
           var line =
             "\(dryRun ? "would rebuild" : "rebuilt") \(r.name): \(r.rows) rows"
             + String(format: " in %.2f s", r.seconds)
@@ -96,8 +109,12 @@ extension CommandLine {
           print(line)
           for e in r.examples { print("  " + e) }
         } catch let e as ViewProblem {
+          clearBar()
           note(e.description)
           failed = true
+        } catch {
+          clearBar()
+          throw error
         }
       }
     }
