@@ -2,12 +2,12 @@ import Projections
 
 /// The shape of a view that can be kept up to date by deltas instead of recomputed: one
 /// built-in table grouped by plain keys, each output column a key or `count`, `sum`, `min` or
-/// `max` (with FILTER), no DISTINCT, HAVING, ORDER BY, LIMIT or CTE. Its stored form carries
-/// hidden columns (`__rows`, the rows of each group, and `__nJ`, the non-NULL inputs of
-/// aggregate J) so that a delta can add rows to a group, take them away (a void, the old
-/// values of a corrected row) and tell an empty group or a NULL sum.
+/// `max` or `avg` (with FILTER), no DISTINCT, HAVING, ORDER BY, LIMIT or CTE. Its stored form
+/// carries hidden columns (`__rows`, the rows of each group; `__nJ`, the non-NULL inputs of
+/// aggregate J; `__sJ`, an average's sum) so that a delta can add rows to a group, take them
+/// away (a void, the old values of a corrected row) and tell an empty group or a NULL sum.
 package struct IncrementalShape: Sendable {
-  package enum Function: String, Sendable { case count, sum, min, max }
+  package enum Function: String, Sendable { case count, sum, min, max, avg }
 
   /// The statement with the hidden columns added.
   package let select: Select
@@ -15,9 +15,9 @@ package struct IncrementalShape: Sendable {
   package let table: String
   /// The leading output columns that are the keys.
   package let keyCount: Int
-  /// Each visible output column after the keys: its function, and the output column of its
-  /// hidden non-NULL count (nil for count).
-  package let aggregates: [(function: Function, count: Int?)]
+  /// Each visible output column after the keys: its function, the output column of its
+  /// hidden non-NULL count (nil for count) and, for an average, of its hidden sum.
+  package let aggregates: [(function: Function, count: Int?, sum: Int?)]
   /// The output column of `__rows`.
   package let rowsColumn: Int
 }
@@ -62,16 +62,28 @@ extension Engine {
       }
     }
     let at = q.items.first?.expr.at ?? 0
-    var shapes: [(function: IncrementalShape.Function, count: Int?)] = []
+    var shapes: [(function: IncrementalShape.Function, count: Int?, sum: Int?)] = []
     for (f, c, _) in aggregates {
       if f == .count {
-        shapes.append((f, nil))
+        shapes.append((f, nil, nil))
         continue
       }
+      let j = shapes.count
       var n = Expr.Call(name: "count", args: c.args)
       n.filter = c.filter
-      q.items.append(SelectItem(expr: Expr(.function(n), at: at), alias: "__n\(shapes.count)"))
-      shapes.append((f, q.items.count - 1))
+      q.items.append(SelectItem(expr: Expr(.function(n), at: at), alias: "__n\(j)"))
+      let count = q.items.count - 1
+      var sum: Int?
+      if f == .avg {
+        // The sum as a DOUBLE (an average's is), so that deltas add as the average divides.
+        var s = Expr.Call(
+          name: "sum",
+          args: [Expr(.cast(c.args.first ?? Expr(.null, at: at), type: "DOUBLE"), at: at)])
+        s.filter = c.filter
+        q.items.append(SelectItem(expr: Expr(.function(s), at: at), alias: "__s\(j)"))
+        sum = q.items.count - 1
+      }
+      shapes.append((f, count, sum))
     }
     var rows = Expr.Call(name: "count", args: [])
     rows.star = true

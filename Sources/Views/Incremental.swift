@@ -90,6 +90,7 @@ extension ViewStore {
           switch a.function {
           case .count: row[c] = try add(row[c], delta[c], sign)
           case .sum: row[c] = try add(row[c], delta[c], sign)
+          case .avg: break  // from its hidden sum and count, below
           case .min, .max:
             if delta[c].isNull { break }
             if row[c].isNull {
@@ -121,6 +122,13 @@ extension ViewStore {
       var row = groups[key]!
       guard case .int(let n) = row[shape.rowsColumn], n > 0 else { continue }
       for (j, a) in shape.aggregates.enumerated() {
+        if a.function == .avg, let k = a.count, let t = a.sum {
+          if case .int(let m) = row[k], m > 0, case .double(let total) = row[t] {
+            row[shape.keyCount + j] = .double(total / Double(m))
+          } else {
+            row[shape.keyCount + j] = .null
+          }
+        }
         if let k = a.count, case .int(let m) = row[k], m == 0 { row[shape.keyCount + j] = .null }
         if a.function == .count, row[shape.keyCount + j].isNull {
           row[shape.keyCount + j] = .int(0)
