@@ -3,7 +3,7 @@ import Foundation
 
 /// Conversions between types, with DuckDB's text forms.
 package enum Cast {
-  static func double(_ v: SQLValue) -> Double? {
+  package static func double(_ v: SQLValue) -> Double? {
     switch v {
     case .int(let i): Double(i)
     case .double(let d): d

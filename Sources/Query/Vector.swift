@@ -16,7 +16,7 @@ package enum SQLType: String, Sendable, Equatable {
   /// The type of a bare NULL, until something gives it one.
   case null = "NULL"
 
-  var isNumeric: Bool { self == .bigint || self == .double }
+  package var isNumeric: Bool { self == .bigint || self == .double }
   /// Stored in `ints`.
   var isInteger: Bool { self == .bigint || self == .timestamp || self == .date || self == .boolean }
 }

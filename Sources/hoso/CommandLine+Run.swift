@@ -66,7 +66,7 @@ struct Arguments {
 extension CommandLine {
   static let commands = [
     "init", "append", "verify", "dump", "generate", "demo", "audit", "query", "export", "views",
-    "rebuild", "report", "help",
+    "rebuild", "report", "shell", "help",
   ]
 
   /// Runs hoso with `args`; returns the exit status.
@@ -98,6 +98,7 @@ extension CommandLine {
       case "views": return try views(global, &a)
       case "rebuild": return try rebuild(global, &a)
       case "report": return try report(global, &a)
+      case "shell": return try shell(global, &a)
       case "help": return help()
       case let other?:
         let hint = Catalog.nearest(other, in: commands).map { "; did you mean \($0)?" } ?? ""
@@ -150,6 +151,9 @@ extension CommandLine {
         rebuild [--dry-run] [VIEW...]
                                       recompute stale (or the named) views, and say
                                       what changed against the old copies
+        shell [-c SQL] [-f FILE] [-csv|-json|-markdown] [-bail]
+                                      statements and dot commands (.help); from a
+                                      pipe or a file: no prompt, stop at an error
         report NAME [--year Y] [--as-of TIME] [--format table|csv|json|markdown]
                                       a report of queries/reports, as known at its
                                       deadline (six_month, annual, plan_indicators,

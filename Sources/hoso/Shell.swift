@@ -1,0 +1,540 @@
+import Domain
+import Foundation
+import Projections
+import Query
+import Views
+
+/// `hoso shell [-c SQL] [-f FILE] [-csv|-json|-markdown] [-bail]`: statements and dot commands,
+/// as DuckDB's and sqlite3's shells take them. Not on a terminal (a pipe, a file) it prints no
+/// prompt and stops at the first error with exit status 1 unless `.bail off`. On a terminal
+/// it prompts and reads lines as the terminal edits them (the line editor of issue 7 comes
+/// next).
+final class Shell {
+  enum Mode: String, CaseIterable { case table, csv, json, markdown, line }
+
+  let g: GlobalOptions
+  let store: Store
+  let engine: Engine
+  let interactive: Bool
+  var mode = Mode.table
+  var timer = false
+  var bail: Bool
+  /// nil: 40 on a terminal, every row otherwise.
+  var maxRows: Int?
+  var output: FileHandle?
+  var outputOnce = false
+  var last: QueryResult?
+  var asOfText: String?
+  var failed = false
+
+  init(_ g: GlobalOptions, store: Store, interactive: Bool) throws {
+    self.g = g
+    self.store = store
+    self.interactive = interactive
+    engine = try Engine(store: store.path)
+    bail = !interactive
+  }
+
+  static let dotCommands: [(name: String, usage: String, what: String)] = [
+    (".help", ".help", "this list"),
+    (".tables", ".tables", "the built-in tables and the views"),
+    (".views", ".views", "the views: fresh or stale, rows, last build"),
+    (".schema", ".schema [NAME]", "CREATE TABLE statements of the tables (or of NAME)"),
+    (".mode", ".mode table|csv|json|markdown|line", "how results are printed"),
+    (".timer", ".timer on|off", "print each statement's time"),
+    (".maxrows", ".maxrows N", "print at most N rows of a result (0: all)"),
+    (".last", ".last", "the last result again, whole"),
+    (".output", ".output [FILE]", "results to FILE (to the screen again without one)"),
+    (".once", ".once FILE", "the next result to FILE"),
+    (".read", ".read FILE", "run the statements of FILE"),
+    (".audit", ".audit CASE [AS OF TIME]", "every event of a case, as known now or then"),
+    (".rebuild", ".rebuild [VIEW...]", "recompute stale (or the named) views"),
+    (".report", ".report NAME [YEAR]", "a report of queries/reports"),
+    (".asof", ".asof TIME|off", "read every following statement as known at TIME"),
+    (".chart", ".chart bar|line [X Y [SERIES]]", "draw the last result"),
+    (".bail", ".bail on|off", "stop at the first error"),
+    (".quit", ".quit", "leave"),
+  ]
+
+  // MARK: - Input
+
+  /// Runs every statement and command of `text`; false once it must stop (`.quit`, or an error
+  /// with bail on).
+  func run(text: String, source: String) -> Bool {
+    var pending = ""
+    for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+      if !feed(String(line), pending: &pending) { return false }
+    }
+    if !pending.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+      return execute(pending)
+    }
+    return true
+  }
+
+  /// One line: a dot command (when no statement is pending), or more of a statement, run once
+  /// it is whole (ends with `;` outside quotes and comments).
+  func feed(_ line: String, pending: inout String) -> Bool {
+    if pending.isEmpty && line.trimmingCharacters(in: .whitespaces).hasPrefix(".") {
+      return dot(line.trimmingCharacters(in: .whitespaces))
+    }
+    pending += pending.isEmpty ? line : "\n" + line
+    if Self.isComplete(pending) {
+      let statement = pending
+      pending = ""
+      return execute(statement)
+    }
+    return true
+  }
+
+  /// Whether `sql` ends with a `;` outside quotes and comments.
+  static func isComplete(_ sql: String) -> Bool {
+    var quote: Character?
+    var lineComment = false
+    var blockComment = false
+    var lastSignificant: Character?
+    let chars = Array(sql)
+    var i = 0
+    while i < chars.count {
+      let c = chars[i]
+      let next = i + 1 < chars.count ? chars[i + 1] : nil
+      if lineComment {
+        if c == "\n" { lineComment = false }
+      } else if blockComment {
+        if c == "*" && next == "/" {
+          blockComment = false
+          i += 1
+        }
+      } else if let q = quote {
+        if c == q { quote = nil }
+      } else if c == "'" || c == "\"" {
+        quote = c
+        lastSignificant = c
+      } else if c == "-" && next == "-" {
+        lineComment = true
+      } else if c == "/" && next == "*" {
+        blockComment = true
+        i += 1
+      } else if !c.isWhitespace {
+        lastSignificant = c
+      }
+      i += 1
+    }
+    return quote == nil && !blockComment && lastSignificant == ";"
+  }
+
+  // MARK: - Statements
+
+  func execute(_ sql: String) -> Bool {
+    let started = Date()
+    do {
+      for r in try engine.run(sql) {
+        last = r
+        write(render(r))
+      }
+      if timer {
+        write(String(format: "Run Time (s): real %.3f\n", Date().timeIntervalSince(started)))
+      }
+      CommandLine.warnStaleViews(g, store, engine)
+      return true
+    } catch {
+      complain(error.rendered(in: sql))
+      return !bail
+    }
+  }
+
+  func render(_ r: QueryResult) -> String {
+    let limit = maxRows ?? (interactive ? 40 : 0)
+    var shown = r
+    var left = 0
+    if limit > 0 && r.rows.count > limit && mode == .table {
+      left = r.rows.count - limit
+      shown.rows = r.rows.gather(Array(0..<limit))
+    }
+    var text: String
+    switch mode {
+    case .table: text = Output.render(shown, as: .table)
+    case .csv: text = Output.render(shown, as: .csv)
+    case .json: text = Output.render(shown, as: .json)
+    case .markdown: text = Output.render(shown, as: .markdown)
+    case .line:
+      let width = r.names.map(\.count).max() ?? 0
+      var lines: [String] = []
+      for i in 0..<r.rows.count {
+        if i > 0 { lines.append("") }
+        for (c, name) in r.names.enumerated() {
+          let v = r.rows.columns[c].value(i)
+          lines.append(
+            String(repeating: " ", count: width - name.count) + name + " = "
+              + (v.isNull ? "NULL" : Cast.text(v)))
+        }
+      }
+      text = lines.joined(separator: "\n") + (lines.isEmpty ? "" : "\n")
+    }
+    if left > 0 {
+      text += "(\(left) more rows not shown: .last shows them all, .maxrows 0 always)\n"
+    }
+    return text
+  }
+
+  func write(_ text: String) {
+    let data = Data(text.utf8)
+    if let output {
+      output.write(data)
+      if outputOnce {
+        try? output.close()
+        self.output = nil
+        outputOnce = false
+      }
+    } else {
+      FileHandle.standardOutput.write(data)
+    }
+  }
+
+  func complain(_ text: String) {
+    failed = true
+    FileHandle.standardError.write(Data((text + "\n").utf8))
+  }
+
+  // MARK: - Dot commands
+
+  /// A usage line for a dot command given wrong arguments.
+  func usage(_ name: String) -> Bool {
+    let u = Self.dotCommands.first { $0.name == name }?.usage ?? name
+    complain("usage: \(u)")
+    return !bail
+  }
+
+  func dot(_ line: String) -> Bool {
+    let words = Self.words(line)
+    guard let name = words.first else { return true }
+    let args = Array(words.dropFirst())
+    switch name {
+    case ".help":
+      let width = Self.dotCommands.map(\.usage.count).max() ?? 0
+      write(
+        Self.dotCommands.map {
+          $0.usage + String(repeating: " ", count: width - $0.usage.count + 2) + $0.what
+        }.joined(separator: "\n") + "\nStatements end with ;\n")
+    case ".quit", ".exit":
+      return false
+    case ".tables":
+      guard args.isEmpty else { return usage(name) }
+      let names = BuiltinTables.all.map(\.name) + engine.materializedViewNames()
+      write(names.joined(separator: "\n") + "\n")
+    case ".views":
+      guard args.isEmpty else { return usage(name) }
+      var a = Arguments(rest: [])
+      return delegate { try CommandLine.views(g, &a) }
+    case ".schema":
+      guard args.count <= 1 else { return usage(name) }
+      let names =
+        args.isEmpty ? BuiltinTables.all.map(\.name) + engine.materializedViewNames() : args
+      var out = ""
+      for n in names {
+        do {
+          let columns = try engine.columns(of: n)
+          out += "CREATE TABLE \(n) (\n"
+          out += columns.map { "  \($0.0) \($0.1.rawValue)" }.joined(separator: ",\n") + "\n);\n"
+        } catch {
+          complain(error.rendered(in: n))
+          return !bail
+        }
+      }
+      write(out)
+    case ".mode":
+      guard args.count == 1, let m = Mode(rawValue: args[0]) else { return usage(name) }
+      mode = m
+    case ".timer":
+      guard args.count == 1, args[0] == "on" || args[0] == "off" else { return usage(name) }
+      timer = args[0] == "on"
+    case ".bail":
+      guard args.count == 1, args[0] == "on" || args[0] == "off" else { return usage(name) }
+      bail = args[0] == "on"
+    case ".maxrows":
+      guard args.count == 1, let n = Int(args[0]), n >= 0 else { return usage(name) }
+      maxRows = n
+    case ".last":
+      guard args.isEmpty else { return usage(name) }
+      guard let last else {
+        complain("no result yet")
+        return !bail
+      }
+      let saved = maxRows
+      maxRows = 0
+      write(render(last))
+      maxRows = saved
+    case ".output", ".once":
+      if args.isEmpty && name == ".output" {
+        try? output?.close()
+        output = nil
+        return true
+      }
+      guard args.count == 1 else { return usage(name) }
+      guard FileManager.default.createFile(atPath: args[0], contents: nil),
+        let file = FileHandle(forWritingAtPath: args[0])
+      else {
+        complain("cannot write \(args[0])")
+        return !bail
+      }
+      try? output?.close()
+      output = file
+      outputOnce = name == ".once"
+    case ".read":
+      guard args.count == 1 else { return usage(name) }
+      guard let data = FileManager.default.contents(atPath: args[0]),
+        let text = String(data: data, encoding: .utf8)
+      else {
+        complain("cannot read \(args[0])")
+        return !bail
+      }
+      return run(text: text, source: args[0])
+    case ".asof":
+      guard args.count >= 1 else { return usage(name) }
+      let when = args.joined(separator: " ")
+      do {
+        try engine.setAsOf(when == "off" ? nil : when)
+        asOfText = when == "off" ? nil : when
+        if interactive {
+          write(asOfText.map { "reading as known at \($0) (Vietnam time)\n" } ?? "reading now\n")
+        }
+      } catch {
+        complain(error.rendered(in: when))
+        return !bail
+      }
+    case ".audit":
+      // .audit CASE [AS OF TIME]
+      guard
+        args.count == 1
+          || (args.count >= 4 && args[1].uppercased() == "AS" && args[2].uppercased() == "OF")
+      else { return usage(name) }
+      var rest = [args[0]]
+      if args.count >= 4 { rest += ["--as-of", args[3...].joined(separator: " ")] }
+      var a = Arguments(rest: rest)
+      return delegate { try CommandLine.audit(g, &a) }
+    case ".rebuild":
+      var a = Arguments(rest: args)
+      return delegate { try CommandLine.rebuild(g, &a) }
+    case ".report":
+      guard args.count == 1 || args.count == 2 else { return usage(name) }
+      var rest = [args[0]]
+      if args.count == 2 { rest += ["--year", args[1]] }
+      if let asOfText { rest += ["--as-of", asOfText] }
+      var a = Arguments(rest: rest)
+      return delegate { try CommandLine.report(g, &a) }
+    case ".chart":
+      return chart(args)
+    default:
+      let hint = Catalog.nearest(name, in: Self.dotCommands.map(\.name)).map {
+        "; did you mean \($0)?"
+      }
+      complain("unknown command \(name)\(hint ?? "") (.help lists them)")
+      return !bail
+    }
+    return true
+  }
+
+  /// Runs a CLI command for a dot command; its errors are the shell's errors.
+  func delegate(_ body: () throws -> Int32) -> Bool {
+    do {
+      let status = try body()
+      if status != 0 { failed = true }
+      return status == 0 || !bail
+    } catch let e as UsageError {
+      complain(e.message)
+    } catch {
+      complain("\(error)")
+    }
+    return !bail
+  }
+
+  /// Words of a dot command; quotes group words.
+  static func words(_ line: String) -> [String] {
+    var out: [String] = []
+    var word = ""
+    var quote: Character?
+    var any = false
+    for c in line {
+      if let q = quote {
+        if c == q { quote = nil } else { word.append(c) }
+      } else if c == "'" || c == "\"" {
+        quote = c
+        any = true
+      } else if c.isWhitespace {
+        if any || !word.isEmpty { out.append(word) }
+        word = ""
+        any = false
+      } else {
+        word.append(c)
+      }
+    }
+    if any || !word.isEmpty { out.append(word) }
+    return out
+  }
+
+  // MARK: - Charts
+
+  /// `.chart bar|line [X Y [SERIES]]`: the last result in Unicode blocks. X and Y default to
+  /// the first column and the last numeric one.
+  func chart(_ args: [String]) -> Bool {
+    guard let kind = args.first, kind == "bar" || kind == "line",
+      args.count == 1 || args.count == 3 || args.count == 4
+    else { return usage(".chart") }
+    guard let r = last, r.rows.count > 0 else {
+      complain(".chart draws the last result: run a query first")
+      return !bail
+    }
+    func column(_ name: String) -> Int? { r.names.firstIndex(of: name) }
+    let x = args.count >= 3 ? column(args[1]) : 0
+    let y = args.count >= 3 ? column(args[2]) : r.types.lastIndex(where: \.isNumeric)
+    let series = args.count == 4 ? column(args[3]) : nil
+    guard let x, let y, r.types[y].isNumeric, args.count < 4 || series != nil else {
+      complain(
+        ".chart: no such column, or Y is not a number: the columns are \(r.names.joined(separator: ", "))"
+      )
+      return !bail
+    }
+    let text = Chart.draw(r, kind: kind, x: x, y: y, series: series, width: Self.terminalWidth())
+    write(text)
+    return true
+  }
+
+  static func terminalWidth() -> Int {
+    var size = winsize()
+    if ioctl(1, UInt(TIOCGWINSZ), &size) == 0 && size.ws_col > 20 { return Int(size.ws_col) }
+    return 80
+  }
+}
+
+/// Bar and line charts of a result, in Unicode blocks.
+enum Chart {
+  static let eighths = ["", "▏", "▎", "▍", "▌", "▋", "▊", "▉"]
+  static let levels = ["▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"]
+
+  static func number(_ v: SQLValue) -> Double? { Cast.double(v) }
+
+  static func draw(_ r: QueryResult, kind: String, x: Int, y: Int, series: Int?, width: Int)
+    -> String
+  {
+    // Rows by series (one unnamed series without a SERIES column).
+    var order: [String] = []
+    var points: [String: [(String, Double)]] = [:]
+    for i in 0..<r.rows.count {
+      let s = series.map { Cast.text(r.rows.columns[$0].value(i)) } ?? ""
+      let label = Cast.text(r.rows.columns[x].value(i))
+      guard let v = number(r.rows.columns[y].value(i)) else { continue }
+      if points[s] == nil { order.append(s) }
+      points[s, default: []].append((label, v))
+    }
+    let all = points.values.flatMap { $0.map(\.1) }
+    let top = max(all.max() ?? 0, 0)
+    let bottom = min(all.min() ?? 0, 0)
+    var out = ""
+    if kind == "bar" {
+      let labelWidth = points.values.flatMap { $0.map { ($0.0 + " ").count } }.max() ?? 0
+      let seriesWidth = series == nil ? 0 : (order.map(\.count).max() ?? 0) + 1
+      let room = max(10, width - labelWidth - seriesWidth - 14)
+      for s in order {
+        for (label, v) in points[s]! {
+          let cells = top > 0 ? max(0, v) / top * Double(room) : 0
+          let whole = Int(cells)
+          let part = Int((cells - Double(whole)) * 8)
+          let bar = String(repeating: "█", count: whole) + eighths[part]
+          let name = series == nil ? "" : s + String(repeating: " ", count: seriesWidth - s.count)
+          out +=
+            name + label + String(repeating: " ", count: labelWidth - label.count) + bar + " "
+            + Cast.text(r.rows.columns[y].value(0)).prefix(0) + format(v) + "\n"
+        }
+      }
+    } else {
+      // A line per series: a block per point, its height the value's.
+      let span = top - bottom
+      let nameWidth = (order.map(\.count).max() ?? 0) + 1
+      for s in order {
+        let line = points[s]!.map { p -> String in
+          let level = span > 0 ? Int((p.1 - bottom) / span * 7) : 0
+          return levels[max(0, min(7, level))]
+        }.joined()
+        let name = series == nil ? "" : s + String(repeating: " ", count: nameWidth - s.count)
+        out +=
+          name + line + "  " + format(points[s]!.first!.1) + " → " + format(points[s]!.last!.1)
+          + "\n"
+      }
+      if let first = points[order[0]]?.first?.0, let last = points[order[0]]?.last?.0 {
+        let pad = series == nil ? 0 : nameWidth
+        out += String(repeating: " ", count: pad) + first + " … " + last + "\n"
+      }
+    }
+    return out
+  }
+
+  static func format(_ v: Double) -> String {
+    if v == v.rounded() && abs(v) < 1e15 {
+      let n = NumberFormatter()
+      n.numberStyle = .decimal
+      n.groupingSeparator = ","
+      return n.string(from: NSNumber(value: Int64(v))) ?? String(Int64(v))
+    }
+    return String(format: "%.2f", v)
+  }
+}
+
+extension CommandLine {
+  /// `hoso shell [-c SQL] [-f FILE] [-csv|-json|-markdown] [-bail]`.
+  static func shell(_ g: GlobalOptions, _ a: inout Arguments) throws -> Int32 {
+    var command: String?
+    var file: String?
+    var mode: Shell.Mode?
+    var bail = false
+    var i = 0
+    while i < a.rest.count {
+      let arg = a.rest[i]
+      switch arg {
+      case "-c", "-f":
+        guard i + 1 < a.rest.count else { throw UsageError("\(arg) needs a value") }
+        if arg == "-c" { command = a.rest[i + 1] } else { file = a.rest[i + 1] }
+        a.rest.removeSubrange(i...(i + 1))
+        continue
+      case "-csv", "-json", "-markdown", "-table", "-line":
+        mode = Shell.Mode(rawValue: String(arg.dropFirst()))
+      case "-bail": bail = true
+      default:
+        throw UsageError(
+          "unknown argument \(arg) for shell: hoso shell [-c SQL] [-f FILE] [-csv|-json|-markdown] [-bail]"
+        )
+      }
+      a.rest.remove(at: i)
+    }
+    let store = try Store.open(at: g.store)
+    try projectIfFree(store)
+    let interactive = command == nil && file == nil && isatty(0) == 1
+    let shell = try Shell(g, store: store, interactive: interactive)
+    if let mode { shell.mode = mode }
+    if bail { shell.bail = true }
+    if let command {
+      _ = shell.run(text: command.hasSuffix(";") ? command : command + ";", source: "-c")
+      return shell.failed ? 1 : 0
+    }
+    if let file {
+      guard let data = FileManager.default.contents(atPath: file),
+        let text = String(data: data, encoding: .utf8)
+      else { throw UsageError("cannot read \(file)") }
+      _ = shell.run(text: text, source: file)
+      return shell.failed ? 1 : 0
+    }
+    if !interactive {
+      let data = FileHandle.standardInput.readDataToEndOfFile()
+      _ = shell.run(text: String(decoding: data, as: UTF8.self), source: "<stdin>")
+      return shell.failed ? 1 : 0
+    }
+    // On a terminal: a prompt, lines as the terminal edits them.
+    print("hoso shell over \(store.path): statements end with ;, .help for help, .quit to leave")
+    var pending = ""
+    while true {
+      let prompt = pending.isEmpty ? "hoso> " : "   ...> "
+      FileHandle.standardOutput.write(Data(prompt.utf8))
+      guard let line = readLine() else { break }
+      if !shell.feed(line, pending: &pending) { break }
+    }
+    return 0
+  }
+}
