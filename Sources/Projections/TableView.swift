@@ -310,6 +310,22 @@ package struct TableView {
     return sel
   }
 
+  /// The rows with patches among `rows` (ascending indices inside the row group that starts
+  /// at table row `base` and holds `count` rows): each one's position in `rows` and its table
+  /// row. What a scan reads through `value` after reading the stored vectors.
+  package func patched(among rows: [Int32], base: Int, count: Int) -> [(position: Int, row: Int)] {
+    var out: [(Int, Int)] = []
+    var i = Self.firstIndex(patchedRows, atLeast: base)
+    var p = 0
+    while i < patchedRows.count && patchedRows[i] < base + count {
+      let r = Int32(patchedRows[i] - base)
+      while p < rows.count && rows[p] < r { p += 1 }
+      if p < rows.count && rows[p] == r { out.append((p, patchedRows[i])) }
+      i += 1
+    }
+    return out
+  }
+
   /// The index of the first element of `a` (ascending) at least `x`.
   package static func firstIndex(_ a: [Int], atLeast x: Int) -> Int {
     var lo = 0

@@ -339,7 +339,7 @@ package final class Engine {
     return [e]
   }
 
-  static func sqlType(_ t: ColumnType) -> SQLType {
+  package static func sqlType(_ t: ColumnType) -> SQLType {
     switch t {
     case .bigint: .bigint
     case .double: .double
@@ -367,17 +367,7 @@ package final class Engine {
         let keep = partial!.passing(condition, g, base: base, rows)
         rows = rows.indices.filter { keep[$0] }.map { rows[$0] }
       }
-      // The patched rows among them: (position in `rows`, table row).
-      var patched: [(Int, Int)] = []
-      let all = view.patchedRows
-      var i = TableView.firstIndex(all, atLeast: base)
-      var p = 0
-      while i < all.count && all[i] < base + g.rows {
-        let r = Int32(all[i] - base)
-        while p < rows.count && rows[p] < r { p += 1 }
-        if p < rows.count && rows[p] == r { patched.append((p, all[i])) }
-        i += 1
-      }
+      let patched = view.patched(among: rows, base: base, count: g.rows)
       var columns: [Vector] = []
       for (k, c) in needed.enumerated() {
         let reader = g.columns[c]
@@ -415,7 +405,7 @@ package final class Engine {
     }
   }
 
-  static func sqlValue(_ v: Value, _ t: SQLType) -> SQLValue {
+  package static func sqlValue(_ v: Value, _ t: SQLType) -> SQLValue {
     switch (v, t) {
     case (.null, _): return .null
     case (.int(let i), .timestamp): return .timestamp(i)

@@ -706,28 +706,20 @@ struct FastAggregate: @unchecked Sendable {
         nulls.withUnsafeMutableBufferPointer { reader.gatherNulls(s, into: $0.baseAddress!) }
       }
       // Rows a correction changed.
-      let patched = view.patchedRows
-      var i = TableView.firstIndex(patched, atLeast: base)
-      var p = 0
-      while i < patched.count && patched[i] < base + g.rows {
-        let r = Int32(patched[i] - base)
-        while p < sel.count && sel[p] < r { p += 1 }
-        if p < sel.count && sel[p] == r {
-          switch view.patchedValue(patched[i], column) {
-          case nil: break
-          case .null?: nulls[p] = true
-          case .int(let x)?:
-            nulls[p] = false
-            out[p] = x
-          case .double(let d)?:
-            nulls[p] = false
-            out[p] = Int64(bitPattern: d.bitPattern)
-          case .text(let s)?:
-            nulls[p] = false
-            out[p] = pool.intern(s)
-          }
+      for (p, row) in view.patched(among: sel, base: base, count: g.rows) {
+        switch view.patchedValue(row, column) {
+        case nil: break
+        case .null?: nulls[p] = true
+        case .int(let x)?:
+          nulls[p] = false
+          out[p] = x
+        case .double(let d)?:
+          nulls[p] = false
+          out[p] = Int64(bitPattern: d.bitPattern)
+        case .text(let s)?:
+          nulls[p] = false
+          out[p] = pool.intern(s)
         }
-        i += 1
       }
       return (out, nulls)
     }

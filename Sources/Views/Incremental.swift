@@ -73,7 +73,7 @@ extension ViewStore {
     var order: [[SQLValue]] = []
     var groups: [[SQLValue]: [SQLValue]] = [:]
     for row in TableView(table: old, patches: nil).rows() {
-      let values = zip(row, types).map { value($0, $1) }
+      let values = zip(row, types).map { Engine.sqlValue($0, Engine.sqlType($1)) }
       let key = Array(values.prefix(shape.keyCount))
       order.append(key)
       groups[key] = values
@@ -181,19 +181,6 @@ extension ViewStore {
       return .int(r)
     case (.double(let x), .double(let y)): return .double(x + Double(sign) * y)
     default: return a
-    }
-  }
-
-  /// A stored value as the engine holds it.
-  static func value(_ v: Value, _ t: ColumnType) -> SQLValue {
-    switch (v, t) {
-    case (.null, _): return .null
-    case (.int(let x), .timestamp): return .timestamp(x)
-    case (.int(let x), .date): return .date(x)
-    case (.int(let x), .boolean): return .bool(x != 0)
-    case (.int(let x), _): return .int(x)
-    case (.double(let x), _): return .double(x)
-    case (.text(let s), _): return .text(s)
     }
   }
 }

@@ -485,15 +485,14 @@ extension CommandLine {
     var file: String?
     var mode: Shell.Mode?
     var bail = false
-    var i = 0
-    while i < a.rest.count {
-      let arg = a.rest[i]
+    // The arguments a word at a time, each taken off the front.
+    while let arg = a.rest.first {
+      a.rest.removeFirst()
       switch arg {
       case "-c", "-f":
-        guard i + 1 < a.rest.count else { throw UsageError("\(arg) needs a value") }
-        if arg == "-c" { command = a.rest[i + 1] } else { file = a.rest[i + 1] }
-        a.rest.removeSubrange(i...(i + 1))
-        continue
+        guard let value = a.rest.first else { throw UsageError("\(arg) needs a value") }
+        a.rest.removeFirst()
+        if arg == "-c" { command = value } else { file = value }
       case "-csv", "-json", "-markdown", "-table", "-line":
         mode = Shell.Mode(rawValue: String(arg.dropFirst()))
       case "-bail": bail = true
@@ -502,7 +501,6 @@ extension CommandLine {
           "unknown argument \(arg) for shell: hoso shell [-c SQL] [-f FILE] [-csv|-json|-markdown] [-bail]"
         )
       }
-      a.rest.remove(at: i)
     }
     let store = try Store.open(at: g.store)
     try projectIfFree(store)
