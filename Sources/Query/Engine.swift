@@ -330,7 +330,23 @@ package final class Engine {
   func materialized(_ r: QueryResult, name: String?) -> Relation {
     let columns = zip(r.names, r.types).map { Relation.Column(table: name, name: $0, type: $1) }
     return Relation(columns: columns) { needed, body throws(SQLError) in
-      _ = try body(Batch(columns: needed.map { r.rows.columns[$0] }, count: r.rows.count))
+      try self.deliver(Batch(columns: needed.map { r.rows.columns[$0] }, count: r.rows.count), body)
+    }
+  }
+
+  /// Hands `b` to `body` a row group's worth at a time (65,536 rows), so that the operators
+  /// above see cancellation between pieces, as they do over a stored table.
+  func deliver(_ b: Batch, _ body: (Batch) throws(SQLError) -> Bool) throws(SQLError) {
+    if b.count <= ColumnGroup.rows {
+      _ = try body(b)
+      return
+    }
+    var start = 0
+    while start < b.count {
+      if cancelled() { throw SQLError(.interrupted, "Interrupted!") }
+      let end = min(b.count, start + ColumnGroup.rows)
+      if try !body(b.gather(Array(start..<end))) { return }
+      start = end
     }
   }
 

@@ -489,6 +489,7 @@ extension Engine {
         )
       }
       for row in 0..<b.count {
+        if row & 0x3FFF == 0x3FFF && cancelled() { throw SQLError(.interrupted, "Interrupted!") }
         let key = keyV.map { $0.value(row) }
         var g = groups[key]
         if g == nil {

@@ -194,7 +194,7 @@ extension Engine {
           joined = Batch(columns: joinedColumns, count: joined.count + missing.count)
         }
       }
-      _ = try body(Batch(columns: needed.map { joined.columns[$0] }, count: joined.count))
+      try self.deliver(Batch(columns: needed.map { joined.columns[$0] }, count: joined.count), body)
     }
     if let l = left.stored, let r = right.stored, l.only == nil, r.only == nil,
       kind == .inner || kind == .left, residual.isEmpty, leftKeys.count == 1,

@@ -19,22 +19,48 @@ package enum Output {
   static func cell(_ v: SQLValue) -> String? { v.isNull ? nil : Cast.text(v) }
 
   /// Columns as wide as their widest text in characters (a Vietnamese letter with its marks
-  /// is one), numbers right-aligned, NULL shown as NULL.
-  static func table(_ r: QueryResult) -> String {
+  /// is one), numbers right-aligned, NULL shown as NULL. For the shell: `maxWidth`, the widest
+  /// columns cut (with …) until the table fits; `separators`, thousands separated in numbers
+  /// (not in a year or a seq, which are names more than amounts).
+  package static func table(_ r: QueryResult, maxWidth: Int? = nil, separators: Bool = false)
+    -> String
+  {
     let n = r.names.count
+    let grouped = (0..<n).map { c -> Bool in
+      let name = r.names[c].lowercased()
+      return separators && r.types[c] == .bigint && !name.hasSuffix("year") && name != "seq"
+        && !name.hasSuffix("_id")
+    }
     var cells: [[String]] = []
     for i in 0..<r.rows.count {
-      cells.append((0..<n).map { cell(r.rows.columns[$0].value(i)) ?? "NULL" })
+      cells.append(
+        (0..<n).map { c in
+          let v = r.rows.columns[c].value(i)
+          if grouped[c], case .int(let x) = v, abs(x) >= 10_000 { return thousands(x) }
+          return cell(v) ?? "NULL"
+        })
     }
     let typeNames = r.types.map { $0 == .bigint ? "int64" : $0.rawValue.lowercased() }
     var widths = (0..<n).map { max(r.names[$0].count, typeNames[$0].count) }
     for row in cells { for (c, s) in row.enumerated() { widths[c] = max(widths[c], s.count) } }
+    if let maxWidth {
+      // Borders take 3 per column and 1; the widest column gives way first.
+      while widths.reduce(1, { $0 + $1 + 3 }) > maxWidth,
+        let i = widths.indices.max(by: {
+          widths[$0] < widths[$1]
+        }), widths[i] > 5
+      {
+        widths[i] -= 1
+      }
+    }
+    func fit(_ s: String, _ w: Int) -> String { s.count <= w ? s : String(s.prefix(w - 1)) + "…" }
     func line(_ l: String, _ m: String, _ rgt: String) -> String {
       l + widths.map { String(repeating: "─", count: $0 + 2) }.joined(separator: m) + rgt + "\n"
     }
     func row(_ values: [String], right: [Bool]) -> String {
       "│"
         + values.enumerated().map { c, s in
+          let s = fit(s, widths[c])
           let pad = String(repeating: " ", count: widths[c] - s.count)
           return " " + (right[c] ? pad + s : s + pad) + " "
         }.joined(separator: "│") + "│\n"
@@ -50,6 +76,16 @@ package enum Output {
     for values in cells { out += row(values, right: numeric) }
     out += line("└", "┴", "┘")
     return out
+  }
+
+  static func thousands(_ x: Int64) -> String {
+    let digits = Array(String(x.magnitude))
+    var out = ""
+    for (i, d) in digits.enumerated() {
+      if i > 0 && (digits.count - i) % 3 == 0 { out.append(",") }
+      out.append(d)
+    }
+    return (x < 0 ? "-" : "") + out
   }
 
   /// An export of `r` in pieces of at most `rowsPerPiece` rows, each handed to `write`: CSV

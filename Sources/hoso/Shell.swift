@@ -1,4 +1,5 @@
 import Domain
+import EventLog
 import Foundation
 import Projections
 import Query
@@ -26,6 +27,8 @@ final class Shell {
   var last: QueryResult?
   var asOfText: String?
   var failed = false
+  /// On a terminal: results taller or wider than it go through `$PAGER` (`less -S`).
+  var pager = true
 
   init(_ g: GlobalOptions, store: Store, interactive: Bool) throws {
     self.g = g
@@ -52,6 +55,7 @@ final class Shell {
     (".report", ".report NAME [YEAR]", "a report of queries/reports"),
     (".asof", ".asof TIME|off", "read every following statement as known at TIME"),
     (".chart", ".chart bar|line [X Y [SERIES]]", "draw the last result"),
+    (".pager", ".pager on|off", "long or wide results through $PAGER (less -S)"),
     (".bail", ".bail on|off", "stop at the first error"),
     (".quit", ".quit", "leave"),
   ]
@@ -152,7 +156,11 @@ final class Shell {
     }
     var text: String
     switch mode {
-    case .table: text = Output.render(shown, as: .table)
+    case .table:
+      text =
+        interactive
+        ? Output.table(shown, maxWidth: Shell.terminalWidth(), separators: true)
+        : Output.render(shown, as: .table)
     case .csv: text = Output.render(shown, as: .csv)
     case .json: text = Output.render(shown, as: .json)
     case .markdown: text = Output.render(shown, as: .markdown)
@@ -178,6 +186,7 @@ final class Shell {
 
   func write(_ text: String) {
     let data = Data(text.utf8)
+    if output == nil && interactive && pager && page(text) { return }
     if let output {
       output.write(data)
       if outputOnce {
@@ -188,6 +197,31 @@ final class Shell {
     } else {
       FileHandle.standardOutput.write(data)
     }
+  }
+
+  /// Shows `text` through the pager when it is taller or wider than the terminal; false when
+  /// it fits (or there is no pager to run).
+  func page(_ text: String) -> Bool {
+    var size = winsize()
+    guard ioctl(1, UInt(TIOCGWINSZ), &size) == 0, size.ws_row > 0 else { return false }
+    let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+    let wide = lines.contains { $0.count > Int(size.ws_col) }
+    guard lines.count > Int(size.ws_row) - 1 || wide else { return false }
+    let command = ProcessInfo.processInfo.environment["PAGER"] ?? "less -S"
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/bin/sh")
+    p.arguments = ["-c", command]
+    let pipe = Pipe()
+    p.standardInput = pipe
+    do {
+      try p.run()
+    } catch {
+      return false
+    }
+    pipe.fileHandleForWriting.write(Data(text.utf8))
+    try? pipe.fileHandleForWriting.close()
+    p.waitUntilExit()
+    return true
   }
 
   func complain(_ text: String) {
@@ -250,6 +284,9 @@ final class Shell {
     case ".bail":
       guard args.count == 1, args[0] == "on" || args[0] == "off" else { return usage(name) }
       bail = args[0] == "on"
+    case ".pager":
+      guard args.count == 1, args[0] == "on" || args[0] == "off" else { return usage(name) }
+      pager = args[0] == "on"
     case ".maxrows":
       guard args.count == 1, let n = Int(args[0]), n >= 0 else { return usage(name) }
       maxRows = n
@@ -524,15 +561,215 @@ extension CommandLine {
       _ = shell.run(text: String(decoding: data, as: UTF8.self), source: "<stdin>")
       return shell.failed ? 1 : 0
     }
-    // On a terminal: a prompt, lines as the terminal edits them.
-    print("hoso shell over \(store.path): statements end with ;, .help for help, .quit to leave")
-    var pending = ""
-    while true {
-      let prompt = pending.isEmpty ? "hoso> " : "   ...> "
-      FileHandle.standardOutput.write(Data(prompt.utf8))
-      guard let line = readLine() else { break }
-      if !shell.feed(line, pending: &pending) { break }
+    return shell.interact()
+  }
+}
+
+extension Shell {
+  /// On a terminal: the line editor, history, completion, Ctrl-C to cancel a running query.
+  func interact() -> Int32 {
+    let historyPath =
+      ProcessInfo.processInfo.environment["HOSO_HISTORY"]
+      ?? (NSHomeDirectory() + "/.hoso_history")
+    let editor = LineEditor(historyPath: historyPath)
+    editor.isComplete = Shell.isComplete
+    editor.highlight = Highlight.sql
+    editor.complete = { [unowned self] buffer, cursor in self.completions(buffer, cursor) }
+    // Ctrl-C while a statement runs: the engine stops at its next row group.
+    signal(SIGINT) { _ in interruptRequested = 1 }
+    engine.cancelled = { interruptRequested != 0 }
+    write(welcome() + "\n")
+    // ~/.hosorc first, as sqlite3 reads ~/.sqliterc.
+    let rc = ProcessInfo.processInfo.environment["HOSO_RC"] ?? (NSHomeDirectory() + "/.hosorc")
+    if let data = FileManager.default.contents(atPath: rc) {
+      _ = run(text: String(decoding: data, as: UTF8.self), source: rc)
     }
-    return 0
+    var interrupts = 0
+    while true {
+      switch editor.read(prompt: "hoso> ", continuation: "   ...> ") {
+      case .end: return 0
+      case .interrupt(let wasEmpty):
+        interrupts = wasEmpty ? interrupts + 1 : 0
+        if interrupts >= 3 { return 0 }
+        if wasEmpty && interrupts == 2 { write("(Ctrl-C once more to leave, or .quit)\n") }
+      case .statement(let text):
+        interrupts = 0
+        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        if trimmed.isEmpty { continue }
+        editor.remember(text)
+        interruptRequested = 0
+        var pending = ""
+        var go = true
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) where go {
+          go = feed(String(line), pending: &pending)
+        }
+        if !pending.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+          go = execute(pending)
+        }
+        if !go { return failed && bail ? 1 : 0 }  // .quit, or an error with .bail on
+      }
+    }
+  }
+
+  /// The first line on a terminal: the store, its size and time span, and where help is.
+  func welcome() -> String {
+    var line = "hoso \(store.path)"
+    if let reader = try? LogReader(at: store.logPath), reader.lastSeq > 0,
+      let first = reader.firstRecordedAt, let last = reader.lastRecordedAt
+    {
+      let n = NumberFormatter()
+      n.numberStyle = .decimal
+      n.groupingSeparator = ","
+      let count = n.string(from: NSNumber(value: reader.lastSeq)) ?? String(reader.lastSeq)
+      line +=
+        ": \(count) events recorded \(Timestamp.format(first).prefix(10))"
+        + " to \(Timestamp.format(last).prefix(10))"
+    }
+    return line + ". Statements end with ;  .help for help, .quit to leave."
+  }
+
+  /// Tab: the names that complete the word before the cursor, by context: dot commands at the
+  /// start, file names after `.read`/`.output`/`.once`, columns of the tables in the FROM
+  /// clause, tables after FROM or JOIN, else keywords, functions, tables and columns.
+  func completions(_ buffer: [Character], _ cursor: Int) -> (start: Int, candidates: [String]) {
+    var start = cursor
+    while start > 0,
+      buffer[start - 1].isLetter || buffer[start - 1].isNumber || buffer[start - 1] == "_"
+        || buffer[start - 1] == "."
+    {
+      start -= 1
+    }
+    let text = String(buffer)
+    let word = String(buffer[start..<cursor])
+    let before = String(buffer[..<start]).trimmingCharacters(in: .whitespaces)
+    let tables = BuiltinTables.all.map(\.name) + engine.materializedViewNames()
+    var pool: [String]
+    if before.isEmpty && word.hasPrefix(".") {
+      pool = Shell.dotCommands.map(\.name)
+    } else if let command = before.split(separator: " ").first,
+      [".read", ".output", ".once"].contains(String(command))
+    {
+      // File names: the word may hold a path.
+      var fileStart = cursor
+      while fileStart > 0 && !buffer[fileStart - 1].isWhitespace { fileStart -= 1 }
+      let path = String(buffer[fileStart..<cursor])
+      let folder = path.contains("/") ? String(path[..<path.lastIndex(of: "/")!]) + "/" : ""
+      let names =
+        (try? FileManager.default.contentsOfDirectory(atPath: folder.isEmpty ? "." : folder)) ?? []
+      let found = names.map { folder + $0 }.filter { $0.hasPrefix(path) }.sorted()
+      return (fileStart, found)
+    } else if before.uppercased().hasSuffix("FROM") || before.uppercased().hasSuffix("JOIN")
+      || [".schema", ".rebuild", ".audit"].contains(
+        String(before.split(separator: " ").first ?? ""))
+    {
+      pool = tables
+    } else {
+      // Columns of the tables the statement names (after FROM or JOIN), then the rest.
+      let words = text.split(whereSeparator: {
+        $0.isWhitespace || $0 == "," || $0 == "(" || $0 == ")"
+      })
+      var named: [String] = []
+      for (i, w) in words.enumerated() where i + 1 < words.count {
+        if ["FROM", "JOIN"].contains(w.uppercased()) { named.append(String(words[i + 1])) }
+      }
+      var columns: [String] = []
+      for t in named where tables.contains(t) {
+        columns += (try? engine.columns(of: t).map(\.0)) ?? []
+      }
+      let functions = [
+        "count", "sum", "avg", "min", "max", "year", "month", "quarter", "day", "date_trunc",
+        "date_diff", "plan_period", "coalesce", "nullif", "round", "lower", "upper",
+        "strip_accents", "length", "abs", "lag", "lead", "row_number", "rank", "dense_rank",
+      ]
+      pool = columns + Highlight.keywords.map { $0 } + functions + tables
+    }
+    var seen = Set<String>()
+    let lower = word.lowercased()
+    let found = pool.filter { $0.lowercased().hasPrefix(lower) && seen.insert($0).inserted }
+    return (start, found)
+  }
+}
+
+/// Colours for the statement being typed: keywords, strings, numbers, comments, and in red a
+/// quote or bracket left open.
+enum Highlight {
+  static let keywords: [String] = [
+    "SELECT", "FROM", "WHERE", "GROUP", "BY", "ORDER", "HAVING", "LIMIT", "OFFSET", "JOIN", "LEFT",
+    "INNER", "CROSS", "ON", "AS", "AND", "OR", "NOT", "IN", "IS", "NULL", "BETWEEN", "LIKE",
+    "ILIKE",
+    "CASE", "WHEN", "THEN", "ELSE", "END", "WITH", "DISTINCT", "ALL", "ASC", "DESC", "NULLS",
+    "FIRST", "LAST", "CAST", "FILTER", "OVER", "PARTITION", "TIMESTAMP", "DATE", "INTERVAL",
+    "EXPLAIN", "ANALYZE", "TRUE", "FALSE", "FOR", "SYSTEM_TIME", "OF",
+  ]
+  static let keywordSet = Set(keywords)
+
+  static func sql(_ text: String) -> String {
+    let chars = Array(text)
+    var out = ""
+    var i = 0
+    var depth = 0
+    var openAt: [Int] = []
+    var spans: [(Range<Int>, String)] = []
+    while i < chars.count {
+      let c = chars[i]
+      if c == "'" || c == "\"" {
+        var j = i + 1
+        while j < chars.count && chars[j] != c { j += 1 }
+        let closed = j < chars.count
+        let end = closed ? j + 1 : chars.count
+        spans.append((i..<end, closed ? (c == "'" ? "32" : "0") : "31"))
+        i = end
+        continue
+      }
+      if c == "-" && i + 1 < chars.count && chars[i + 1] == "-" {
+        var j = i
+        while j < chars.count && chars[j] != "\n" { j += 1 }
+        spans.append((i..<j, "2"))
+        i = j
+        continue
+      }
+      if c.isNumber {
+        var j = i
+        while j < chars.count && (chars[j].isNumber || chars[j] == ".") { j += 1 }
+        spans.append((i..<j, "36"))
+        i = j
+        continue
+      }
+      if c.isLetter || c == "_" {
+        var j = i
+        while j < chars.count && (chars[j].isLetter || chars[j].isNumber || chars[j] == "_") {
+          j += 1
+        }
+        if keywordSet.contains(String(chars[i..<j]).uppercased()) { spans.append((i..<j, "1;34")) }
+        i = j
+        continue
+      }
+      if c == "(" {
+        depth += 1
+        openAt.append(i)
+      } else if c == ")" {
+        if depth > 0 {
+          depth -= 1
+          openAt.removeLast()
+        } else {
+          spans.append((i..<(i + 1), "31"))
+        }
+      }
+      i += 1
+    }
+    for o in openAt { spans.append((o..<(o + 1), "31")) }
+    spans.sort { $0.0.lowerBound < $1.0.lowerBound }
+    var at = 0
+    for (range, colour) in spans where range.lowerBound >= at {
+      out += String(chars[at..<range.lowerBound])
+      // Colour each line of the span apart: the editor draws line by line.
+      let piece = String(chars[range])
+      out += piece.split(separator: "\n", omittingEmptySubsequences: false).map {
+        $0.isEmpty ? "" : "\u{1B}[\(colour)m\($0)\u{1B}[0m"
+      }.joined(separator: "\n")
+      at = range.upperBound
+    }
+    out += String(chars[at...])
+    return out
   }
 }
