@@ -66,6 +66,7 @@ struct Arguments {
 extension CommandLine {
   static let commands = [
     "init", "append", "verify", "dump", "generate", "demo", "audit", "query", "export", "views",
+    "status",
     "rebuild", "report", "shell", "help",
   ]
 
@@ -85,7 +86,8 @@ extension CommandLine {
       let command = a.rest.first(where: { !Arguments.isOption($0) })
       if let command, let i = a.rest.firstIndex(of: command) { a.rest.remove(at: i) }
       switch command {
-      case nil: return try describe(global, &a)
+      case nil: return try openShell(global, &a)
+      case "status": return try describe(global, &a)
       case "init": return try initStore(global, &a)
       case "append": return try append(global, &a)
       case "verify": return try verify(global, &a)
@@ -129,7 +131,10 @@ extension CommandLine {
       """
       usage: hoso [--store DIR] [--queries DIR] [--role analyst|auditor] [--key FILE] COMMAND
 
-        (none)                        describe the store
+        (none)                        the shell over the store (hoso shell); with no
+                                      store yet, it first makes the demo store
+        status                        what the store holds: events, segments, times,
+                                      tables
         init [--segment-size BYTES]   create an empty store
         append [--pseudonymize] [--sync batch|none] FILE|-
                                       validate NDJSON events, then append them atomically
@@ -160,7 +165,7 @@ extension CommandLine {
                                       trend, budget_bac_kan_2011_2015)
 
       The store is --store, else $HOSO_STORE, else ./events. With no store there yet,
-      `hoso` first makes the demo store (demo --scale small).
+      `hoso` and `hoso status` first make the demo store (demo --scale small).
       Exit status: 0 success, 1 bad usage or input (nothing changed), 2 store damaged,
       locked or missing.
       """)

@@ -156,10 +156,25 @@ extension CommandLine {
     return 0
   }
 
-  /// `hoso` with no command: until the shell exists, what the store holds. A store that does
-  /// not exist yet is created first, as the shell will.
+  /// `hoso` with no command: the shell over the store (on a terminal, the line editor; from a
+  /// pipe or a file, the statements in order). A store that does not exist yet is first filled
+  /// with the demo data.
+  static func openShell(_ g: GlobalOptions, _ a: inout Arguments) throws -> Int32 {
+    _ = try openOrMakeStore(g)
+    return try shell(g, &a)
+  }
+
+  /// `hoso status`: what the store holds (events, segments, times, tables), catching the tables
+  /// up first. A store that does not exist yet is made first, as for the shell.
   static func describe(_ g: GlobalOptions, _ a: inout Arguments) throws -> Int32 {
-    _ = try a.positional(max: 0, command: "hoso")
+    _ = try a.positional(max: 0, command: "status")
+    let store = try openOrMakeStore(g)
+    return try describe(store)
+  }
+
+  /// The store, made on the first run: the demo data when the committed events are at hand,
+  /// else an empty store. The tables are caught up (with a bar on a terminal).
+  static func openOrMakeStore(_ g: GlobalOptions) throws -> Store {
     let store: Store
     do {
       store = try Store.open(at: g.store)
@@ -181,6 +196,10 @@ extension CommandLine {
     } catch let e as LogError where e.kind == .locked {
       note("another process is appending; the tables may be behind the log")
     }
+    return store
+  }
+
+  static func describe(_ store: Store) throws -> Int32 {
     let reader = try LogReader(at: store.logPath)
     let bytes = reader.segments.reduce(Int64(0)) { $0 + $1.end }
     print("store     \(store.path)")

@@ -46,7 +46,7 @@ import Testing
     let bytes = readBytes(Self.valid)!
     let r = try store.run(["append", "-"], stdin: bytes)
     #expect(r.stdout == "appended 23 events, seq 1..23\n")
-    let d = try store.run([])
+    let d = try store.run(["status"])
     #expect(d.status == 0)
     #expect(d.stdout.contains("23 in"))
     let dump = try store.run(["dump", "--from", "5", "--to", "6"])
