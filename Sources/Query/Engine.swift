@@ -50,6 +50,10 @@ package final class Engine {
   private(set) lazy var reader: LogReader? = try? LogReader(at: store + "/log")
   /// Stops a long query (Ctrl-C in the shell): checked between batches.
   package var cancelled: @Sendable () -> Bool = { false }
+  /// Told after each row group a scan has read: (groups read, groups in the table). The shell
+  /// draws a bar from it when a statement runs past two seconds. Called from the scan's
+  /// workers.
+  package var progress: (@Sendable (Int, Int) -> Void)?
   /// Whether the vectorized paths may answer (off: the general executor answers everything;
   /// the tests compare the two).
   package var vectorized = true
@@ -376,8 +380,9 @@ package final class Engine {
   ) throws(SQLError) {
     var base = 0
     var partial = filter.map { FastAggregate.Partial(plan: $0) }
-    for g in view.table.groups {
+    for (n, g) in view.table.groups.enumerated() {
       if cancelled() { throw SQLError(.interrupted, "Interrupted!") }
+      progress?(n, view.table.groups.count)
       var rows = view.visibleRows(g, base: base, only: only)
       if let f = filter, let condition = f.condition, !rows.isEmpty {
         let keep = partial!.passing(condition, g, base: base, rows)

@@ -422,6 +422,7 @@ extension Engine {
     {
       vectorizedScans += 1
       plan.memoryLimit = memoryLimit
+      plan.progress = progress
       let started = Date()
       let out = try plan.run(cancelled: cancelled, global: global)
       note(
@@ -437,6 +438,7 @@ extension Engine {
     {
       vectorizedScans += 1
       plan.memoryLimit = memoryLimit
+      plan.progress = progress
       let started = Date()
       let out = try plan.run(cancelled: cancelled, global: global)
       note(

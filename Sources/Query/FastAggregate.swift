@@ -267,6 +267,9 @@ struct FastAggregate: @unchecked Sendable {
   // MARK: - Running
 
   /// The grouped rows: the keys, then one column per aggregate, groups in the order first met.
+  /// Told after each row group read (groups read, groups in all).
+  var progress: (@Sendable (Int, Int) -> Void)?
+
   func run(cancelled: @escaping @Sendable () -> Bool, global: Bool) throws(SQLError) -> Batch {
     if let join { return try run(join, cancelled: cancelled, global: global) }
     var starts: [Int] = []
@@ -281,6 +284,7 @@ struct FastAggregate: @unchecked Sendable {
     let firstRows = starts
     let partials = Array(repeating: Partial?.none, count: workers)
     let box = ResultBox(partials)
+    let done = Counter()
     let failure = ErrorBox()
     DispatchQueue.concurrentPerform(iterations: workers) { w in
       var p = Partial(plan: self)
@@ -290,6 +294,7 @@ struct FastAggregate: @unchecked Sendable {
           if cancelled() { throw SQLError(.interrupted, "Interrupted!") }
           try p.add(group: view.table.groups[g], base: firstRows[g])
           try p.checkMemory()
+          progress?(done.add(), count)
           g += workers
         }
         box.set(w, p)
@@ -438,6 +443,18 @@ struct FastAggregate: @unchecked Sendable {
       lock.lock()
       values[i] = p
       lock.unlock()
+    }
+  }
+
+  final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var n = 0
+    /// One more; the count now.
+    func add() -> Int {
+      lock.lock()
+      defer { lock.unlock() }
+      n += 1
+      return n
     }
   }
 

@@ -130,6 +130,9 @@ final class Shell {
 
   func execute(_ sql: String) -> Bool {
     let started = Date()
+    // On a terminal, a statement that runs past two seconds gets a bar of the row groups read.
+    let bar = interactive && isatty(2) == 1 ? ProgressBar(engine) : nil
+    defer { bar?.stop() }
     do {
       for r in try engine.run(sql) {
         last = r
@@ -226,7 +229,17 @@ final class Shell {
 
   func complain(_ text: String) {
     failed = true
-    FileHandle.standardError.write(Data((text + "\n").utf8))
+    var shown = text
+    // On a terminal: the message in red, the caret too.
+    if interactive && isatty(2) == 1 {
+      var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+      if !lines.isEmpty { lines[0] = "\u{1B}[1;31m" + lines[0] + "\u{1B}[0m" }
+      if let i = lines.lastIndex(where: { $0.hasSuffix("^") }) {
+        lines[i] = lines[i].dropLast() + "\u{1B}[1;31m^\u{1B}[0m"
+      }
+      shown = lines.joined(separator: "\n")
+    }
+    FileHandle.standardError.write(Data((shown + "\n").utf8))
   }
 
   // MARK: - Dot commands
@@ -439,6 +452,55 @@ final class Shell {
     var size = winsize()
     if ioctl(1, UInt(TIOCGWINSZ), &size) == 0 && size.ws_col > 20 { return Int(size.ws_col) }
     return 80
+  }
+}
+
+/// The bar under a statement that runs long: drawn on stderr from the engine's progress,
+/// every 0.2 s once two seconds have passed, and wiped when the statement ends.
+final class ProgressBar: @unchecked Sendable {
+  private let lock = NSLock()
+  private var done = 0
+  private var total = 0
+  private var shown = false
+  private let queue = DispatchQueue(label: "hoso.progress")
+  private let timer: DispatchSourceTimer
+  private weak var engine: Engine?
+
+  init(_ engine: Engine) {
+    self.engine = engine
+    timer = DispatchSource.makeTimerSource(queue: queue)
+    engine.progress = { [weak self] d, t in self?.set(d, t) }
+    timer.schedule(deadline: .now() + 2, repeating: 0.2)
+    timer.setEventHandler { [weak self] in self?.draw() }
+    timer.resume()
+  }
+
+  private func set(_ d: Int, _ t: Int) {
+    lock.lock()
+    done = max(done, d)
+    total = t
+    lock.unlock()
+  }
+
+  private func draw() {
+    lock.lock()
+    let (d, t) = (done, total)
+    shown = true
+    lock.unlock()
+    let width = 30
+    let filled = t > 0 ? min(width, d * width / t) : 0
+    let text =
+      "\r\u{1B}[2Khoso: running " + String(repeating: "█", count: filled)
+      + String(repeating: "░", count: width - filled) + (t > 0 ? " \(d)/\(t) row groups" : "")
+      + " (Ctrl-C stops it)"
+    FileHandle.standardError.write(Data(text.utf8))
+  }
+
+  func stop() {
+    timer.cancel()
+    queue.sync {}
+    engine?.progress = nil
+    if shown { FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8)) }
   }
 }
 

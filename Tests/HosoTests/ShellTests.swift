@@ -97,9 +97,11 @@ import Testing
       SELECT 2 AS filed_two;
       .output
       .read \(dir.path)/read.sql
+      .pager off
       .timer on
       SELECT 8 AS eight;
       .timer off
+      .pager on
       .asof 2013-09-02 08:00:00
       SELECT count(*) AS outreach_then FROM outreach;
       .asof off
@@ -155,6 +157,7 @@ import Testing
       (".report", "usage: .report NAME [YEAR]"),
       (".schema a b", "usage: .schema [NAME]"),
       (".tables now", "usage: .tables"),
+      (".pager sometimes", "usage: .pager on|off"),
     ] {
       let r = try Self.shell(s, line + "\n")
       #expect(r.status == 1 && r.stderr == usage + "\n", "\(line): \(r.stderr)")
