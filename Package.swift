@@ -14,10 +14,11 @@ let package = Package(
     .target(name: "Projections", dependencies: ["EventLog", "Domain"]),
     .target(name: "Query", dependencies: ["Projections", "Domain", "EventLog"]),
     .target(name: "Views", dependencies: ["Query", "Projections", "Domain", "EventLog"]),
+    .target(name: "Shell", dependencies: ["Query", "Projections", "Domain", "EventLog"]),
     .target(name: "Demo", dependencies: ["Domain"]),
     .executableTarget(
       name: "hoso",
-      dependencies: ["EventLog", "Domain", "Demo", "Projections", "Query", "Views"]),
+      dependencies: ["EventLog", "Domain", "Demo", "Projections", "Query", "Views", "Shell"]),
     .target(
       name: "TestSupport",
       dependencies: ["EventLog", "Domain"],

@@ -3,38 +3,72 @@ import EventLog
 import Foundation
 import Projections
 import Query
-import Views
 
-/// `hoso shell [-c SQL] [-f FILE] [-csv|-json|-markdown] [-bail]`: statements and dot commands,
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// The shell: statements and dot commands,
 /// as DuckDB's and sqlite3's shells take them. Not on a terminal (a pipe, a file) it prints no
 /// prompt and stops at the first error with exit status 1 unless `.bail off`. On a terminal
 /// it prompts and reads lines as the terminal edits them (the line editor of issue 7 comes
 /// next).
-final class Shell {
-  enum Mode: String, CaseIterable { case table, csv, json, markdown, line }
+package final class Shell {
+  package enum Mode: String, CaseIterable, Sendable { case table, csv, json, markdown, line }
 
-  let g: GlobalOptions
-  let store: Store
-  let engine: Engine
+  /// What the shell asks of the program around it: the store-level commands, run with
+  /// command-line arguments (they print their own output; an error is thrown with its
+  /// message), and the warning about stale views after a statement.
+  package struct Commands {
+    package var views: () throws -> Int32
+    package var audit: ([String]) throws -> Int32
+    package var rebuild: ([String]) throws -> Int32
+    package var report: ([String]) throws -> Int32
+    package var warnStale: (Engine) -> Void
+
+    package init(
+      views: @escaping () throws -> Int32, audit: @escaping ([String]) throws -> Int32,
+      rebuild: @escaping ([String]) throws -> Int32, report: @escaping ([String]) throws -> Int32,
+      warnStale: @escaping (Engine) -> Void
+    ) {
+      self.views = views
+      self.audit = audit
+      self.rebuild = rebuild
+      self.report = report
+      self.warnStale = warnStale
+    }
+  }
+
+  /// An error a command reports: its message is what the shell prints.
+  package struct CommandError: Error {
+    package let message: String
+    package init(_ message: String) { self.message = message }
+  }
+
+  let storePath: String
+  let logPath: String
+  let commands: Commands
+  package let engine: Engine
   let interactive: Bool
-  var mode = Mode.table
+  package var mode = Mode.table
   var timer = false
-  var bail: Bool
+  package var bail: Bool
   /// nil: 40 on a terminal, every row otherwise.
   var maxRows: Int?
   var output: FileHandle?
   var outputOnce = false
   var last: QueryResult?
   var asOfText: String?
-  var failed = false
+  package private(set) var failed = false
   /// On a terminal: results taller or wider than it go through `$PAGER` (`less -S`).
   var pager = true
 
-  init(_ g: GlobalOptions, store: Store, interactive: Bool) throws {
-    self.g = g
-    self.store = store
+  package init(store: String, logPath: String, interactive: Bool, commands: Commands) throws {
+    self.storePath = store
+    self.logPath = logPath
     self.interactive = interactive
-    engine = try Engine(store: store.path)
+    self.commands = commands
+    engine = try Engine(store: store)
     bail = !interactive
   }
 
@@ -64,7 +98,7 @@ final class Shell {
 
   /// Runs every statement and command of `text`; false once it must stop (`.quit`, or an error
   /// with bail on).
-  func run(text: String, source: String) -> Bool {
+  package func run(text: String, source: String) -> Bool {
     var pending = ""
     for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
       if !feed(String(line), pending: &pending) { return false }
@@ -141,7 +175,7 @@ final class Shell {
       if timer {
         write(String(format: "Run Time (s): real %.3f\n", Date().timeIntervalSince(started)))
       }
-      CommandLine.warnStaleViews(g, store, engine)
+      commands.warnStale(engine)
       return true
     } catch {
       complain(error.rendered(in: sql))
@@ -270,8 +304,7 @@ final class Shell {
       write(names.joined(separator: "\n") + "\n")
     case ".views":
       guard args.isEmpty else { return usage(name) }
-      var a = Arguments(rest: [])
-      return delegate { try CommandLine.views(g, &a) }
+      return delegate { try commands.views() }
     case ".schema":
       guard args.count <= 1 else { return usage(name) }
       let names =
@@ -359,18 +392,15 @@ final class Shell {
       else { return usage(name) }
       var rest = [args[0]]
       if args.count >= 4 { rest += ["--as-of", args[3...].joined(separator: " ")] }
-      var a = Arguments(rest: rest)
-      return delegate { try CommandLine.audit(g, &a) }
+      return delegate { try commands.audit(rest) }
     case ".rebuild":
-      var a = Arguments(rest: args)
-      return delegate { try CommandLine.rebuild(g, &a) }
+      return delegate { try commands.rebuild(args) }
     case ".report":
       guard args.count == 1 || args.count == 2 else { return usage(name) }
       var rest = [args[0]]
       if args.count == 2 { rest += ["--year", args[1]] }
       if let asOfText { rest += ["--as-of", asOfText] }
-      var a = Arguments(rest: rest)
-      return delegate { try CommandLine.report(g, &a) }
+      return delegate { try commands.report(rest) }
     case ".chart":
       return chart(args)
     default:
@@ -389,7 +419,7 @@ final class Shell {
       let status = try body()
       if status != 0 { failed = true }
       return status == 0 || !bail
-    } catch let e as UsageError {
+    } catch let e as CommandError {
       complain(e.message)
     } catch {
       complain("\(error)")
@@ -577,59 +607,9 @@ enum Chart {
   }
 }
 
-extension CommandLine {
-  /// `hoso shell [-c SQL] [-f FILE] [-csv|-json|-markdown] [-bail]`.
-  static func shell(_ g: GlobalOptions, _ a: inout Arguments) throws -> Int32 {
-    var command: String?
-    var file: String?
-    var mode: Shell.Mode?
-    var bail = false
-    // The arguments a word at a time, each taken off the front.
-    while let arg = a.rest.first {
-      a.rest.removeFirst()
-      switch arg {
-      case "-c", "-f":
-        guard let value = a.rest.first else { throw UsageError("\(arg) needs a value") }
-        a.rest.removeFirst()
-        if arg == "-c" { command = value } else { file = value }
-      case "-csv", "-json", "-markdown", "-table", "-line":
-        mode = Shell.Mode(rawValue: String(arg.dropFirst()))
-      case "-bail": bail = true
-      default:
-        throw UsageError(
-          "unknown argument \(arg) for shell: hoso shell [-c SQL] [-f FILE] [-csv|-json|-markdown] [-bail]"
-        )
-      }
-    }
-    let store = try Store.open(at: g.store)
-    try projectIfFree(store)
-    let interactive = command == nil && file == nil && isatty(0) == 1
-    let shell = try Shell(g, store: store, interactive: interactive)
-    if let mode { shell.mode = mode }
-    if bail { shell.bail = true }
-    if let command {
-      _ = shell.run(text: command.hasSuffix(";") ? command : command + ";", source: "-c")
-      return shell.failed ? 1 : 0
-    }
-    if let file {
-      guard let data = FileManager.default.contents(atPath: file),
-        let text = String(data: data, encoding: .utf8)
-      else { throw UsageError("cannot read \(file)") }
-      _ = shell.run(text: text, source: file)
-      return shell.failed ? 1 : 0
-    }
-    if !interactive {
-      let data = FileHandle.standardInput.readDataToEndOfFile()
-      _ = shell.run(text: String(decoding: data, as: UTF8.self), source: "<stdin>")
-      return shell.failed ? 1 : 0
-    }
-    return shell.interact()
-  }
-}
-
 extension Shell {
   /// On a terminal: the line editor, history, completion, Ctrl-C to cancel a running query.
-  func interact() -> Int32 {
+  package func interact() -> Int32 {
     let historyPath =
       ProcessInfo.processInfo.environment["HOSO_HISTORY"]
       ?? (NSHomeDirectory() + "/.hoso_history")
@@ -675,8 +655,8 @@ extension Shell {
 
   /// The first line on a terminal: the store, its size and time span, and where help is.
   func welcome() -> String {
-    var line = "hoso \(store.path)"
-    if let reader = try? LogReader(at: store.logPath), reader.lastSeq > 0,
+    var line = "hoso \(storePath)"
+    if let reader = try? LogReader(at: logPath), reader.lastSeq > 0,
       let first = reader.firstRecordedAt, let last = reader.lastRecordedAt
     {
       let n = NumberFormatter()

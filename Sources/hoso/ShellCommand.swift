@@ -1,0 +1,73 @@
+import Domain
+import Foundation
+import Query
+import Shell
+import Views
+
+extension CommandLine {
+  /// `hoso shell [-c SQL] [-f FILE] [-csv|-json|-markdown] [-bail]`.
+  static func shell(_ g: GlobalOptions, _ a: inout Arguments) throws -> Int32 {
+    var command: String?
+    var file: String?
+    var mode: Shell.Mode?
+    var bail = false
+    // The arguments a word at a time, each taken off the front.
+    while let arg = a.rest.first {
+      a.rest.removeFirst()
+      switch arg {
+      case "-c", "-f":
+        guard let value = a.rest.first else { throw UsageError("\(arg) needs a value") }
+        a.rest.removeFirst()
+        if arg == "-c" { command = value } else { file = value }
+      case "-csv", "-json", "-markdown", "-table", "-line":
+        mode = Shell.Mode(rawValue: String(arg.dropFirst()))
+      case "-bail": bail = true
+      default:
+        throw UsageError(
+          "unknown argument \(arg) for shell: hoso shell [-c SQL] [-f FILE] [-csv|-json|-markdown] [-bail]"
+        )
+      }
+    }
+    let store = try Store.open(at: g.store)
+    try projectIfFree(store)
+    let interactive = command == nil && file == nil && isatty(0) == 1
+    // The store-level dot commands are the CLI's own commands.
+    func cli(_ body: @escaping (inout Arguments) throws -> Int32) -> ([String]) throws -> Int32 {
+      { words in
+        var a = Arguments(rest: words)
+        do {
+          return try body(&a)
+        } catch let e as UsageError {
+          throw Shell.CommandError(e.message)
+        }
+      }
+    }
+    let commands = Shell.Commands(
+      views: { try cli { try views(g, &$0) }([]) },
+      audit: cli { try audit(g, &$0) },
+      rebuild: cli { try rebuild(g, &$0) },
+      report: cli { try report(g, &$0) },
+      warnStale: { engine in warnStaleViews(g, store, engine) })
+    let shell = try Shell(
+      store: store.path, logPath: store.logPath, interactive: interactive, commands: commands)
+    if let mode { shell.mode = mode }
+    if bail { shell.bail = true }
+    if let command {
+      _ = shell.run(text: command.hasSuffix(";") ? command : command + ";", source: "-c")
+      return shell.failed ? 1 : 0
+    }
+    if let file {
+      guard let data = FileManager.default.contents(atPath: file),
+        let text = String(data: data, encoding: .utf8)
+      else { throw UsageError("cannot read \(file)") }
+      _ = shell.run(text: text, source: file)
+      return shell.failed ? 1 : 0
+    }
+    if !interactive {
+      let data = FileHandle.standardInput.readDataToEndOfFile()
+      _ = shell.run(text: String(decoding: data, as: UTF8.self), source: "<stdin>")
+      return shell.failed ? 1 : 0
+    }
+    return shell.interact()
+  }
+}
