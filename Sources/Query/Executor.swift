@@ -415,35 +415,32 @@ extension Engine {
   private func groupRows(
     _ r: Relation, where w: Bound?, keys: [Bound], aggregates: [Aggregate], global: Bool
   ) throws(SQLError) -> Batch {
-    if vectorized, let stored = r.stored,
-      var plan = FastAggregate.plan(
+    // The vectorized paths: one stored table, or two joined on a column.
+    var plan: FastAggregate?
+    var what = ""
+    if vectorized, let stored = r.stored {
+      plan = FastAggregate.plan(
         view: stored.view, only: stored.only, types: r.columns.map(\.type), keys: keys, where: w,
         aggregates: aggregates)
-    {
-      vectorizedScans += 1
-      plan.memoryLimit = memoryLimit
-      plan.progress = progress
-      let started = Date()
-      let out = try plan.run(cancelled: cancelled, global: global)
-      note(
+      what =
         "VECTORIZED_HASH_GROUP_BY: \(keys.count) keys, \(aggregates.count) aggregates, "
-          + "filter in the scan: \(w == nil ? "none" : "yes"), two workers -> \(out.count) groups "
-          + String(format: "(%.3f s)", Date().timeIntervalSince(started)))
-      return out
-    }
-    if vectorized, let j = r.joined,
-      var plan = FastAggregate.plan(
+        + "filter in the scan: \(w == nil ? "none" : "yes"), two workers"
+    } else if vectorized, let j = r.joined {
+      plan = FastAggregate.plan(
         view: j.left, only: nil, types: r.columns.map(\.type), keys: keys, where: w,
         aggregates: aggregates, join: j)
-    {
+      what =
+        "VECTORIZED_HASH_JOIN (\(j.outer ? "LEFT" : "INNER"), right side built first, its own"
+        + " conditions in its scan) + HASH_GROUP_BY"
+    }
+    if var plan {
       vectorizedScans += 1
       plan.memoryLimit = memoryLimit
       plan.progress = progress
       let started = Date()
       let out = try plan.run(cancelled: cancelled, global: global)
       note(
-        "VECTORIZED_HASH_JOIN (\(j.outer ? "LEFT" : "INNER"), right side built first, its own"
-          + " conditions in its scan) + HASH_GROUP_BY -> \(out.count) groups "
+        what + " -> \(out.count) groups "
           + String(format: "(%.3f s)", Date().timeIntervalSince(started)))
       return out
     }
