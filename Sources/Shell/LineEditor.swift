@@ -111,7 +111,38 @@ final class LineEditor {
     }
   }
 
+  /// Bytes typed ahead while a statement ran (read before the terminal's own).
+  private var typeahead: [UInt8] = []
+  /// Whether a Ctrl-C was typed ahead, after the Enter that ran the statement: the shell
+  /// then stops that statement at once.
+  private(set) var interruptTypedAhead = false
+
+  /// Takes (and forgets) whether a Ctrl-C was typed ahead.
+  func takeInterrupt() -> Bool {
+    defer { interruptTypedAhead = false }
+    return interruptTypedAhead
+  }
+
+  /// Before the terminal goes back to its own line discipline for a statement: what was typed
+  /// after Enter is read now (in raw mode a Ctrl-C is a byte, not a signal, and would wait
+  /// unseen until the statement ended), Ctrl-C noted, the rest kept for the next statement.
+  private func drainTypeahead() {
+    let flags = fcntl(0, F_GETFL)
+    _ = fcntl(0, F_SETFL, flags | O_NONBLOCK)
+    defer { _ = fcntl(0, F_SETFL, flags) }
+    var b: UInt8 = 0
+    while Glibc.read(0, &b, 1) == 1 {
+      if b == 3 {
+        interruptTypedAhead = true
+        typeahead.removeAll()
+      } else {
+        typeahead.append(b)
+      }
+    }
+  }
+
   private func readByte() -> UInt8? {
+    if !typeahead.isEmpty { return typeahead.removeFirst() }
     var b: UInt8 = 0
     while true {
       let n = Glibc.read(0, &b, 1)
@@ -214,6 +245,7 @@ final class LineEditor {
           cursor = buffer.count
           redraw()
           out("\r\n")
+          drainTypeahead()
           return .statement(text)
         }
         insert("\n")

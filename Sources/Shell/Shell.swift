@@ -617,7 +617,12 @@ extension Shell {
     editor.isComplete = Shell.isComplete
     editor.highlight = Highlight.sql
     editor.complete = { [unowned self] buffer, cursor in self.completions(buffer, cursor) }
-    // Ctrl-C while a statement runs: the engine stops at its next row group.
+    // Ctrl-C while a statement runs: the engine stops at its next row group. (A blocked
+    // SIGINT is inherited from whoever started hoso, a thread pool's mask, say: unblocked.)
+    var blocked = sigset_t()
+    sigemptyset(&blocked)
+    sigaddset(&blocked, SIGINT)
+    pthread_sigmask(SIG_UNBLOCK, &blocked, nil)
     signal(SIGINT) { _ in interruptRequested = 1 }
     engine.cancelled = { interruptRequested != 0 }
     write(welcome() + "\n")
@@ -639,7 +644,7 @@ extension Shell {
         let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
         if trimmed.isEmpty { continue }
         editor.remember(text)
-        interruptRequested = 0
+        interruptRequested = editor.takeInterrupt() ? 1 : 0
         var pending = ""
         var go = true
         for line in text.split(separator: "\n", omittingEmptySubsequences: false) where go {

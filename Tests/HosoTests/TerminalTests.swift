@@ -25,6 +25,16 @@ import Testing
       let p = Process()
       p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
       p.arguments = ["tmux"] + arguments
+      if arguments.first == "new-session" {
+        // The first session starts tmux's server, which keeps the descriptors it was given:
+        // pipes here would never reach their end.
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        p.standardInput = FileHandle.nullDevice
+        try p.run()
+        p.waitUntilExit()
+        return (p.terminationStatus, "", "")
+      }
       let out = Pipe()
       let err = Pipe()
       p.standardOutput = out
