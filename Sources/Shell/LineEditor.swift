@@ -77,7 +77,14 @@ final class LineEditor {
 
   // MARK: - The terminal
 
+  /// Whether the terminal is in raw mode now. It stays raw between statements, so that a key
+  /// pressed while the shell draws is a key (in the terminal's own mode a Ctrl-D on an empty
+  /// line is swallowed, and a Ctrl-C is a signal); the shell leaves raw mode to run one.
+  private(set) var isRaw = false
+
   func rawMode() {
+    if isRaw { return }
+    isRaw = true
     tcgetattr(0, &saved)
     var raw = saved
     raw.c_iflag &= ~tcflag_t(BRKINT | ICRNL | INPCK | ISTRIP | IXON)
@@ -91,7 +98,11 @@ final class LineEditor {
     tcsetattr(0, TCSANOW, &raw)
   }
 
-  func cookedMode() { tcsetattr(0, TCSANOW, &saved) }
+  func cookedMode() {
+    if !isRaw { return }
+    isRaw = false
+    tcsetattr(0, TCSANOW, &saved)
+  }
 
   static func width() -> Int {
     var size = winsize()
@@ -232,7 +243,6 @@ final class LineEditor {
     var draft: [Character] = []
     var lastWasTab = false
     rawMode()
-    defer { cookedMode() }
     redraw()
     while let b = readByte() {
       let tab = b == 9
@@ -257,6 +267,7 @@ final class LineEditor {
       case 4:  // Ctrl-D
         if buffer.isEmpty {
           out("\r\n")
+          cookedMode()
           return .end
         }
         if cursor < buffer.count { buffer.remove(at: cursor) }

@@ -73,6 +73,19 @@ import Testing
       return s
     }
 
+    /// Waits until the shell prompts again (its last line reads `hoso>`): keys sent then are
+    /// read by the line editor, not by the terminal while a statement runs.
+    func waitForPrompt(seconds: Double = 10) throws {
+      let end = Date().addingTimeInterval(seconds)
+      while Date() < end {
+        let last = try screen().split(separator: "\n").last {
+          !$0.trimmingCharacters(in: .whitespaces).isEmpty
+        }
+        if last == "hoso>" { return }
+        usleep(50_000)
+      }
+    }
+
     var alive: Bool {
       (try? Self.tmux(["has-session", "-t", name]).status) == 0
     }
@@ -119,7 +132,7 @@ import Testing
     try t.press("C-l")
 
     // Tab completes a column of the table in the FROM clause.
-    try t.type("SELECT count(DISTINCT provi")
+    try t.type("SELECT count(DISTINCT provin")
     try t.press("Tab")
     try t.type("_n")
     try t.press("Tab")
@@ -154,6 +167,7 @@ import Testing
     #expect(s.components(separatedBy: "\n").filter { $0.hasPrefix("2016 █") }.count == 1, "\(s)")
 
     // Ctrl-D on an empty line leaves; the history kept the two-line statement as one entry.
+    try t.waitForPrompt()
     try t.press("C-d")
     let end = Date().addingTimeInterval(5)
     while t.alive && Date() < end { usleep(50_000) }

@@ -1,0 +1,586 @@
+import Domain
+import Foundation
+import Projections
+
+extension FastAggregate {
+  struct Partial {
+    let plan: FastAggregate
+    let pool = StringPool()
+    var table: GroupTable
+    /// The ids of `plan.constants` in `pool`.
+    var constantIDs: [Int64] = []
+    var counts: [[Int64]]
+    var ints: [[Int64]]
+    var doubles: [[Double]]
+    var any: [[Bool]]
+    var distinct: [PairSet]
+    var periodIDs: [Int64: Int64] = [:]
+
+    init(plan: FastAggregate) {
+      self.plan = plan
+      table = GroupTable(width: plan.keys.count + 1)
+      let n = plan.aggregates.count
+      counts = Array(repeating: [], count: n)
+      ints = Array(repeating: [], count: n)
+      doubles = Array(repeating: [], count: n)
+      any = Array(repeating: [], count: n)
+      distinct = (0..<n).map { _ in PairSet() }
+      for c in plan.constants { constantIDs.append(pool.intern(precomposed(c))) }
+    }
+
+    /// About how many bytes the groups, states, sets and strings hold.
+    var memory: Int {
+      table.memory + pool.memory + distinct.reduce(0) { $0 + $1.memory }
+        + table.count * plan.aggregates.count * 25
+    }
+
+    func checkMemory(plus extra: Int = 0) throws(SQLError) {
+      if memory + extra > plan.memoryLimit { throw SQLError.memory(limit: plan.memoryLimit) }
+    }
+
+    mutating func growStates() {
+      let n = table.count
+      for j in plan.aggregates.indices where counts[j].count < n {
+        let more = n - counts[j].count
+        counts[j] += repeatElement(0, count: more)
+        ints[j] += repeatElement(0, count: more)
+        doubles[j] += repeatElement(0, count: more)
+        any[j] += repeatElement(false, count: more)
+      }
+    }
+
+    // MARK: One row group
+
+    mutating func add(group g: GroupReader, base: Int) throws(SQLError) {
+      var sel = plan.view.visibleRows(g, base: base, only: plan.only)
+      if sel.isEmpty { return }
+      // The operands' values at the selected rows, patched rows read through the view: those
+      // of the WHERE clause first, and the others only at the rows that pass it.
+      var values: [Operand: ([Int64], [Bool])] = [:]
+      var raw: [Int: ([Int64], [Bool])] = [:]
+      func read(_ operands: [Operand]) {
+        for o in operands {
+          if raw[o.column] == nil {
+            raw[o.column] = load(
+              plan.view, g, column: o.column, type: plan.types[o.column], base: base, sel)
+          }
+          values[o] = transform(raw[o.column]!, o)
+        }
+      }
+      if let c = plan.condition {
+        let first = FastAggregate.operands(of: c)
+        read(plan.operands.filter { first.contains($0) })
+        let mask = evaluate(c, values, count: sel.count)
+        let kept = sel.indices.filter { mask[$0] }
+        if kept.isEmpty { return }
+        // A selective condition: the rest is read at the rows kept. Otherwise at every row,
+        // and the mask says which count.
+        if kept.count * 4 < sel.count {
+          sel = kept.map { sel[$0] }
+          for (o, v) in values { values[o] = (kept.map { v.0[$0] }, kept.map { v.1[$0] }) }
+          for (c, v) in raw { raw[c] = (kept.map { v.0[$0] }, kept.map { v.1[$0] }) }
+          read(plan.operands.filter { !first.contains($0) })
+          try accumulate(values, count: sel.count, passing: nil)
+        } else {
+          read(plan.operands.filter { !first.contains($0) })
+          try accumulate(values, count: sel.count, passing: kept)
+        }
+      } else {
+        read(plan.operands)
+        try accumulate(values, count: sel.count)
+      }
+    }
+
+    /// Whether each of the rows `sel` of group `g` passes `condition`.
+    mutating func passing(_ condition: Predicate, _ g: GroupReader, base: Int, _ sel: [Int32])
+      -> [Bool]
+    {
+      var values: [Operand: ([Int64], [Bool])] = [:]
+      var raw: [Int: ([Int64], [Bool])] = [:]
+      for o in plan.operands {
+        if raw[o.column] == nil {
+          raw[o.column] = load(
+            plan.view, g, column: o.column, type: plan.types[o.column], base: base, sel)
+        }
+        values[o] = transform(raw[o.column]!, o)
+      }
+      return evaluate(condition, values, count: sel.count)
+    }
+
+    /// Groups and aggregates `n` rows whose operands hold `values` (each `n` long).
+    /// `passing`: the positions that passed the WHERE clause, when the caller knows them (nil
+    /// and no condition checked here: every row passed).
+    mutating func accumulate(
+      _ values: [Operand: ([Int64], [Bool])], count n: Int, passing: [Int]?? = .none
+    ) throws(SQLError) {
+      // WHERE: the positions (into `sel`) that pass.
+      var positions: [Int32]
+      if case .some(let known) = passing {
+        positions = known.map { $0.map { Int32($0) } } ?? Array(0..<Int32(n))
+      } else if let c = plan.condition {
+        let mask = evaluate(c, values, count: n)
+        positions = []
+        positions.reserveCapacity(n)
+        for i in 0..<n where mask[i] { positions.append(Int32(i)) }
+      } else {
+        positions = [Int32](unsafeUninitializedCapacity: n) { b, count in
+          for i in 0..<n { b[i] = Int32(i) }
+          count = n
+        }
+      }
+      if positions.isEmpty { return }
+      // The group of each position. When every key spans a short range in this row group
+      // (a year, a type, a unit), the keys index a small array of groups directly and the hash
+      // table is asked once per distinct key; otherwise once per row.
+      let w = plan.keys.count + 1
+      var groupOf = [Int32](repeating: 0, count: positions.count)
+      let keyColumns = plan.keys.map { values[$0]! }
+      var key = [Int64](repeating: 0, count: w)
+      func keyOf(_ p: Int) {
+        var nulls: Int64 = 0
+        for (k, c) in keyColumns.enumerated() {
+          if c.1[p] {
+            nulls |= 1 << k
+            key[k] = 0
+          } else {
+            key[k] = c.0[p]
+          }
+        }
+        key[w - 1] = nulls
+      }
+      var lows: [Int64] = []
+      var nullSlots: [Int] = []
+      var strides: [Int] = []
+      var total = 1
+      var dense = true
+      for c in keyColumns {
+        var lo = Int64.max
+        var hi = Int64.min
+        var hasNull = false
+        c.0.withUnsafeBufferPointer { v in
+          c.1.withUnsafeBufferPointer { nulls in
+            for p in positions {
+              let i = Int(p)
+              if nulls[i] {
+                hasNull = true
+              } else {
+                lo = min(lo, v[i])
+                hi = max(hi, v[i])
+              }
+            }
+          }
+        }
+        if lo > hi { (lo, hi) = (0, -1) }
+        let (span, overflow) = hi.subtractingReportingOverflow(lo)
+        guard !overflow, span < 1 << 16 else {
+          dense = false
+          break
+        }
+        lows.append(lo)
+        nullSlots.append(Int(span) + 1)
+        strides.append(total)
+        total *= Int(span) + 1 + (hasNull ? 1 : 0)
+        if total > 1 << 16 {
+          dense = false
+          break
+        }
+      }
+      if dense {
+        // Each key adds its offset to the row's slot, a column at a time on raw pointers.
+        var slots = [Int](repeating: 0, count: positions.count)
+        slots.withUnsafeMutableBufferPointer { slots in
+          positions.withUnsafeBufferPointer { positions in
+            for (k, c) in keyColumns.enumerated() {
+              let (low, nullSlot, stride) = (lows[k], nullSlots[k], strides[k])
+              c.0.withUnsafeBufferPointer { v in
+                c.1.withUnsafeBufferPointer { nulls in
+                  for i in 0..<positions.count {
+                    let p = Int(positions[i])
+                    slots[i] &+= (nulls[p] ? nullSlot : Int(v[p] &- low)) &* stride
+                  }
+                }
+              }
+            }
+          }
+        }
+        var local = [Int32](repeating: -1, count: total)
+        local.withUnsafeMutableBufferPointer { local in
+          groupOf.withUnsafeMutableBufferPointer { groupOf in
+            for i in 0..<positions.count {
+              var g = local[slots[i]]
+              if g < 0 {
+                keyOf(Int(positions[i]))
+                g = Int32(key.withUnsafeBufferPointer { table.group($0.baseAddress!) })
+                local[slots[i]] = g
+              }
+              groupOf[i] = g
+            }
+          }
+        }
+      } else {
+        for (i, p) in positions.enumerated() {
+          keyOf(Int(p))
+          groupOf[i] = Int32(key.withUnsafeBufferPointer { table.group($0.baseAddress!) })
+        }
+      }
+      growStates()
+      for (j, a) in plan.aggregates.enumerated() {
+        var filter: [Bool]?
+        if let f = a.filter { filter = evaluate(f, values, count: n) }
+        try update(j, a, values: a.operand.map { values[$0]! }, filter, positions, groupOf)
+      }
+    }
+
+    /// A column's values at `sel`: integers, a DOUBLE's bits, or a VARCHAR's id in `pool`.
+    /// Column `column` of `view`'s row group `g` (of SQL type `type`) at the rows `sel`.
+    mutating func load(
+      _ view: TableView, _ g: GroupReader, column: Int, type: SQLType, base: Int, _ sel: [Int32]
+    ) -> ([Int64], [Bool]) {
+      let reader = g.columns[column]
+      if sel.count > 4096 { reader.populate() }
+      var out = [Int64](repeating: 0, count: sel.count)
+      var nulls = [Bool](repeating: false, count: sel.count)
+      sel.withUnsafeBufferPointer { s in
+        out.withUnsafeMutableBufferPointer { o in
+          if type != .varchar {
+            reader.gatherInt64(s, into: o.baseAddress!)
+          } else if reader.isDictionary {
+            let ids =
+              (0..<reader.dictionaryCount).map { pool.intern(reader.dictionaryEntry($0)) } + [0]
+            ids.withUnsafeBufferPointer { reader.gatherCodes(s, through: $0, into: o.baseAddress!) }
+          } else {
+            for i in 0..<s.count where reader.isValid(Int(s[i])) {
+              o[i] = pool.intern(reader.bytes(Int(s[i])))
+            }
+          }
+        }
+        nulls.withUnsafeMutableBufferPointer { reader.gatherNulls(s, into: $0.baseAddress!) }
+      }
+      // Rows a correction changed.
+      for (p, row) in view.patched(among: sel, base: base, count: g.rows) {
+        switch view.patchedValue(row, column) {
+        case nil: break
+        case .null?: nulls[p] = true
+        case .int(let x)?:
+          nulls[p] = false
+          out[p] = x
+        case .double(let d)?:
+          nulls[p] = false
+          out[p] = Int64(bitPattern: d.bitPattern)
+        case .text(let s)?:
+          nulls[p] = false
+          out[p] = pool.intern(s)
+        }
+      }
+      return (out, nulls)
+    }
+
+    mutating func transform(_ v: ([Int64], [Bool]), _ o: Operand) -> ([Int64], [Bool]) {
+      let t = o.transform
+      if t == .none { return v }
+      var (out, nulls) = v
+      // Days from the column's values: timestamps are microseconds, dates days.
+      let micros = plan.types[o.column] == .timestamp
+      var lastDays = Int64.min
+      var last: Int64 = 0
+      for i in out.indices where !nulls[i] {
+        let days = micros ? floorDiv(out[i], 86_400_000_000) : out[i]
+        if days != lastDays {
+          lastDays = days
+          let (y, m, d) = Timestamp.civilFromDays(days)
+          switch t {
+          case .year: last = y
+          case .month: last = m
+          case .quarter: last = (m - 1) / 3 + 1
+          case .day: last = d
+          case .planPeriod:
+            if let id = periodIDs[y] {
+              last = id
+            } else {
+              let id = pool.intern(PlanPeriods.period(ofYear: y))
+              periodIDs[y] = id
+              last = id
+            }
+          case .none: break
+          }
+        }
+        out[i] = last
+      }
+      nulls = v.1
+      return (out, nulls)
+    }
+
+    /// Whether `p` is true at each position.
+    func evaluate(_ p: Predicate, _ values: [Operand: ([Int64], [Bool])], count n: Int) -> [Bool] {
+      switch p {
+      case .never: return [Bool](repeating: false, count: n)
+      case .and(let parts):
+        var out = [Bool](repeating: true, count: n)
+        for q in parts {
+          let m = evaluate(q, values, count: n)
+          for i in 0..<n where !m[i] { out[i] = false }
+        }
+        return out
+      case .or(let parts):
+        var out = [Bool](repeating: false, count: n)
+        for q in parts {
+          let m = evaluate(q, values, count: n)
+          for i in 0..<n where m[i] { out[i] = true }
+        }
+        return out
+      case .isNull(let o, let negated):
+        let nulls = values[o]!.1
+        return negated ? nulls.map { !$0 } : nulls
+      case .member(let o, let set, let strings, let negated):
+        let (v, nulls) = values[o]!
+        let ids = set.union(strings.map { constantIDs[$0] })
+        var out = [Bool](repeating: false, count: n)
+        if ids.count == 1, let only = ids.first {
+          for i in 0..<n where !nulls[i] { out[i] = (v[i] == only) != negated }
+        } else {
+          for i in 0..<n where !nulls[i] { out[i] = ids.contains(v[i]) != negated }
+        }
+        return out
+      case .int(let o, let op, let c):
+        let (v, nulls) = values[o]!
+        var out = [Bool](repeating: false, count: n)
+        for i in 0..<n where !nulls[i] { out[i] = Self.test(v[i], op, c) }
+        return out
+      case .double(let o, let op, let c):
+        let (v, nulls) = values[o]!
+        let isDouble = plan.types[o.column] == .double && o.transform == .none
+        var out = [Bool](repeating: false, count: n)
+        for i in 0..<n where !nulls[i] {
+          let x = isDouble ? Double(bitPattern: UInt64(bitPattern: v[i])) : Double(v[i])
+          out[i] = Self.test(x, op, c)
+        }
+        return out
+      }
+    }
+
+    @inline(__always)
+    static func test<T: Comparable>(_ x: T, _ op: Op, _ c: T) -> Bool {
+      switch op {
+      case .eq: x == c
+      case .ne: x != c
+      case .lt: x < c
+      case .le: x <= c
+      case .gt: x > c
+      case .ge: x >= c
+      }
+    }
+
+    mutating func update(
+      _ j: Int, _ a: Aggregate, values: ([Int64], [Bool])?, _ filter: [Bool]?,
+      _ positions: [Int32], _ groupOf: [Int32]
+    ) throws(SQLError) {
+      let isDouble =
+        a.operand.map { plan.types[$0.column] == .double && $0.transform == .none }
+        ?? false
+      let isString = a.operand.map(yieldsString) ?? false
+      // The states moved out while they are updated (no copy on write per row).
+      var counts = self.counts[j]
+      var ints = self.ints[j]
+      var doubles = self.doubles[j]
+      self.counts[j] = []
+      self.ints[j] = []
+      self.doubles[j] = []
+      defer {
+        self.counts[j] = counts
+        self.ints[j] = ints
+        self.doubles[j] = doubles
+      }
+      guard let (v, nulls) = values else {
+        // count(*)
+        counts.withUnsafeMutableBufferPointer { counts in
+          for (i, p) in positions.enumerated() where filter?[Int(p)] ?? true {
+            counts[Int(groupOf[i])] += 1
+          }
+        }
+        return
+      }
+      if a.function == .count && !a.distinct {
+        counts.withUnsafeMutableBufferPointer { counts in
+          for (i, p) in positions.enumerated()
+          where !nulls[Int(p)] && filter?[Int(p)] ?? true {
+            counts[Int(groupOf[i])] += 1
+          }
+        }
+        return
+      }
+      for (i, p32) in positions.enumerated() {
+        let p = Int(p32)
+        if let filter, !filter[p] { continue }
+        if nulls[p] { continue }
+        let g = Int(groupOf[i])
+        let x = v[p]
+        switch a.function {
+        case .count:
+          let value = isDouble && x == Int64(bitPattern: (-0.0).bitPattern) ? 0 : x
+          if distinct[j].insert(Int64(g), value) { counts[g] += 1 }
+        case .sum, .avg:
+          counts[g] += 1
+          if isDouble {
+            doubles[g] += Double(bitPattern: UInt64(bitPattern: x))
+          } else if a.function == .avg {
+            doubles[g] += Double(x)
+          } else {
+            let (s, o) = ints[g].addingReportingOverflow(x)
+            if o { throw SQLError.sumOverflow }
+            ints[g] = s
+          }
+        case .min, .max:
+          let first = counts[g] == 0
+          counts[g] += 1
+          if isDouble {
+            let d = Double(bitPattern: UInt64(bitPattern: x))
+            if first || (a.function == .min ? d < doubles[g] : d > doubles[g]) { doubles[g] = d }
+          } else if isString {
+            if first || (x != ints[g] && (pool.less(x, ints[g]) == (a.function == .min))) {
+              ints[g] = x
+            }
+          } else if first || (a.function == .min ? x < ints[g] : x > ints[g]) {
+            ints[g] = x
+          }
+        }
+      }
+    }
+
+    /// Whether an operand's values are ids in `pool`.
+    func yieldsString(_ o: Operand) -> Bool {
+      o.transform == .planPeriod || (o.transform == .none && plan.types[o.column] == .varchar)
+    }
+
+    // MARK: Merging and the result
+
+    /// Folds another worker's groups into these.
+    mutating func merge(_ other: Partial) throws(SQLError) {
+      // The other pool's ids, as ids of this one.
+      var ids: [Int64] = []
+      ids.reserveCapacity(other.pool.count)
+      for i in 0..<other.pool.count { ids.append(pool.intern(Int64(i), of: other.pool)) }
+      let kinds = plan.keyTypes.map { $0 == .varchar }
+      let w = table.width
+      var mapped = [Int]()
+      var key = [Int64](repeating: 0, count: w)
+      for g in 0..<other.table.count {
+        for k in 0..<w {
+          let x = other.table.keys[g * w + k]
+          let isNull = k < w - 1 && other.table.keys[g * w + w - 1] & (1 << k) != 0
+          key[k] = k < w - 1 && kinds[k] && !isNull ? ids[Int(x)] : x
+        }
+        mapped.append(key.withUnsafeBufferPointer { table.group($0.baseAddress!) })
+      }
+      growStates()
+      for (j, a) in plan.aggregates.enumerated() {
+        let isDouble =
+          a.operand.map { plan.types[$0.column] == .double && $0.transform == .none }
+          ?? false
+        let isString = a.operand.map(yieldsString) ?? false
+        if a.distinct {
+          continue  // below: the other's pairs are not kept, so distinct counts merge by rescan
+        }
+        for (og, g) in mapped.enumerated() {
+          let n = other.counts[j][og]
+          if n == 0 { continue }
+          switch a.function {
+          case .count: counts[j][g] += n
+          case .sum, .avg:
+            if isDouble || a.function == .avg {
+              doubles[j][g] += other.doubles[j][og]
+            } else {
+              let (s, o) = ints[j][g].addingReportingOverflow(other.ints[j][og])
+              if o { throw SQLError.sumOverflow }
+              ints[j][g] = s
+            }
+            counts[j][g] += n
+          case .min, .max:
+            let first = counts[j][g] == 0
+            counts[j][g] += n
+            if isDouble {
+              let d = other.doubles[j][og]
+              if first || (a.function == .min ? d < doubles[j][g] : d > doubles[j][g]) {
+                doubles[j][g] = d
+              }
+            } else if isString {
+              let x = ids[Int(other.ints[j][og])]
+              if first || (x != ints[j][g] && pool.less(x, ints[j][g]) == (a.function == .min)) {
+                ints[j][g] = x
+              }
+            } else {
+              let x = other.ints[j][og]
+              if first || (a.function == .min ? x < ints[j][g] : x > ints[j][g]) { ints[j][g] = x }
+            }
+          }
+        }
+      }
+      for (j, a) in plan.aggregates.enumerated() where a.distinct {
+        let isString = a.operand.map(yieldsString) ?? false
+        for (og, v) in other.distinctPairs[j] {
+          let g = mapped[Int(og)]
+          if distinct[j].insert(Int64(g), isString ? ids[Int(v)] : v) { counts[j][g] += 1 }
+        }
+      }
+    }
+
+    var distinctPairs: [[(Int64, Int64)]] {
+      distinct.map { $0.pairs }
+    }
+
+    func batch() -> Batch {
+      let w = table.width
+      var columns = plan.keyTypes.map { Vector(type: $0) }
+      for g in 0..<table.count {
+        let nulls = table.keys[g * w + w - 1]
+        for k in 0..<(w - 1) {
+          if nulls & (1 << k) != 0 {
+            columns[k].append(.null)
+            continue
+          }
+          let x = table.keys[g * w + k]
+          switch plan.keyTypes[k] {
+          case .varchar: columns[k].append(.text(pool.string(x)))
+          case .double: columns[k].append(.double(Double(bitPattern: UInt64(bitPattern: x))))
+          case .timestamp: columns[k].append(.timestamp(x))
+          case .date: columns[k].append(.date(x))
+          case .boolean: columns[k].append(.bool(x != 0))
+          default: columns[k].append(.int(x))
+          }
+        }
+      }
+      for (j, a) in plan.aggregates.enumerated() {
+        var v = Vector(type: a.type)
+        let isDouble =
+          a.operand.map { plan.types[$0.column] == .double && $0.transform == .none }
+          ?? false
+        for g in 0..<table.count {
+          let n = counts[j][g]
+          switch a.function {
+          case .count: v.append(.int(n))
+          case .sum:
+            v.append(n == 0 ? .null : isDouble ? .double(doubles[j][g]) : .int(ints[j][g]))
+          case .avg: v.append(n == 0 ? .null : .double(doubles[j][g] / Double(n)))
+          case .min, .max:
+            if n == 0 {
+              v.append(.null)
+            } else if isDouble {
+              v.append(.double(doubles[j][g]))
+            } else if a.type == .varchar {
+              v.append(.text(pool.string(ints[j][g])))
+            } else {
+              let x = ints[j][g]
+              switch a.type {
+              case .timestamp: v.append(.timestamp(x))
+              case .date: v.append(.date(x))
+              case .boolean: v.append(.bool(x != 0))
+              default: v.append(.int(x))
+              }
+            }
+          }
+        }
+        columns.append(v)
+      }
+      return Batch(columns: columns, count: table.count)
+    }
+  }
+}

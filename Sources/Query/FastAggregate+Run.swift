@@ -1,0 +1,209 @@
+import Domain
+import Foundation
+import Projections
+
+/// Running a plan: the workers over the row groups, the join, and their boxes.
+extension FastAggregate {
+  // MARK: - Running
+
+  /// The grouped rows: the keys, then one column per aggregate, groups in the order first met.
+  func run(cancelled: @escaping @Sendable () -> Bool, global: Bool) throws(SQLError) -> Batch {
+    if let join { return try run(join, cancelled: cancelled, global: global) }
+    var starts: [Int] = []
+    var base = 0
+    for g in view.table.groups {
+      starts.append(base)
+      base += g.rows
+    }
+    let count = starts.count
+    // Two workers over interleaved row groups when there is enough to share.
+    let workers = count >= 2 && only == nil ? 2 : 1
+    let firstRows = starts
+    let partials = Array(repeating: Partial?.none, count: workers)
+    let box = ResultBox(partials)
+    let done = Counter()
+    let failure = ErrorBox()
+    DispatchQueue.concurrentPerform(iterations: workers) { w in
+      var p = Partial(plan: self)
+      do throws(SQLError) {
+        var g = w
+        while g < count {
+          if cancelled() { throw SQLError(.interrupted, "Interrupted!") }
+          try p.add(group: view.table.groups[g], base: firstRows[g])
+          try p.checkMemory()
+          progress?(done.add(), count)
+          g += workers
+        }
+        box.set(w, p)
+      } catch {
+        failure.set(error)
+      }
+    }
+    if let e = failure.error { throw e }
+    var result = box.values[0]!
+    for w in 1..<workers { try result.merge(box.values[w]!) }
+    if global && result.table.count == 0 {
+      let key = [Int64](repeating: 0, count: keys.count + 1)
+      _ = key.withUnsafeBufferPointer { result.table.group($0.baseAddress!) }
+      result.growStates()
+    }
+    return result.batch()
+  }
+
+  /// A hash join: the right table read first (its own conditions applied) into vectors of
+  /// the columns used and a hash table from join key to its rows; then each row group of the
+  /// left table looks its keys up, and the pairs (a left row with no match once, NULL on the
+  /// right, in a LEFT JOIN) are grouped and aggregated as they come, a million at a time.
+  /// Strings of both sides are interned in one pool, so the keys compare as integers.
+  fileprivate func run(_ j: JoinSource, cancelled: @Sendable () -> Bool, global: Bool)
+    throws(SQLError) -> Batch
+  {
+    var p = Partial(plan: self)
+    let nl = j.leftColumns
+    let rightColumns = Set(operands.map(\.column).filter { $0 >= nl }).sorted()
+    let leftColumns = Set(operands.map(\.column).filter { $0 < nl }).sorted()
+    var build: [Int: ([Int64], [Bool])] = [:]
+    for c in rightColumns { build[c] = ([], []) }
+    var keys = GroupTable(width: 1)
+    var first: [Int32] = []
+    var next: [Int32] = []
+    var base = 0
+    for g in j.right.table.groups {
+      if cancelled() { throw SQLError(.interrupted, "Interrupted!") }
+      var sel = j.right.visibleRows(g, base: base, only: nil)
+      defer { base += g.rows }
+      if sel.isEmpty { continue }
+      // The right side's own conditions first, on the columns they read; then the rest of
+      // the columns for the rows that pass.
+      if let rc = rightCondition {
+        var values: [Operand: ([Int64], [Bool])] = [:]
+        for o in rightOperands {
+          values[o] = p.transform(
+            p.load(j.right, g, column: o.column - nl, type: types[o.column], base: base, sel), o)
+        }
+        let keep = p.evaluate(rc, values, count: sel.count)
+        sel = sel.indices.filter { keep[$0] }.map { sel[$0] }
+        if sel.isEmpty { continue }
+      }
+      var raw: [Int: ([Int64], [Bool])] = [:]
+      for c in Set(rightColumns + [nl + j.rightKey]) {
+        raw[c] = p.load(j.right, g, column: c - nl, type: types[c], base: base, sel)
+      }
+      let (kv, kn) = raw[nl + j.rightKey]!
+      for i in 0..<sel.count where !kn[i] {
+        let row = Int32(next.count)
+        for c in rightColumns {
+          build[c]!.0.append(raw[c]!.0[i])
+          build[c]!.1.append(raw[c]!.1[i])
+        }
+        var k = kv[i]
+        let n = keys.group(&k)
+        if n == first.count { first.append(-1) }
+        next.append(first[n])
+        first[n] = row
+      }
+      try p.checkMemory(plus: next.count * (rightColumns.count * 9 + 8) + first.count * 4)
+    }
+    if next.count > Engine.maxJoinCells {
+      throw SQLError(
+        .limit, "the right side of the join holds more than \(Engine.maxJoinCells) rows")
+    }
+    base = 0
+    for g in view.table.groups {
+      if cancelled() { throw SQLError(.interrupted, "Interrupted!") }
+      let sel = view.visibleRows(g, base: base, only: nil)
+      defer { base += g.rows }
+      if sel.isEmpty { continue }
+      var raw: [Int: ([Int64], [Bool])] = [:]
+      for c in Set(leftColumns + [j.leftKey]) {
+        raw[c] = p.load(view, g, column: c, type: types[c], base: base, sel)
+      }
+      let (kv, kn) = raw[j.leftKey]!
+      var lefts: [Int32] = []
+      var rights: [Int32] = []
+      func flush() throws(SQLError) {
+        if lefts.isEmpty { return }
+        var values: [Operand: ([Int64], [Bool])] = [:]
+        for o in operands {
+          let v: ([Int64], [Bool])
+          if o.column < nl {
+            let (x, nulls) = raw[o.column]!
+            v = (lefts.map { x[Int($0)] }, lefts.map { nulls[Int($0)] })
+          } else {
+            let (x, nulls) = build[o.column]!
+            v = (
+              rights.map { $0 < 0 ? 0 : x[Int($0)] }, rights.map { $0 < 0 || nulls[Int($0)] }
+            )
+          }
+          values[o] = p.transform(v, o)
+        }
+        try p.accumulate(values, count: lefts.count)
+        try p.checkMemory(plus: next.count * (rightColumns.count * 9 + 8) + first.count * 4)
+        lefts.removeAll(keepingCapacity: true)
+        rights.removeAll(keepingCapacity: true)
+        if cancelled() { throw SQLError(.interrupted, "Interrupted!") }
+      }
+      for i in 0..<sel.count {
+        var match: Int?
+        if !kn[i] {
+          var k = kv[i]
+          match = keys.find(&k)
+        }
+        if let match {
+          var r = first[match]
+          while r >= 0 {
+            lefts.append(Int32(i))
+            rights.append(r)
+            r = next[Int(r)]
+          }
+        } else if j.outer {
+          lefts.append(Int32(i))
+          rights.append(-1)
+        }
+        if lefts.count >= 1 << 20 { try flush() }
+      }
+      try flush()
+    }
+    if global && p.table.count == 0 {
+      let key = [Int64](repeating: 0, count: self.keys.count + 1)
+      _ = key.withUnsafeBufferPointer { p.table.group($0.baseAddress!) }
+      p.growStates()
+    }
+    return p.batch()
+  }
+
+  final class ResultBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private(set) var values: [Partial?]
+    init(_ v: [Partial?]) { values = v }
+    func set(_ i: Int, _ p: Partial) {
+      lock.lock()
+      values[i] = p
+      lock.unlock()
+    }
+  }
+
+  final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var n = 0
+    /// One more; the count now.
+    func add() -> Int {
+      lock.lock()
+      defer { lock.unlock() }
+      n += 1
+      return n
+    }
+  }
+
+  final class ErrorBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private(set) var error: SQLError?
+    func set(_ e: SQLError) {
+      lock.lock()
+      if error == nil { error = e }
+      lock.unlock()
+    }
+  }
+
+  /// One worker's groups and aggregate states.
+}
