@@ -78,7 +78,8 @@ package enum Output {
     return out
   }
 
-  static func thousands(_ x: Int64) -> String {
+  /// `12,345,678`.
+  package static func thousands(_ x: Int64) -> String {
     let digits = Array(String(x.magnitude))
     var out = ""
     for (i, d) in digits.enumerated() {

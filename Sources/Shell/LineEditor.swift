@@ -104,11 +104,15 @@ final class LineEditor {
     tcsetattr(0, TCSANOW, &saved)
   }
 
-  static func width() -> Int {
+  /// The terminal's columns and rows (of standard output); nil when it is not a terminal.
+  static func size() -> (columns: Int, rows: Int)? {
     var size = winsize()
-    if ioctl(1, UInt(TIOCGWINSZ), &size) == 0 && size.ws_col > 0 { return Int(size.ws_col) }
-    return 80
+    guard ioctl(1, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 else { return nil }
+    return (Int(size.ws_col), Int(size.ws_row))
   }
+
+  /// The terminal's width, 80 when it says none.
+  static func width() -> Int { size()?.columns ?? 80 }
 
   private func out(_ s: String) {
     var s = s

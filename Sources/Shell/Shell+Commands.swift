@@ -206,14 +206,9 @@ extension Shell {
       )
       return !bail
     }
-    let text = Chart.draw(r, kind: kind, x: x, y: y, series: series, width: Self.terminalWidth())
+    let text = Chart.draw(r, kind: kind, x: x, y: y, series: series, width: LineEditor.width())
     write(text)
     return true
   }
 
-  static func terminalWidth() -> Int {
-    var size = winsize()
-    if ioctl(1, UInt(TIOCGWINSZ), &size) == 0 && size.ws_col > 20 { return Int(size.ws_col) }
-    return 80
-  }
 }

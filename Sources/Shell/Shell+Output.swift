@@ -121,10 +121,7 @@ enum Chart {
 
   static func format(_ v: Double) -> String {
     if v == v.rounded() && abs(v) < 1e15 {
-      let n = NumberFormatter()
-      n.numberStyle = .decimal
-      n.groupingSeparator = ","
-      return n.string(from: NSNumber(value: Int64(v))) ?? String(Int64(v))
+      return Output.thousands(Int64(v))
     }
     return String(format: "%.2f", v)
   }

@@ -68,10 +68,7 @@ extension Shell {
     if let reader = try? LogReader(at: logPath), reader.lastSeq > 0,
       let first = reader.firstRecordedAt, let last = reader.lastRecordedAt
     {
-      let n = NumberFormatter()
-      n.numberStyle = .decimal
-      n.groupingSeparator = ","
-      let count = n.string(from: NSNumber(value: reader.lastSeq)) ?? String(reader.lastSeq)
+      let count = Output.thousands(Int64(reader.lastSeq))
       line +=
         ": \(count) events recorded \(Timestamp.format(first).prefix(10))"
         + " to \(Timestamp.format(last).prefix(10))"

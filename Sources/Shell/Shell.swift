@@ -196,7 +196,7 @@ package final class Shell {
     case .table:
       text =
         interactive
-        ? Output.table(shown, maxWidth: Shell.terminalWidth(), separators: true)
+        ? Output.table(shown, maxWidth: LineEditor.width(), separators: true)
         : Output.render(shown, as: .table)
     case .csv: text = Output.render(shown, as: .csv)
     case .json: text = Output.render(shown, as: .json)
@@ -239,11 +239,10 @@ package final class Shell {
   /// Shows `text` through the pager when it is taller or wider than the terminal; false when
   /// it fits (or there is no pager to run).
   func page(_ text: String) -> Bool {
-    var size = winsize()
-    guard ioctl(1, UInt(TIOCGWINSZ), &size) == 0, size.ws_row > 0 else { return false }
+    guard let size = LineEditor.size(), size.rows > 0 else { return false }
     let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
-    let wide = lines.contains { $0.count > Int(size.ws_col) }
-    guard lines.count > Int(size.ws_row) - 1 || wide else { return false }
+    let wide = lines.contains { $0.count > size.columns }
+    guard lines.count > size.rows - 1 || wide else { return false }
     let command = ProcessInfo.processInfo.environment["PAGER"] ?? "less -S"
     let p = Process()
     p.executableURL = URL(fileURLWithPath: "/bin/sh")

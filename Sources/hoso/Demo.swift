@@ -195,8 +195,13 @@ final class Progress {
     lastLabel = label
   }
 
-  func finish(_ text: String) {
+  /// Wipes the bar (on a terminal), so that a line can be printed where it was.
+  func clear() {
     if terminal { FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8)) }
+  }
+
+  func finish(_ text: String) {
+    clear()
     say(text)
   }
 }

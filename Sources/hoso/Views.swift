@@ -81,19 +81,11 @@ extension CommandLine {
     }
     var failed = false
     // On a terminal, a bar over the views (each one's line printed when it is done).
-    let terminal = isatty(2) == 1
-    func clearBar() { if terminal { FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8)) } }
+    let bar = isatty(2) == 1 ? Progress(title: "rebuilding") : nil
+    func clearBar() { bar?.clear() }
     try ViewStore.withLock(store: store.path) {
       for (i, d) in plan.enumerated() {
-        if terminal {
-          let width = 30
-          let filled = i * width / plan.count
-          FileHandle.standardError.write(
-            Data(
-              ("\r\u{1B}[2Khoso: rebuilding " + String(repeating: "█", count: filled)
-                + String(repeating: "░", count: width - filled) + " \(i)/\(plan.count) \(d.name)")
-                .utf8))
-        }
+        bar?.update(i, of: plan.count, label: d.name)
         do {
           let r = try ViewStore.build(
             d, hash: catalog.hashes[d.name]!, store: store.path, dryRun: dryRun)
