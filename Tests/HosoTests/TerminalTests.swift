@@ -139,7 +139,8 @@ import Testing
     s = try t.wait(for: "count(DISTINCT province_now")
     try t.type(") AS provinces FROM events WHERE province_now <> 'Hà Nội';")
     try t.press("Enter")
-    s = try t.wait(for: "provinces")
+    // The result's header, not the echo of the statement still being typed.
+    s = try t.wait(for: "│ provinces")
     #expect(s.contains("Hà Nội"), "Vietnamese typed as it is: \(s)")
 
     try t.press("C-l")
