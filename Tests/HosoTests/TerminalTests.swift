@@ -9,57 +9,43 @@ import Testing
   /// A tmux session running one command in a terminal of a fixed size.
   final class Tmux: @unchecked Sendable {
     let name = "hoso-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+    /// A server of the test's own (`tmux -L`), so that no user's server is touched and none
+    /// outlives the test: a server left running would hold CI's run open.
+    var socket: String { name }
 
     init(_ command: String, width: Int = 100, height: Int = 40) throws {
       let r = try Self.tmux([
-        "new-session", "-d", "-s", name, "-x", String(width), "-y", String(height), command,
+        "-L", name, "new-session", "-d", "-s", name, "-x", String(width), "-y", String(height),
+        command,
       ])
       #expect(r.status == 0, "tmux: \(r.stderr)")
     }
 
-    deinit { _ = try? Self.tmux(["kill-session", "-t", name]) }
+    deinit { _ = try? Self.tmux(["-L", socket, "kill-server"]) }
 
     static func tmux(_ arguments: [String]) throws -> (
       status: Int32, stdout: String, stderr: String
     ) {
-      let p = Process()
-      p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-      p.arguments = ["tmux"] + arguments
-      if arguments.first == "new-session" {
-        // The first session starts tmux's server, which keeps the descriptors it was given:
-        // pipes here would never reach their end.
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
-        p.standardInput = FileHandle.nullDevice
-        try p.run()
-        p.waitUntilExit()
-        return (p.terminationStatus, "", "")
-      }
-      let out = Pipe()
-      let err = Pipe()
-      p.standardOutput = out
-      p.standardError = err
-      try p.run()
-      let o = out.fileHandleForReading.readDataToEndOfFile()
-      let e = err.fileHandleForReading.readDataToEndOfFile()
-      p.waitUntilExit()
-      return (
-        p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self)
-      )
+      let r = runProgram(["tmux"] + arguments, seconds: 30)
+      return (r.status, r.stdout, r.timedOut ? "tmux timed out; " + r.stderr : r.stderr)
     }
 
     /// Types `text` as it is.
     func type(_ text: String) throws {
       // tmux reads an argument that ends in ; as the end of its command: escaped.
       let literal = text.hasSuffix(";") ? String(text.dropLast()) + "\\;" : text
-      let r = try Self.tmux(["send-keys", "-t", name, "-l", literal])
+      let r = try Self.tmux(["-L", socket, "send-keys", "-t", name, "-l", literal])
       #expect(r.status == 0, "tmux send-keys: \(r.stderr)")
     }
 
     /// Presses keys by tmux's names: Enter, Up, Left, Tab, C-c, C-d.
-    func press(_ keys: String...) throws { _ = try Self.tmux(["send-keys", "-t", name] + keys) }
+    func press(_ keys: String...) throws {
+      _ = try Self.tmux(["-L", socket, "send-keys", "-t", name] + keys)
+    }
 
-    func screen() throws -> String { try Self.tmux(["capture-pane", "-p", "-t", name]).stdout }
+    func screen() throws -> String {
+      try Self.tmux(["-L", socket, "capture-pane", "-p", "-t", name]).stdout
+    }
 
     /// Waits until the screen shows `text` (at most `seconds`); the screen then.
     @discardableResult
@@ -87,7 +73,7 @@ import Testing
     }
 
     var alive: Bool {
-      (try? Self.tmux(["has-session", "-t", name]).status) == 0
+      (try? Self.tmux(["-L", socket, "has-session", "-t", name]).status) == 0
     }
   }
 

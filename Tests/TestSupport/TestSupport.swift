@@ -82,6 +82,9 @@ package func hosoBinary() -> String {
 package let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
   .deletingLastPathComponent().deletingLastPathComponent().path
 
+/// How long one run of `hoso` in a test may take before it is killed as hung (seconds).
+package let commandTimeLimit: Double = 600
+
 /// Runs `hoso` with `arguments`, feeding `stdin`, and collects what it prints.
 package func runHoso(
   _ arguments: [String], stdin: [UInt8]? = nil, environment: [String: String] = [:]
@@ -111,13 +114,26 @@ package func runHoso(
   DispatchQueue.global().async(group: group) {
     errData = err.fileHandleForReading.readDataToEndOfFile()
   }
+  // A hoso that hangs is killed and the test fails, rather than the run waiting forever.
+  let pid = p.processIdentifier
+  nonisolated(unsafe) var killed = false
+  let watchdog = DispatchWorkItem {
+    killed = true
+    kill(pid, SIGKILL)
+  }
+  DispatchQueue.global().asyncAfter(deadline: .now() + commandTimeLimit, execute: watchdog)
   if let stdin { input.fileHandleForWriting.write(Data(stdin)) }
   try? input.fileHandleForWriting.close()
   p.waitUntilExit()
+  watchdog.cancel()
   group.wait()
+  var stderr = String(decoding: errData, as: UTF8.self)
+  if killed {
+    stderr += "test: hoso \(arguments.joined(separator: " ")) killed after \(commandTimeLimit) s\n"
+  }
   return CommandResult(
-    status: p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-    stderr: String(decoding: errData, as: UTF8.self))
+    status: killed ? -1 : p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+    stderr: stderr)
 }
 
 /// A temporary store directory and a key directory apart from it, for end-to-end tests.
