@@ -8,6 +8,36 @@ package struct QueryResult: Sendable {
   package var names: [String]
   package var types: [SQLType]
   package var rows: Batch
+  /// Cells shown as `suppressedLabel` (the analyst role's small counts of persons, and the
+  /// cells hidden beside them so that totals do not give them away): column → rows.
+  package var suppressed: [Int: Set<Int>] = [:]
+  package var suppressedLabel = "<5"
+  /// How many cells were suppressed for being small, and how many beside them.
+  package var primarySuppressed = 0
+  package var complementarySuppressed = 0
+
+  package init(names: [String], types: [SQLType], rows: Batch) {
+    self.names = names
+    self.types = types
+    self.rows = rows
+  }
+
+  /// Whether the cell at column `c`, row `i` is shown as `suppressedLabel`.
+  package func isSuppressed(_ c: Int, _ i: Int) -> Bool {
+    suppressed[c]?.contains(i) ?? false
+  }
+
+  /// A line saying what was suppressed, or nil when nothing was.
+  package var suppressionNote: String? {
+    let n = primarySuppressed + complementarySuppressed
+    guard n > 0 else { return nil }
+    var s = "\(n) cell\(n == 1 ? "" : "s") suppressed for the analyst role: counts of persons"
+    s += " under \(suppressedLabel.dropFirst()) are shown as \(suppressedLabel)"
+    if complementarySuppressed > 0 {
+      s += ", and \(complementarySuppressed) more beside them so that totals do not give them away"
+    }
+    return s
+  }
 }
 
 /// Columns a FROM clause offers, and how to read them a batch at a time.
@@ -94,6 +124,13 @@ package final class Engine {
     throw SQLError.memory(limit: memoryLimit)
   }
 
+  /// The analyst role's rules, when they apply: person-level rows refused, small counts of
+  /// persons suppressed (`run` then answers with `QueryResult.suppressed` filled in).
+  package var policy: PrivacyPolicy?
+  /// The definitions of the materialized views (name → SELECT), for knowing what their
+  /// columns carry under `policy`.
+  package var viewDefinitions: [String: String] = [:]
+
   /// Only these rows of the table a statement reads (an incremental view's delta).
   var restrictedRows: [Int]?
 
@@ -160,7 +197,10 @@ package final class Engine {
   package func run(_ sql: String) throws(SQLError) -> [QueryResult] {
     try Parser.parse(sql).map { (s: Statement) throws(SQLError) -> QueryResult in
       switch s {
-      case .select(let q): return try execute(q, ctes: [:], asOf: asOf)
+      case .select(let q):
+        guard let policy else { return try execute(q, ctes: [:], asOf: asOf) }
+        let shape = try privacyShape(q)
+        return Suppression.apply(try execute(q, ctes: [:], asOf: asOf), shape, policy)
       case .explain(let q, let analyze):
         var text = Explain.plan(q)
         if analyze {
@@ -296,6 +336,14 @@ package final class Engine {
     return ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).filter {
       !$0.contains(".") && FileManager.default.fileExists(atPath: folder + "/" + $0 + "/MANIFEST")
     }.sorted()
+  }
+
+  /// The columns of a materialized view as stored (not its `__` bookkeeping); none when
+  /// there is no such view.
+  func materializedViewColumns(_ name: String) -> [String] {
+    let folder = Self.viewsFolder(store: store) + "/" + name
+    guard let table = try? Table.open(name: name, schema: nil, folder: folder) else { return [] }
+    return table.schema.prefix { !$0.name.hasPrefix("__") }.map(\.name)
   }
 
   /// A materialized view, read like a stored table; nil when there is none of that name.

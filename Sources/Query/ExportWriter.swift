@@ -19,6 +19,10 @@ package enum ExportWriter {
     for i in 0..<r.rows.count {
       for (c, v) in columns.enumerated() {
         if c > 0 { out.append(UInt8(ascii: ",")) }
+        if r.isSuppressed(c, i) {
+          field(r.suppressedLabel, quoteEmpty: true, into: &out)
+          continue
+        }
         if v.isNull(i) || v.type == .null { continue }
         switch v.type {
         case .varchar: field(v.strings[i], quoteEmpty: true, into: &out)
@@ -42,6 +46,10 @@ package enum ExportWriter {
       for (c, v) in columns.enumerated() {
         if c > 0 { out.append(UInt8(ascii: ",")) }
         out += keys[c]
+        if r.isSuppressed(c, i) {
+          string(r.suppressedLabel, into: &out)
+          continue
+        }
         if v.isNull(i) || v.type == .null {
           out += Array("null".utf8)
           continue

@@ -18,6 +18,11 @@ package enum Output {
 
   static func cell(_ v: SQLValue) -> String? { v.isNull ? nil : Cast.text(v) }
 
+  /// The text of column `c` in row `i`: nil for NULL, the label for a suppressed cell.
+  static func cell(_ r: QueryResult, _ c: Int, _ i: Int) -> String? {
+    r.isSuppressed(c, i) ? r.suppressedLabel : cell(r.rows.columns[c].value(i))
+  }
+
   /// Columns as wide as their widest text in characters (a Vietnamese letter with its marks
   /// is one), numbers right-aligned, NULL shown as NULL. For the shell: `maxWidth`, the widest
   /// columns cut (with …) until the table fits; `separators`, thousands separated in numbers
@@ -36,6 +41,7 @@ package enum Output {
       cells.append(
         (0..<n).map { c in
           let v = r.rows.columns[c].value(i)
+          if r.isSuppressed(c, i) { return r.suppressedLabel }
           if grouped[c], case .int(let x) = v, abs(x) >= 10_000 { return thousands(x) }
           return cell(v) ?? "NULL"
         })
@@ -121,7 +127,7 @@ package enum Output {
     }
     var out = header ? r.names.map(field).joined(separator: ",") + "\r\n" : ""
     for i in rows ?? 0..<r.rows.count {
-      out += r.rows.columns.map { cell($0.value(i)).map(field) ?? "" }.joined(separator: ",")
+      out += r.rows.columns.indices.map { cell(r, $0, i).map(field) ?? "" }.joined(separator: ",")
       out += "\r\n"
     }
     return out
@@ -158,6 +164,7 @@ package enum Output {
         let v = r.rows.columns[c].value(i)
         let text: String
         switch v {
+        case _ where r.isSuppressed(c, i): text = jsonString(r.suppressedLabel)
         case .null: text = "null"
         case .int(let x): text = String(x)
         // inf, -inf and nan have no JSON number: their text, as a string.
@@ -178,7 +185,7 @@ package enum Output {
     out += "|" + r.types.map { $0.isNumeric ? "---:" : "---" }.joined(separator: "|") + "|\n"
     for i in 0..<r.rows.count {
       out +=
-        "| " + r.rows.columns.map { esc(cell($0.value(i)) ?? "NULL") }.joined(separator: " | ")
+        "| " + r.rows.columns.indices.map { esc(cell(r, $0, i) ?? "NULL") }.joined(separator: " | ")
         + " |\n"
     }
     return out

@@ -37,6 +37,8 @@ package struct SQLError: Error, Equatable, Sendable {
     case invalidInput = "Invalid Input Error"
     case interrupted = "Interrupt Error"
     case limit = "Out of Memory Error"
+    /// What the role running the statement may not see (DESIGN.md, "Privacy and access").
+    case permission = "Permission Error"
   }
 
   package var kind: Kind

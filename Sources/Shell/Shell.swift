@@ -25,17 +25,22 @@ package final class Shell {
     package var rebuild: ([String]) throws -> Int32
     package var report: ([String]) throws -> Int32
     package var warnStale: (Engine) -> Void
+    /// Records a statement and the rows it returned in the access log before they are shown;
+    /// a statement whose access cannot be recorded is not shown.
+    package var recordAccess: (_ statement: String, _ rows: Int) throws -> Void
 
     package init(
       views: @escaping () throws -> Int32, audit: @escaping ([String]) throws -> Int32,
       rebuild: @escaping ([String]) throws -> Int32, report: @escaping ([String]) throws -> Int32,
-      warnStale: @escaping (Engine) -> Void
+      warnStale: @escaping (Engine) -> Void,
+      recordAccess: @escaping (String, Int) throws -> Void = { _, _ in }
     ) {
       self.views = views
       self.audit = audit
       self.rebuild = rebuild
       self.report = report
       self.warnStale = warnStale
+      self.recordAccess = recordAccess
     }
   }
 
@@ -168,9 +173,24 @@ package final class Shell {
     let bar = interactive && isatty(2) == 1 ? ProgressBar(engine) : nil
     defer { bar?.stop() }
     do {
-      for r in try engine.run(sql) {
+      let results = try engine.run(sql)
+      do {
+        try commands.recordAccess(sql, results.reduce(0) { $0 + $1.rows.count })
+      } catch {
+        complain((error as? CommandError)?.message ?? "\(error)")
+        return !bail
+      }
+      for r in results {
         last = r
         write(render(r))
+        // Beside CSV and JSON (data), the note goes to stderr.
+        if let line = r.suppressionNote {
+          if mode == .csv || mode == .json {
+            FileHandle.standardError.write(Data("(\(line))\n".utf8))
+          } else {
+            write("(\(line))\n")
+          }
+        }
       }
       if timer {
         write(String(format: "Run Time (s): real %.3f\n", Date().timeIntervalSince(started)))
@@ -208,9 +228,8 @@ package final class Shell {
         if i > 0 { lines.append("") }
         for (c, name) in r.names.enumerated() {
           let v = r.rows.columns[c].value(i)
-          lines.append(
-            String(repeating: " ", count: width - name.count) + name + " = "
-              + (v.isNull ? "NULL" : Cast.text(v)))
+          let text = r.isSuppressed(c, i) ? r.suppressedLabel : v.isNull ? "NULL" : Cast.text(v)
+          lines.append(String(repeating: " ", count: width - name.count) + name + " = " + text)
         }
       }
       text = lines.joined(separator: "\n") + (lines.isEmpty ? "" : "\n")

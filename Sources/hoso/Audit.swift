@@ -18,6 +18,7 @@ extension CommandLine {
       throw UsageError("audit needs a case id, such as C-LS-2023-00012")
     }
     let store = try Store.open(at: g.store)
+    try requireAuditor(g, store, for: "audit")
     try projectIfFree(store)
     var asOf = UInt64.max
     var asOfTime: Int64?
@@ -37,6 +38,9 @@ extension CommandLine {
         "no case \"\(caseId)\" in \(store.path)\(when); case ids look like C-LS-2023-00012")
     }
     if timing { note(String(format: "lookup: %.3f ms", audit.lookupSeconds * 1000)) }
+    try recordAccess(
+      g, store, "audit", "audit \(caseId)" + (asOfText.map { " --as-of \($0)" } ?? ""),
+      rows: audit.entries.count)
     print(
       format == "json" ? auditJSON(audit, asOfTime) : auditTable(audit, asOfTime), terminator: "")
     return 0

@@ -15,6 +15,8 @@ struct GlobalOptions {
   var queries: String
   var role: String
   var key: String?
+  /// The analyst role's threshold: counts of persons from 1 to `minCell - 1` are suppressed.
+  var minCell: Int = 5
 }
 
 /// The arguments after the command, with helpers to take flags and values from them.
@@ -67,7 +69,7 @@ extension CommandLine {
   static let commands = [
     "init", "append", "verify", "dump", "generate", "demo", "audit", "query", "export", "views",
     "status",
-    "rebuild", "report", "shell", "help",
+    "rebuild", "report", "shell", "person", "access", "forget", "help",
   ]
 
   /// Runs hoso with `args`; returns the exit status.
@@ -75,13 +77,21 @@ extension CommandLine {
     do {
       var a = Arguments(rest: args)
       let env = ProcessInfo.processInfo.environment
-      let global = GlobalOptions(
+      var global = GlobalOptions(
         store: try a.value("--store") ?? env["HOSO_STORE"] ?? "./events",
         queries: try a.value("--queries") ?? env["HOSO_QUERIES"] ?? "./queries",
         role: try a.value("--role") ?? env["HOSO_ROLE"] ?? "analyst",
         key: try a.value("--key") ?? env["HOSO_KEY"])
       guard ["analyst", "auditor"].contains(global.role) else {
         throw UsageError("--role is analyst or auditor, not \(global.role)")
+      }
+      if let text = try a.value("--min-cell") ?? env["HOSO_MIN_CELL"] {
+        // The threshold protects the persons counted: it may be raised, never lowered.
+        guard let n = Int(text), n >= 5, n <= 1_000_000 else {
+          throw UsageError(
+            "--min-cell is a count from 5 up (5 by default; 11 for CMS's rule), not \(text)")
+        }
+        global.minCell = n
       }
       let command = a.rest.first(where: { !Arguments.isOption($0) })
       if let command, let i = a.rest.firstIndex(of: command) { a.rest.remove(at: i) }
@@ -101,6 +111,9 @@ extension CommandLine {
       case "rebuild": return try rebuild(global, &a)
       case "report": return try report(global, &a)
       case "shell": return try shell(global, &a)
+      case "person": return try person(global, &a)
+      case "access": return try accessLog(global, &a)
+      // forget: wired with the log redaction
       case "help": return help()
       case let other?:
         let hint = Catalog.nearest(other, in: commands).map { "; did you mean \($0)?" } ?? ""
@@ -129,7 +142,8 @@ extension CommandLine {
   static func help() -> Int32 {
     print(
       """
-      usage: hoso [--store DIR] [--queries DIR] [--role analyst|auditor] [--key FILE] COMMAND
+      usage: hoso [--store DIR] [--queries DIR] [--role analyst|auditor] [--key FILE]
+                  [--min-cell N] COMMAND
 
         (none)                        the shell over the store (hoso shell); with no
                                       store yet, it first makes the demo store
@@ -163,9 +177,17 @@ extension CommandLine {
                                       a report of queries/reports, as known at its
                                       deadline (six_month, annual, plan_indicators,
                                       trend, budget_bac_kan_2011_2015)
+        person RAW_ID                 the pseudonym of a raw identifier (auditor; needs
+                                      the key)
+        forget PERSON --reason TEXT   erase a pseudonym from every file of the store, for
+                                      a data subject's deletion request (auditor)
+        access [--since TIME]         the access log: who read what, when (auditor)
 
       The store is --store, else $HOSO_STORE, else ./events. With no store there yet,
       `hoso` and `hoso status` first make the demo store (demo --scale small).
+      Roles: analyst (the default, $HOSO_ROLE) sees aggregates, with counts of persons
+      under --min-cell (5) shown as <5; auditor (who holds the key) sees person-level rows
+      and runs audit, dump, person, forget and access. Every read is in access.log.
       Exit status: 0 success, 1 bad usage or input (nothing changed), 2 store damaged,
       locked or missing.
       """)

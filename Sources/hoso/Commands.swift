@@ -18,6 +18,13 @@ extension CommandLine {
     _ = try a.positional(max: 0, command: "init")
     let store = try Store.create(at: g.store, segmentSize: size, keyPath: g.key)
     print("created store \(store.path) (segments of \(size) bytes); pseudonym key \(store.keyPath)")
+    if let w = permissionWarning(store.path) { print(w) }
+    let keyFolder = (store.keyPath as NSString).deletingLastPathComponent
+    if let w = permissionWarning(store.keyPath, what: "the key")
+      ?? permissionWarning(keyFolder, what: "the key's folder")
+    {
+      print(w)
+    }
     return 0
   }
 
@@ -107,6 +114,10 @@ extension CommandLine {
             + t.behind.joined(separator: ", "))
       }
       print("tables: \(t.tables) checked, \(t.groups) row groups, \(t.bytes) bytes")
+      let access = try AccessLog.verify(store: store.path).summary
+      for r in access.redactions { print("redacted: " + r) }
+      print("access log: \(access.records) records, chain whole")
+      if let w = permissionWarning(store.path) { print(w) }
     } catch let e as ProjectionError {
       throw LogError(
         .damaged,
@@ -133,6 +144,7 @@ extension CommandLine {
     let since = try a.value("--since")
     _ = try a.positional(max: 0, command: "dump")
     let store = try Store.open(at: g.store)
+    try requireAuditor(g, store, for: "dump")
     let reader = try LogReader(at: store.logPath)
     if let since {
       guard case .success(let t) = Timestamp.parse(since.utf8) else {
@@ -142,6 +154,8 @@ extension CommandLine {
       from = max(from, seq)
     }
     guard from <= to else { return 0 }
+    try recordAccess(
+      g, store, "dump", "dump --from \(from)" + (to == .max ? "" : " --to \(to)"), rows: nil)
     var out: [UInt8] = []
     out.reserveCapacity(1 << 20)
     try reader.readRecords(in: from...to) { r in

@@ -19,31 +19,66 @@ extension CommandLine {
     _ = try a.positional(max: 0, command: "export")
     let store = try Store.open(at: g.store)
     try projectIfFree(store)
-    let engine = try Engine(store: store.path)
-    try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+    let engine = try engine(g, store)
+    // An export holds the store's data: the folder is its owner's only, as the store is.
+    try FileManager.default.createDirectory(
+      atPath: out, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
     var schema = "-- hoso export of \(store.path): load with DuckDB's\n"
     schema +=
       "--   COPY t FROM 't.\(format == "csv" ? "csv' (HEADER)" : "ndjson' (FORMAT json)");\n"
     var written = 0
-    let names = BuiltinTables.all.map(\.name) + engine.materializedViewNames()
+    var suppressed = 0
+    // The analyst's export leaves out the person-level tables, and its views (aggregates) are
+    // suppressed as a query of them would be.
+    let analyst = engine.policy != nil
+    let left =
+      analyst ? BuiltinTables.all.map(\.name).filter(PrivacyPolicy.personTables.contains) : []
+    let views = engine.materializedViewNames()
+    let names = BuiltinTables.all.map(\.name).filter { !left.contains($0) } + views
+    try recordAccess(
+      g, store, "export",
+      "export --format \(format) --out \(out): " + names.joined(separator: ", "), rows: nil)
     for name in names {
-      let columns: [(String, SQLType)]
+      var columns: [(String, SQLType)]
       do {
         columns = try engine.columns(of: name)
       } catch {
         throw UsageError("cannot read table \(name): \(error.message)")
+      }
+      var whole: QueryResult?
+      if analyst && views.contains(name) {
+        do {
+          whole = try engine.run("SELECT * FROM \"\(name)\"").first
+        } catch {
+          throw UsageError("cannot export view \(name): \(error.message)")
+        }
+        // A column with suppressed cells holds `<5`: text.
+        for c in whole?.suppressed.keys ?? [:].keys { columns[c].1 = .varchar }
+        suppressed += (whole?.primarySuppressed ?? 0) + (whole?.complementarySuppressed ?? 0)
       }
       schema += "CREATE TABLE \(name) (\n"
       schema += columns.map { "  \"\($0)\" \($1.rawValue)" }.joined(separator: ",\n")
       schema += "\n);\n"
       let path = out + "/\(name).\(format)"
       // Streamed a row group at a time: the table is never whole in memory.
-      guard FileManager.default.createFile(atPath: path, contents: nil),
+      guard
+        FileManager.default.createFile(
+          atPath: path, contents: nil, attributes: [.posixPermissions: 0o600]),
         let file = FileHandle(forWritingAtPath: path)
       else { throw UsageError("cannot write \(path)") }
       defer { try? file.close() }
       var bytes: [UInt8] = []
       if format == "csv" { ExportWriter.csvHeader(columns.map(\.0), into: &bytes) }
+      if let whole {
+        if format == "csv" {
+          ExportWriter.csv(whole, into: &bytes)
+        } else {
+          ExportWriter.ndjson(whole, into: &bytes)
+        }
+        written += whole.rows.count
+        try file.write(contentsOf: bytes)
+        continue
+      }
       do {
         try engine.stream(table: name) { piece in
           if format == "csv" {
@@ -63,9 +98,19 @@ extension CommandLine {
       try file.write(contentsOf: bytes)
     }
     try Data(schema.utf8).write(to: URL(fileURLWithPath: out + "/schema.sql"))
+    _ = chmod(out + "/schema.sql", 0o600)
     print(
       "exported \(names.count) tables and views, \(written) rows, to \(out) (\(format), schema.sql)"
     )
+    if !left.isEmpty {
+      note(
+        "left out, person-level: \(left.joined(separator: ", ")) (--role auditor exports them)")
+    }
+    if suppressed > 0 {
+      note(
+        "\(suppressed) cells of the views suppressed: counts of persons under \(g.minCell) are"
+          + " written as <\(g.minCell) (analyst role)")
+    }
     return 0
   }
 }

@@ -18,15 +18,19 @@ extension CommandLine {
     let store = try Store.open(at: g.store)
     try projectIfFree(store)
     let started = Date()
-    let engine = try Engine(store: store.path)
+    let engine = try engine(g, store)
+    let results: [QueryResult]
     do {
-      for r in try engine.run(sql) {
-        FileHandle.standardOutput.write(Data(Output.render(r, as: format).utf8))
-      }
+      results = try engine.run(sql)
     } catch {
       FileHandle.standardError.write(Data((error.rendered(in: sql) + "\n").utf8))
       return 1
     }
+    try recordAccess(g, store, "query", sql, rows: results.reduce(0) { $0 + $1.rows.count })
+    for r in results {
+      FileHandle.standardOutput.write(Data(Output.render(r, as: format).utf8))
+    }
+    noteSuppression(results, format: format)
     warnStaleViews(g, store, engine)
     if timing {
       FileHandle.standardError.write(

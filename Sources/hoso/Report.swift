@@ -57,7 +57,7 @@ extension CommandLine {
     let sql = text.replacingOccurrences(of: "$year", with: String(year))
     let store = try Store.open(at: g.store)
     try projectIfFree(store)
-    let engine = try Engine(store: store.path)
+    let engine = try engine(g, store)
     let results: [QueryResult]
     do {
       try engine.setAsOf(asOf)
@@ -69,6 +69,10 @@ extension CommandLine {
       }
       throw UsageError("\(path): \(error.kind.rawValue): \(error.message)")
     }
+    var statement = "report \(name) --year \(year)"
+    if let asOf { statement += " --as-of \(asOf)" }
+    try recordAccess(
+      g, store, "report", statement, rows: results.reduce(0) { $0 + $1.rows.count })
     if format == .table || format == .markdown {
       var title = "\(name), \(year)"
       if let asOf { title += ", as known at \(asOf) (Vietnam time)" }
@@ -77,6 +81,7 @@ extension CommandLine {
     for r in results {
       FileHandle.standardOutput.write(Data(Output.render(r, as: format).utf8))
     }
+    noteSuppression(results, format: format)
     warnStaleViews(g, store, engine)
     return 0
   }

@@ -1,4 +1,5 @@
 import Domain
+import EventLog
 import Foundation
 import Query
 import Shell
@@ -47,9 +48,17 @@ extension CommandLine {
       audit: cli { try audit(g, &$0) },
       rebuild: cli { try rebuild(g, &$0) },
       report: cli { try report(g, &$0) },
-      warnStale: { engine in warnStaleViews(g, store, engine) })
+      warnStale: { engine in warnStaleViews(g, store, engine) },
+      recordAccess: { statement, rows in
+        do {
+          try recordAccess(g, store, "shell", statement, rows: rows)
+        } catch let e as LogError {
+          throw Shell.CommandError(e.description)
+        }
+      })
     let shell = try Shell(
       store: store.path, logPath: store.logPath, interactive: interactive, commands: commands)
+    configure(shell.engine, g)
     if let mode { shell.mode = mode }
     if bail { shell.bail = true }
     if let command {

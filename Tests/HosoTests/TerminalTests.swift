@@ -79,7 +79,7 @@ import Testing
 
   static func start(_ store: TestStore, history: String) throws -> Tmux {
     let command =
-      "env HOSO_HISTORY=\(history) HOSO_RC=/nonexistent PAGER=cat \(hosoBinary()) --store \(store.path)"
+      "env HOSO_ROLE=auditor HOSO_HISTORY=\(history) HOSO_RC=/nonexistent PAGER=cat \(hosoBinary()) --store \(store.path)"
       + " --key \(store.keyPath) --queries \(packageRoot)/queries shell"
     let t = try Tmux(command)
     let s = try t.wait(for: "hoso>")
