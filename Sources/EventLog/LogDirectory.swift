@@ -9,6 +9,8 @@
 ///     FORMAT                        "hoso-log 1", the segment size
 ///     LOCK                          the writer's advisory lock (holds the writer's pid)
 ///     CLEAN                         present only after a clean shutdown
+///     REDACTIONS                    the record of every redaction (see `LogRedactor`)
+///     REDACTING                     the plan of a redaction under way, until it is finished
 ///     00000000000000000001.seg      segments, named by the seq of their first record
 ///     00000000000000000001.idx      its sparse seq index
 ///     00000000000000000001.tix      its time index

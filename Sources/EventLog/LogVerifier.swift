@@ -1,5 +1,6 @@
 /// The full check behind `hoso verify`: every frame's CRC, every seq, recorded_at never going
-/// backwards, every footer against the bytes it seals, the hash chain, and the indexes.
+/// backwards, every footer against the bytes it seals, the hash chain, the indexes, and the
+/// recorded redactions (`LogRedactor.checkRecorded`).
 package enum LogVerifier {
   package struct Summary: Sendable {
     package var records: UInt64 = 0
@@ -7,6 +8,8 @@ package enum LogVerifier {
     package var lastSeq: UInt64 = 0
     /// Problems that lose nothing: stale indexes, an uncommitted tail the next writer cuts.
     package var warnings: [String] = []
+    /// One line per recorded redaction, oldest first (`LogRedactor.Redaction.description`).
+    package var redactions: [String] = []
   }
 
   /// Verifies the log at `path`; throws `.damaged` naming the segment, offset and seq of the
@@ -16,6 +19,7 @@ package enum LogVerifier {
   {
     let dir = LogDirectory(path)
     _ = try dir.readFormat(fs)
+    try LogRedactor.checkNotUnfinished(dir, fs)
     let names = dir.segments()
     var summary = Summary()
     var previousHash = [UInt8](repeating: 0, count: 32)
@@ -23,6 +27,7 @@ package enum LogVerifier {
     var lastTime = Int64.min
     var lastCommit: UInt64 = 0
     var lastFrame: UInt64 = 0
+    var chainHashes: [UInt64: [UInt8]] = [:]
     // Segments at the end without a commit mark were made by an append that never finished
     // (a batch may span segments, and a crash can come before their footers): the next
     // writer removes them. The segment with the last commit mark is the log's real end.
@@ -96,6 +101,7 @@ package enum LogVerifier {
             offset: footerAt + 72, seq: s)
         }
         previousHash = footer.hash
+        chainHashes[s] = footer.hash
       }
       // recorded_at never goes backwards, within and across segments.
       if scan.frames > 0 {
@@ -133,6 +139,8 @@ package enum LogVerifier {
         "seq \(lastCommit + 1)..\(lastFrame) belong to an interrupted append that spans segments;"
           + " readers do not see them and the next writer removes them")
     }
+    summary.redactions = try LogRedactor.checkRecorded(
+      dir, fs, chainHashes: chainHashes, lastSeq: lastCommit)
     return summary
   }
 }

@@ -71,6 +71,8 @@ package final class LogWriter {
   @exclusivity(unchecked) private var buffer: [UInt8] = []
   /// What the open had to repair, if anything.
   package private(set) var recovery: LogRecovery.Report?
+  /// A redaction that a crash interrupted and the open finished, if any.
+  package private(set) var finishedRedaction: LogRedactor.Redaction?
 
   // MARK: - Creating and opening
 
@@ -109,6 +111,8 @@ package final class LogWriter {
     let lockFD = try takeLock(dir, fs)
     let writer = LogWriter(
       directory: dir, segmentSize: format.segmentSize, sync: options.sync, fs: fs, lockFD: lockFD)
+    // An interrupted redaction first: until it is finished the chain is not whole.
+    writer.finishedRedaction = try LogRedactor.resume(directory: dir, fileSystem: fs)
     try writer.load()
     return writer
   }

@@ -81,20 +81,35 @@ package enum Projection {
       if projector.learnUnits(r) { reshapes = true }
     }
     if (reshapes && from > 0) || projector.hasStaleTables {
-      // Into a folder of its own, swapped in whole: a crash leaves the old tables (and the
-      // next catch-up decides again), never a mix of old and new.
-      let fresh = views + ".rebuild"
-      try? FileManager.default.removeItem(atPath: fresh)
-      var rebuild = try Projector(folder: fresh, target: last)
-      try reader.readRecords(in: 1...last) { r in _ = rebuild.learnUnits(r) }
-      try apply(1...last, to: &rebuild, reader: reader, progress: progress)
-      try swapIn(fresh, for: views)
-      report.rebuilt = true
-      report.applied = last
-      return report
+      return try rebuild(store: store, reader: reader, progress: progress)
     }
     try apply((from + 1)...last, to: &projector, reader: reader, progress: progress)
     report.applied = last - from
+    return report
+  }
+
+  /// Every table anew from the whole log (after a unit reform, or after `forget` masked a
+  /// pseudonym in the log, so that no table keeps it). Into a folder of its own, swapped in
+  /// whole: a crash leaves the old tables (and the next catch-up decides again), never a mix
+  /// of old and new. The caller holds the store's writer lock.
+  package static func rebuild(
+    store: String, reader: LogReader, progress: ((UInt64, UInt64) -> Void)? = nil
+  ) throws -> Report {
+    let last = reader.lastSeq
+    let views = folder(store: store)
+    let fresh = views + ".rebuild"
+    try? FileManager.default.removeItem(atPath: fresh)
+    var rebuild = try Projector(folder: fresh, target: last)
+    if last > 0 {
+      try reader.readRecords(in: 1...last) { r in _ = rebuild.learnUnits(r) }
+      try apply(1...last, to: &rebuild, reader: reader, progress: progress)
+    } else {
+      try rebuild.commit()
+    }
+    try swapIn(fresh, for: views)
+    var report = Report(checkpoint: last)
+    report.rebuilt = true
+    report.applied = last
     return report
   }
 

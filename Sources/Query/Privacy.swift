@@ -42,6 +42,11 @@ package struct Lineage: OptionSet, Sendable, Hashable {
 package struct PrivacyShape: Sendable {
   package var names: [String]
   package var lineage: [Lineage]
+
+  package init(names: [String], lineage: [Lineage]) {
+    self.names = names
+    self.lineage = lineage
+  }
 }
 
 /// The columns a FROM clause offers with what each carries, and whether its rows are
@@ -155,7 +160,7 @@ extension Engine {
         return PrivacyRelation(
           columns: spec.columns.map {
             var l: Lineage = []
-            if $0.name == "person" { l.insert(.person) }
+            if $0.name == "person" && personal { l.insert(.person) }
             if $0.name == "type" && personal { l.insert(.eventType) }
             return .init(table: t, name: $0.name, lineage: l)
           }, personRows: personal ? name : nil)

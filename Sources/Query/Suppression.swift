@@ -78,11 +78,29 @@ package enum Suppression {
       }
     }
 
+    // A cell alone along a dimension is given away by that line's total, which is shown: it
+    // hides nothing as a complementary cell.
+    var published: Set<Cell> = []
+    if !dims.isEmpty {
+      for c in counts {
+        for d in dims {
+          var groups: [[String]: [Int]] = [:]
+          for i in 0..<r.rows.count where active(c, i) {
+            groups[key(i, without: d), default: []].append(i)
+          }
+          for rows in groups.values where rows.count == 1 {
+            published.insert(Cell(column: c, row: rows[0]))
+          }
+        }
+      }
+    }
     var complementary = 0
     func isHidden(_ x: Cell) -> Bool { hidden[x.column]?.contains(x.row) ?? false }
     /// Hides the smallest shown, non-zero cell of `candidates`; whether there was one.
     func hideSmallest(_ candidates: [Cell]) -> Bool {
-      let shown = candidates.filter { !isHidden($0) && (value($0.column, $0.row) ?? 0) > 0 }
+      let shown = candidates.filter {
+        !isHidden($0) && !published.contains($0) && (value($0.column, $0.row) ?? 0) > 0
+      }
       guard let pick = shown.min(by: { value($0.column, $0.row)! < value($1.column, $1.row)! })
       else { return false }
       hidden[pick.column, default: []].insert(pick.row)
@@ -98,11 +116,17 @@ package enum Suppression {
       if dims.count == 2 {
         for c in counts {
           let cells = (0..<r.rows.count).filter { active(c, $0) }.map { Cell(column: c, row: $0) }
-          if let fix = bridgeFix(
-            cells, isHidden: isHidden, rowKey: { key($0, without: dims[1]) },
-            columnKey: { key($0, without: dims[0]) })
+          if let path = bridgeFix(
+            cells, minCell: Int64(policy.minCell), isHidden: isHidden,
+            usable: { !published.contains($0) },
+            value: { value($0.column, $0.row) ?? 0 },
+            rowKey: { key($0, without: dims[1]) }, columnKey: { key($0, without: dims[0]) })
           {
-            if hideSmallest(fix) { changed = true }
+            for x in path {
+              hidden[x.column, default: []].insert(x.row)
+              complementary += 1
+            }
+            changed = true
           }
         }
       }
@@ -113,26 +137,39 @@ package enum Suppression {
     return r
   }
 
-  /// For the first hidden cell that is a bridge between the rows and columns its hidden cells
-  /// connect, the shown cells that would put it on a cycle (one from each side); nil when
-  /// there is no bridge.
+  /// For a hidden cell that is a bridge between the rows and columns the hidden cells connect
+  /// (fixed by the totals), the shown cells to hide so that it lies on a cycle: the cheapest
+  /// path between its row and its column through the table's other cells (hidden ones cost
+  /// nothing, shown ones their value). nil when no bridge can be closed so.
   private static func bridgeFix(
-    _ cells: [Cell], isHidden: (Cell) -> Bool, rowKey: (Int) -> [String],
-    columnKey: (Int) -> [String]
+    _ cells: [Cell], minCell: Int64, isHidden: (Cell) -> Bool, usable: (Cell) -> Bool,
+    value: (Cell) -> Int64, rowKey: (Int) -> [String], columnKey: (Int) -> [String]
   ) -> [Cell]? {
-    // Vertices: row keys then column keys; edges: hidden cells.
+    // Vertices: the rows' keys and the columns' keys; edges: cells.
     var vertex: [String: Int] = [:]
     func id(_ s: String) -> Int {
       if let v = vertex[s] { return v }
       vertex[s] = vertex.count
       return vertex.count - 1
     }
-    let ends = cells.map { c in
+    let raw = cells.map { c in
       (
         id("r" + rowKey(c.row).joined(separator: "\u{1}")),
         id("c" + columnKey(c.row).joined(separator: "\u{1}"))
       )
     }
+    // A row or column whose total is itself suppressed (1 to minCell - 1) is not known: no
+    // equation holds there. All such are one vertex, the open one: a hidden cell is free when
+    // it lies on a cycle, or on a path between two open lines.
+    var total = [Int64](repeating: 0, count: vertex.count)
+    for (i, (a, b)) in raw.enumerated() {
+      total[a] += value(cells[i])
+      total[b] += value(cells[i])
+    }
+    let open = vertex.count
+    func merged(_ v: Int) -> Int { total[v] >= 1 && total[v] < minCell ? open : v }
+    let ends = raw.map { (merged($0.0), merged($0.1)) }
+    vertex["\u{0}open"] = open
     let edges = cells.indices.filter { isHidden(cells[$0]) }
     guard !edges.isEmpty else { return nil }
     var adjacent = [[(to: Int, edge: Int)]](repeating: [], count: vertex.count)
@@ -144,13 +181,13 @@ package enum Suppression {
     var order = [Int](repeating: -1, count: vertex.count)
     var low = [Int](repeating: 0, count: vertex.count)
     var counter = 0
-    var bridge: Int?
-    for start in 0..<vertex.count where order[start] < 0 && bridge == nil {
+    var bridges: [Int] = []
+    for start in 0..<vertex.count where order[start] < 0 {
       var stack: [(v: Int, parentEdge: Int, next: Int)] = [(start, -1, 0)]
       order[start] = counter
       low[start] = counter
       counter += 1
-      while let top = stack.last, bridge == nil {
+      while let top = stack.last {
         if top.next < adjacent[top.v].count {
           stack[stack.count - 1].next += 1
           let (w, e) = adjacent[top.v][top.next]
@@ -167,31 +204,50 @@ package enum Suppression {
           stack.removeLast()
           if let parent = stack.last {
             low[parent.v] = min(low[parent.v], low[top.v])
-            if low[top.v] > order[parent.v] { bridge = top.parentEdge }
+            if low[top.v] > order[parent.v] { bridges.append(top.parentEdge) }
           }
         }
       }
     }
-    guard let bridge else { return nil }
-    // The two sides of the bridge: the vertices reached from each end without it.
-    func side(_ from: Int) -> Set<Int> {
-      var seen: Set<Int> = [from]
-      var todo = [from]
-      while let v = todo.popLast() {
-        for (w, e) in adjacent[v] where e != bridge && !seen.contains(w) {
-          seen.insert(w)
-          todo.append(w)
+    guard !bridges.isEmpty else { return nil }
+    // Every cell of the table, for the paths that close a bridge.
+    var all = [[(to: Int, edge: Int)]](repeating: [], count: vertex.count)
+    for e in cells.indices {
+      all[ends[e].0].append((ends[e].1, e))
+      all[ends[e].1].append((ends[e].0, e))
+    }
+    for bridge in bridges {
+      let (from, to) = ends[bridge]
+      // Dijkstra, on arrays: tables are small.
+      var cost = [Int64](repeating: .max, count: vertex.count)
+      var via = [Int](repeating: -1, count: vertex.count)
+      var done = [Bool](repeating: false, count: vertex.count)
+      cost[from] = 0
+      while let v = (0..<vertex.count).filter({ !done[$0] && cost[$0] < .max }).min(by: {
+        cost[$0] < cost[$1]
+      }) {
+        done[v] = true
+        if v == to { break }
+        for (w, e) in all[v]
+        where e != bridge && !done[w] && (isHidden(cells[e]) || usable(cells[e])) {
+          let step = isHidden(cells[e]) ? 0 : max(1, value(cells[e]))
+          if cost[v] + step < cost[w] {
+            cost[w] = cost[v] + step
+            via[w] = e
+          }
         }
       }
-      return seen
+      guard cost[to] < .max else { continue }
+      var path: [Cell] = []
+      var v = to
+      while v != from {
+        let e = via[v]
+        if !isHidden(cells[e]) { path.append(cells[e]) }
+        v = ends[e].0 == v ? ends[e].1 : ends[e].0
+      }
+      if !path.isEmpty { return path }
     }
-    let a = side(ends[bridge].0)
-    let b = side(ends[bridge].1)
-    return cells.indices.filter { i in
-      !isHidden(cells[i])
-        && ((a.contains(ends[i].0) && b.contains(ends[i].1))
-          || (b.contains(ends[i].0) && a.contains(ends[i].1)))
-    }.map { cells[$0] }
+    return nil
   }
 
   /// A cell of a result.

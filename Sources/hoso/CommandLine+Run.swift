@@ -113,7 +113,7 @@ extension CommandLine {
       case "shell": return try shell(global, &a)
       case "person": return try person(global, &a)
       case "access": return try accessLog(global, &a)
-      // forget: wired with the log redaction
+      case "forget": return try forget(global, &a)
       case "help": return help()
       case let other?:
         let hint = Catalog.nearest(other, in: commands).map { "; did you mean \($0)?" } ?? ""

@@ -104,6 +104,7 @@ extension CommandLine {
     let store = try Store.open(at: g.store)
     let summary = try LogVerifier.verify(at: store.logPath)
     for w in summary.warnings { print("warning: \(w)") }
+    for r in summary.redactions { print(r) }
     // The tables are derived: damage there is reported (exit 2) with the way to rebuild them,
     // and the log's verdict still stands.
     do {

@@ -12,7 +12,7 @@ SELECT province_now,
        count(*) FILTER (WHERE type = 'case.referred') AS referrals,
        count(*) FILTER (WHERE type = 'case.closed') AS closures,
        count(*) FILTER (WHERE type = 'support.provided') AS supports,
-       count(DISTINCT person) AS persons_supported,
+       count(DISTINCT person) FILTER (WHERE type = 'support.provided') AS persons_supported,
        count(*) FILTER (WHERE type = 'outreach.held') AS outreach,
        count(*) FILTER (WHERE type = 'training.held') AS trainings
 FROM events

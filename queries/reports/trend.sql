@@ -4,7 +4,7 @@ SELECT year,
        count(*) FILTER (WHERE type = 'tip.received') AS tips,
        count(*) FILTER (WHERE type = 'inspection.done') AS inspections,
        count(*) FILTER (WHERE type = 'case.referred') AS referrals,
-       count(DISTINCT person) AS persons_supported,
+       count(DISTINCT person) FILTER (WHERE type = 'support.provided') AS persons_supported,
        count(*) FILTER (WHERE type = 'outreach.held') AS outreach,
        count(*) FILTER (WHERE type = 'tip.received')
          - lag(count(*) FILTER (WHERE type = 'tip.received')) OVER (ORDER BY year) AS tips_change

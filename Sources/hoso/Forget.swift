@@ -1,0 +1,158 @@
+import Domain
+import EventLog
+import Foundation
+import Projections
+import Query
+import Views
+
+extension CommandLine {
+  /// `hoso forget PERSON --reason TEXT` (auditor): a data subject's deletion request carried
+  /// out. A `person.forgotten` event goes into the log; then the pseudonym is masked, in every
+  /// record and access record that holds it, by `forgotten-NNNNNNNN` (as long as a pseudonym,
+  /// one number per person forgotten, so counts of distinct persons stay what they were); the
+  /// log's chain and the access log's are re-sealed and the redaction recorded; the tables and
+  /// views are built anew from the masked log. The aggregate facts stay (a support was given);
+  /// nothing in the store links them to the person any more.
+  static func forget(_ g: GlobalOptions, _ a: inout Arguments) throws -> Int32 {
+    let reason = try a.value("--reason")
+    let rest = try a.positional(max: 1, command: "forget")
+    guard let person = rest.first else {
+      throw UsageError("forget needs the pseudonym of the person to forget, and --reason TEXT")
+    }
+    // Whatever was given is not echoed: it might be a raw identifier.
+    guard Pseudonymizer.isPseudonym(Array(person.utf8)) else {
+      throw UsageError(
+        "forget takes a pseudonym (P- and 16 hex digits); hoso person RAW_ID gives a person's")
+    }
+    guard let reason, !reason.trimmingCharacters(in: .whitespaces).isEmpty else {
+      throw UsageError(
+        "forget needs --reason TEXT: the request it carries out (a date, a reference)")
+    }
+    guard !reason.contains(person) else {
+      throw UsageError("the reason may not name the pseudonym: it is kept after it is gone")
+    }
+    let store = try Store.open(at: g.store)
+    try requireAuditor(g, store, for: "forget")
+    try projectIfFree(store)
+    let auditor = try Engine(store: store.path)
+    let held: Int
+    do {
+      let r = try auditor.run("SELECT count(*) FROM events_raw WHERE person = '\(person)'")
+      guard case .int(let n) = r[0].rows.columns[0].value(0) else { return 2 }
+      held = Int(n)
+    } catch {
+      throw UsageError("cannot read the tables: \(error.message)")
+    }
+    guard held > 0 else {
+      throw UsageError("no event carries \(person); there is nothing to forget")
+    }
+    let earlier = try LogRedactor.recorded(logPath: store.logPath).count
+    let mask = "forgotten-" + String(format: "%08d", earlier + 1)
+    let now = Int64(Date().timeIntervalSince1970 * 1_000_000)
+
+    // 1. The request, as an event of the log (its pseudonym is masked with the others).
+    let event =
+      "{\"id\":\"\(mask)-\(now / 1_000_000)\",\"type\":\"person.forgotten\",\"occurred_at\":"
+      + "\"\(Timestamp.format(now))\",\"unit\":\"VN\",\"data\":{\"person\":\"\(person)\","
+      + "\"reason\":\(Output.jsonString(reason))}}\n"
+    var options = Appender.Options()
+    options.onNote = { note($0) }
+    do {
+      _ = try Array(event.utf8).withUnsafeBytes {
+        try Appender.append(to: store, input: $0, options: options)
+      }
+    } catch let e as InputError {
+      throw UsageError(e.rendered(file: "--reason") + "; nothing was forgotten")
+    }
+
+    // 2. The log: masked in place, re-sealed, recorded.
+    var phase = Date()
+    var seconds: [String] = []
+    func lap(_ name: String) {
+      seconds.append(name + String(format: " %.2f s", Date().timeIntervalSince(phase)))
+      phase = Date()
+    }
+    let report = try LogRedactor.redact(
+      logPath: store.logPath, pattern: Array(person.utf8), mask: Array(mask.utf8),
+      reason: reason, at: now)
+    lap("log")
+    // 3. The access log.
+    let accessRecords = try AccessLog.redact(
+      store: store.path, pattern: person, mask: mask, user: AccessLog.currentUser(),
+      role: g.role)
+    lap("access log")
+    // 4. The tables, from the masked log.
+    do {
+      let writer = try LogWriter.open(at: store.logPath)
+      defer { try? writer.close() }
+      let reader = try LogReader(at: store.logPath)
+      _ = try Projection.rebuild(store: store.path, reader: reader)
+    }
+    lap("tables")
+    // 5. The views: those of the catalog built anew, any other removed (it could hold the
+    // pseudonym, and nothing would rebuild it).
+    let catalog = viewCatalog(g)
+    let views = auditor.materializedViewNames()
+    var rebuilt: [String] = []
+    try ViewStore.withLock(store: store.path) {
+      let known = views.filter { catalog.definition($0) != nil }
+      for d in try ViewStore.plan(store: store.path, catalog: catalog, names: known) {
+        _ = try ViewStore.build(d, hash: catalog.hashes[d.name]!, store: store.path)
+        rebuilt.append(d.name)
+      }
+      for name in views where catalog.definition(name) == nil {
+        try FileManager.default.removeItem(
+          atPath: Engine.viewsFolder(store: store.path) + "/" + name)
+        note("removed view \(name): it has no definition in \(g.queries)/views to rebuild it from")
+      }
+    }
+    lap("views")
+    // 6. No file of the store may hold it any more.
+    if let file = firstFile(under: store.path, holding: Array(person.utf8)) {
+      throw LogError(.damaged, "\(file) still holds the pseudonym after the redaction")
+    }
+    lap("check")
+    try recordAccess(
+      g, store, "forget", "forget \(mask) --reason \(reason)", rows: report.redaction.seqs.count)
+    print(
+      "forgot \(person) as \(mask): \(report.redaction.seqs.count) records masked in the log"
+        + " (\(report.occurrences) occurrences), \(accessRecords) in the access log;"
+        + " tables and \(rebuilt.count) views rebuilt (\(seconds.joined(separator: ", ")))")
+    print(report.redaction.description)
+    note(
+      "copies outside the store are not reached: earlier exports, backups, and shell"
+        + " histories (~/.hoso_history) may still hold the pseudonym")
+    return 0
+  }
+
+  /// The first file under `root` whose bytes hold `pattern`, or nil.
+  static func firstFile(under root: String, holding pattern: [UInt8]) -> String? {
+    guard let e = FileManager.default.enumerator(atPath: root) else { return nil }
+    while let rel = e.nextObject() as? String {
+      let path = root + "/" + rel
+      var isDirectory: ObjCBool = false
+      guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory),
+        !isDirectory.boolValue, let mapped = try? MappedFile(path)
+      else { continue }
+      let found = mapped.withBytes { bytes -> Bool in
+        guard bytes.count >= pattern.count, let first = pattern.first else { return false }
+        var i = 0
+        while i + pattern.count <= bytes.count {
+          guard let p = memchr(bytes.baseAddress! + i, Int32(first), bytes.count - i) else {
+            return false
+          }
+          i = bytes.baseAddress!.distance(to: UnsafeRawPointer(p))
+          if i + pattern.count <= bytes.count
+            && memcmp(bytes.baseAddress! + i, pattern, pattern.count) == 0
+          {
+            return true
+          }
+          i += 1
+        }
+        return false
+      }
+      if found { return path }
+    }
+    return nil
+  }
+}
