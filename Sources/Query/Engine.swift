@@ -8,9 +8,12 @@ package struct QueryResult: Sendable {
   package var names: [String]
   package var types: [SQLType]
   package var rows: Batch
-  /// Cells shown as `suppressedLabel` (the analyst role's small counts of persons, and the
-  /// cells hidden beside them so that totals do not give them away): column → rows.
+  /// Cells not shown (the analyst role's small counts of persons, and the cells hidden beside
+  /// them so that totals do not give them away): column → rows.
   package var suppressed: [Int: Set<Int>] = [:]
+  /// Of those, the ones hidden beside the small counts: shown as `*`, for they are not small.
+  package var complementary: [Int: Set<Int>] = [:]
+  /// What a small count is shown as: `<5`.
   package var suppressedLabel = "<5"
   /// How many cells were suppressed for being small, and how many beside them.
   package var primarySuppressed = 0
@@ -22,19 +25,26 @@ package struct QueryResult: Sendable {
     self.rows = rows
   }
 
-  /// Whether the cell at column `c`, row `i` is shown as `suppressedLabel`.
+  /// Whether the cell at column `c`, row `i` is hidden.
   package func isSuppressed(_ c: Int, _ i: Int) -> Bool {
     suppressed[c]?.contains(i) ?? false
+  }
+
+  /// What a hidden cell shows: `<5` for a small count, `*` for one hidden beside it.
+  package func suppressedText(_ c: Int, _ i: Int) -> String {
+    complementary[c]?.contains(i) ?? false ? "*" : suppressedLabel
   }
 
   /// A line saying what was suppressed, or nil when nothing was.
   package var suppressionNote: String? {
     let n = primarySuppressed + complementarySuppressed
     guard n > 0 else { return nil }
-    var s = "\(n) cell\(n == 1 ? "" : "s") suppressed for the analyst role: counts of persons"
-    s += " under \(suppressedLabel.dropFirst()) are shown as \(suppressedLabel)"
+    var s = "\(n) cell\(n == 1 ? "" : "s") hidden for the analyst role:"
+    s += " \(primarySuppressed) count\(primarySuppressed == 1 ? "" : "s") of persons under"
+    s += " \(suppressedLabel.dropFirst()), shown as \(suppressedLabel)"
     if complementarySuppressed > 0 {
-      s += ", and \(complementarySuppressed) more beside them so that totals do not give them away"
+      s += ", and \(complementarySuppressed) shown as * so that totals do not give"
+      s += primarySuppressed == 1 ? " it away" : " them away"
     }
     return s
   }

@@ -20,7 +20,7 @@ package enum ExportWriter {
       for (c, v) in columns.enumerated() {
         if c > 0 { out.append(UInt8(ascii: ",")) }
         if r.isSuppressed(c, i) {
-          field(r.suppressedLabel, quoteEmpty: true, into: &out)
+          field(r.suppressedText(c, i), quoteEmpty: true, into: &out)
           continue
         }
         if v.isNull(i) || v.type == .null { continue }
@@ -47,7 +47,7 @@ package enum ExportWriter {
         if c > 0 { out.append(UInt8(ascii: ",")) }
         out += keys[c]
         if r.isSuppressed(c, i) {
-          string(r.suppressedLabel, into: &out)
+          string(r.suppressedText(c, i), into: &out)
           continue
         }
         if v.isNull(i) || v.type == .null {

@@ -20,7 +20,7 @@ package enum Output {
 
   /// The text of column `c` in row `i`: nil for NULL, the label for a suppressed cell.
   static func cell(_ r: QueryResult, _ c: Int, _ i: Int) -> String? {
-    r.isSuppressed(c, i) ? r.suppressedLabel : cell(r.rows.columns[c].value(i))
+    r.isSuppressed(c, i) ? r.suppressedText(c, i) : cell(r.rows.columns[c].value(i))
   }
 
   /// Columns as wide as their widest text in characters (a Vietnamese letter with its marks
@@ -41,7 +41,7 @@ package enum Output {
       cells.append(
         (0..<n).map { c in
           let v = r.rows.columns[c].value(i)
-          if r.isSuppressed(c, i) { return r.suppressedLabel }
+          if r.isSuppressed(c, i) { return r.suppressedText(c, i) }
           if grouped[c], case .int(let x) = v, abs(x) >= 10_000 { return thousands(x) }
           return cell(v) ?? "NULL"
         })
@@ -164,7 +164,7 @@ package enum Output {
         let v = r.rows.columns[c].value(i)
         let text: String
         switch v {
-        case _ where r.isSuppressed(c, i): text = jsonString(r.suppressedLabel)
+        case _ where r.isSuppressed(c, i): text = jsonString(r.suppressedText(c, i))
         case .null: text = "null"
         case .int(let x): text = String(x)
         // inf, -inf and nan have no JSON number: their text, as a string.

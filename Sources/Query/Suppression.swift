@@ -95,6 +95,7 @@ package enum Suppression {
       }
     }
     var complementary = 0
+    var beside: [Int: Set<Int>] = [:]
     func isHidden(_ x: Cell) -> Bool { hidden[x.column]?.contains(x.row) ?? false }
     /// Hides the smallest shown, non-zero cell of `candidates`; whether there was one.
     func hideSmallest(_ candidates: [Cell]) -> Bool {
@@ -104,6 +105,7 @@ package enum Suppression {
       guard let pick = shown.min(by: { value($0.column, $0.row)! < value($1.column, $1.row)! })
       else { return false }
       hidden[pick.column, default: []].insert(pick.row)
+      beside[pick.column, default: []].insert(pick.row)
       complementary += 1
       return true
     }
@@ -124,6 +126,7 @@ package enum Suppression {
           {
             for x in path {
               hidden[x.column, default: []].insert(x.row)
+              beside[x.column, default: []].insert(x.row)
               complementary += 1
             }
             changed = true
@@ -132,6 +135,7 @@ package enum Suppression {
       }
     }
     r.suppressed = hidden
+    r.complementary = beside
     r.primarySuppressed = primary
     r.complementarySuppressed = complementary
     return r

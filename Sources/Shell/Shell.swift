@@ -228,7 +228,8 @@ package final class Shell {
         if i > 0 { lines.append("") }
         for (c, name) in r.names.enumerated() {
           let v = r.rows.columns[c].value(i)
-          let text = r.isSuppressed(c, i) ? r.suppressedLabel : v.isNull ? "NULL" : Cast.text(v)
+          let text =
+            r.isSuppressed(c, i) ? r.suppressedText(c, i) : v.isNull ? "NULL" : Cast.text(v)
           lines.append(String(repeating: " ", count: width - name.count) + name + " = " + text)
         }
       }

@@ -52,7 +52,7 @@ extension CommandLine {
         } catch {
           throw UsageError("cannot export view \(name): \(error.message)")
         }
-        // A column with suppressed cells holds `<5`: text.
+        // A column with hidden cells holds `<5` and `*`: text.
         for c in whole?.suppressed.keys ?? [:].keys { columns[c].1 = .varchar }
         suppressed += (whole?.primarySuppressed ?? 0) + (whole?.complementarySuppressed ?? 0)
       }
@@ -108,8 +108,8 @@ extension CommandLine {
     }
     if suppressed > 0 {
       note(
-        "\(suppressed) cells of the views suppressed: counts of persons under \(g.minCell) are"
-          + " written as <\(g.minCell) (analyst role)")
+        "\(suppressed) cells of the views hidden: counts of persons under \(g.minCell) are"
+          + " written as <\(g.minCell), and cells beside them as * (analyst role)")
     }
     return 0
   }
