@@ -67,7 +67,11 @@ extension CommandLine {
   /// Catches the tables up unless another process holds the store (then they are read as
   /// they are).
   static func projectIfFree(_ store: Store) throws {
-    if Projection.isCurrent(store: store.path) { return }
+    if Projection.isCurrent(store: store.path)
+      && !FileManager.default.fileExists(atPath: forgetMarker(store))
+    {
+      return
+    }
     do {
       try project(store)
     } catch let e as LogError where e.kind == .locked {

@@ -65,7 +65,16 @@ extension CommandLine {
       throw UsageError(e.rendered(file: "--reason") + "; nothing was forgotten")
     }
 
-    // 2. The log: masked in place, re-sealed, recorded.
+    // Until the tables and views are rebuilt from the masked log, they hold the pseudonym: a
+    // crash before then is finished by the next command that catches the tables up.
+    try FileSystem.system.writeAtomically(
+      Array("hoso-forgetting \(mask)\n".utf8), to: forgetMarker(store), directory: store.path)
+    // 2. The access log (first: a crash before the log's redaction leaves the log as it was,
+    // and forget, run again, finds the person and the same mask).
+    let accessRecords = try AccessLog.redact(
+      store: store.path, pattern: person, mask: mask, user: AccessLog.currentUser(),
+      role: g.role)
+    // 3. The log: masked in place, re-sealed, recorded.
     var phase = Date()
     var seconds: [String] = []
     func lap(_ name: String) {
@@ -76,11 +85,8 @@ extension CommandLine {
       logPath: store.logPath, pattern: Array(person.utf8), mask: Array(mask.utf8),
       reason: reason, at: now)
     lap("log")
-    // 3. The access log.
-    let accessRecords = try AccessLog.redact(
-      store: store.path, pattern: person, mask: mask, user: AccessLog.currentUser(),
-      role: g.role)
-    lap("access log")
+    // For the crash test of forget: the process ends here, as a crash would end it.
+    if ProcessInfo.processInfo.environment["HOSO_TEST_FORGET_STOP"] == "after-log" { _exit(9) }
     // 4. The tables, from the masked log.
     do {
       let writer = try LogWriter.open(at: store.logPath)
@@ -107,6 +113,7 @@ extension CommandLine {
       }
     }
     lap("views")
+    try FileManager.default.removeItem(atPath: forgetMarker(store))
     // 6. No file of the store may hold it any more.
     if let file = firstFile(under: store.path, holding: Array(person.utf8)) {
       throw LogError(.damaged, "\(file) still holds the pseudonym after the redaction")

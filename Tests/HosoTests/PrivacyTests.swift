@@ -360,6 +360,36 @@ import Testing
     #expect(try store.run(["verify"]).status == 2)
   }
 
+  /// A forget that ends after masking the log, before the tables and views were rebuilt from
+  /// it: the next command finishes it, and no file holds the pseudonym.
+  @Test func aForgetCutShortIsFinishedByTheNextCommand() throws {
+    let store = try Self.demo()
+    #expect(try store.run(["rebuild"]).status == 0)
+    let person = try store.run([
+      "--role", "auditor", "query", "SELECT min(person) FROM supports", "--format", "csv",
+    ]).stdout.split(separator: "\r\n")[1]
+    let cut = try runHoso(
+      [
+        "--store", store.path, "--key", store.keyPath, "--role", "auditor", "forget",
+        String(person), "--reason", "request 7",
+      ], environment: ["HOSO_TEST_FORGET_STOP": "after-log"])
+    #expect(cut.status == 9, "\(cut)")
+    let holding = snapshotTree(store.path).filter {
+      String(decoding: $0.value, as: UTF8.self).contains(person)
+    }.keys
+    #expect(holding.contains { $0.hasPrefix("views/") }, "the tables still hold it: \(holding)")
+    #expect(!holding.contains { $0.hasPrefix("log/") || $0 == "access.log" })
+    let next = try store.run(["--role", "analyst", "query", "SELECT count(*) FROM tips"])
+    #expect(next.status == 0 && next.stderr.contains("an interrupted forget was finished"))
+    for (path, bytes) in snapshotTree(store.path) {
+      #expect(!String(decoding: bytes, as: UTF8.self).contains(person), "\(path) holds it")
+    }
+    #expect(try store.run(["verify"]).status == 0)
+    #expect(try store.run(["rebuild"]).status == 0)
+    let again = try store.run(["--role", "auditor", "forget", String(person), "--reason", "r"])
+    #expect(again.status == 1 && again.stderr.contains("nothing to forget"))
+  }
+
   @Test func verifySaysWhenTheStoreIsOpenToOthers() throws {
     let store = TestStore()
     let created = try store.run(["init"])
