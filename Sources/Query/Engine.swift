@@ -43,8 +43,7 @@ package struct QueryResult: Sendable {
     s += " \(primarySuppressed) count\(primarySuppressed == 1 ? "" : "s") of persons under"
     s += " \(suppressedLabel.dropFirst()), shown as \(suppressedLabel)"
     if complementarySuppressed > 0 {
-      s += ", and \(complementarySuppressed) shown as * so that totals do not give"
-      s += primarySuppressed == 1 ? " it away" : " them away"
+      s += ", and \(complementarySuppressed) more shown as *, from which they could be worked out"
     }
     return s
   }
@@ -212,6 +211,13 @@ package final class Engine {
         let shape = try privacyShape(q)
         return Suppression.apply(try execute(q, ctes: [:], asOf: asOf), shape, policy)
       case .explain(let q, let analyze):
+        if analyze && policy != nil {
+          throw SQLError(
+            .permission,
+            "EXPLAIN ANALYZE shows how many rows each step read, small numbers too: the analyst"
+              + " role may run EXPLAIN (the plan, without running it)",
+            at: q.at)
+        }
         var text = Explain.plan(q)
         if analyze {
           trace = []

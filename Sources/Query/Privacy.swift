@@ -17,8 +17,8 @@ package struct PrivacyPolicy: Sendable {
 
 /// What a column of a result carries, as far as the analyst role's rules go.
 package struct Lineage: OptionSet, Sendable, Hashable {
-  package let rawValue: UInt8
-  package init(rawValue: UInt8) { self.rawValue = rawValue }
+  package let rawValue: UInt16
+  package init(rawValue: UInt16) { self.rawValue = rawValue }
 
   /// Pseudonyms (the `person` column, or `min(person)`).
   package static let person = Lineage(rawValue: 1)
@@ -34,6 +34,16 @@ package struct Lineage: OptionSet, Sendable, Hashable {
   package static let eventType = Lineage(rawValue: 16)
   /// An aggregate (a measure, not a dimension of the table).
   package static let aggregate = Lineage(rawValue: 32)
+  /// A sum, average, least or greatest of a column over person-level rows: over a group of
+  /// one it is that person's value (an amount, a date), so it is hidden where the group is.
+  package static let personValue = Lineage(rawValue: 64)
+  /// `count(*)` over person-level rows, unfiltered: the size of the group a `personValue`
+  /// beside it was computed over.
+  package static let groupSize = Lineage(rawValue: 128)
+  /// A number, an amount or a time of a person-level record (not its year or seq): what a
+  /// `personValue` is computed from. A category (a kind, a place) over a group of one says no
+  /// more than grouping by it does.
+  package static let measure = Lineage(rawValue: 256)
 
   var isCount: Bool { !intersection([.personCount, .personCountByType]).isEmpty }
 }
@@ -133,6 +143,18 @@ extension Engine {
           + " GROUP BY …), or ask an auditor (--role auditor)",
         at: q.at)
     }
+    if let c = out.first(where: { $0.lineage.contains(.personValue) }),
+      !out.contains(where: { $0.lineage.contains(.groupSize) })
+    {
+      throw SQLError(
+        .permission,
+        "column \"\(c.name)\" is computed over person-level rows: over a group of one it would"
+          + " be that person's value, so the analyst role sees it only beside count(*) of the"
+          + " same rows (and not where that count is under \(policy?.minCell ?? 5)); add"
+          + " count(*) to the SELECT",
+        at: q.items.first { Self.columnName($0.expr) == c.name || $0.alias == c.name }?.expr
+          .at ?? q.at)
+    }
     if let c = out.first(where: { $0.lineage.contains(.derived) }) {
       throw SQLError(
         .permission,
@@ -162,6 +184,9 @@ extension Engine {
             var l: Lineage = []
             if $0.name == "person" && personal { l.insert(.person) }
             if $0.name == "type" && personal { l.insert(.eventType) }
+            if personal && $0.type != .varchar && $0.name != "year" && $0.name != "seq" {
+              l.insert(.measure)
+            }
             return .init(table: t, name: $0.name, lineage: l)
           }, personRows: personal ? name : nil)
       }
@@ -236,7 +261,7 @@ extension Engine {
   private func withoutPersonRows(_ r: PrivacyRelation) -> PrivacyRelation {
     var r = r
     r.personRows = nil
-    for i in r.columns.indices { r.columns[i].lineage.remove([.person, .eventType]) }
+    for i in r.columns.indices { r.columns[i].lineage.remove([.person, .eventType, .measure]) }
     return r
   }
 
@@ -268,12 +293,23 @@ extension Engine {
         if rows.personRows != nil || args.contains(.person) {
           l.insert(
             c.over == nil && byType && !args.contains(.person) ? .personCountByType : .personCount)
+          if name == "count" && c.star && c.filter == nil && c.over == nil && !c.distinct {
+            l.insert(.groupSize)
+          }
         } else if args.isCount {
           l.insert(.derived)
         }
         return l
       }
       if args.contains(.person) { l.insert(.person) }
+      if r.personRows != nil && c.over == nil && args.contains(.measure) && !args.isCount
+        && !args.contains(.person)
+      {
+        var rows = r
+        if let f = c.filter, onlyOtherTypes(f, r) { rows = withoutPersonRows(r) }
+        if rows.personRows != nil { l.insert(.personValue) }
+      }
+      l.formUnion(args.intersection([.personValue]))
       if args.isCount {
         // A sum, least or greatest of person counts is itself one; an average is not a count.
         l.formUnion(
@@ -294,7 +330,7 @@ extension Engine {
 
   /// A computation on a person count is no count any more, but carries it.
   private func derive(_ l: Lineage) -> Lineage {
-    var out = l.intersection([.person, .derived, .aggregate])
+    var out = l.intersection([.person, .derived, .aggregate, .personValue, .measure])
     if l.isCount { out.insert(.derived) }
     return out
   }

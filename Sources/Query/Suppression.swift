@@ -52,6 +52,19 @@ package enum Suppression {
         }
       }
     }
+    // A sum, average, least or greatest over a small group is hidden with the group's count.
+    let sizes = (0..<n).filter { lineage[$0].contains(.groupSize) }
+    let values = (0..<n).filter { lineage[$0].contains(.personValue) && !lineage[$0].isCount }
+    var beside: [Int: Set<Int>] = [:]
+    var withGroups = 0
+    for i in 0..<r.rows.count
+    where sizes.contains(where: { hidden[$0]?.contains(i) ?? false }) {
+      for c in values where !(hidden[c]?.contains(i) ?? false) {
+        hidden[c, default: []].insert(i)
+        beside[c, default: []].insert(i)
+        withGroups += 1
+      }
+    }
     guard primary > 0 else { return r }
 
     func key(_ i: Int, without d: Int?) -> [String] {
@@ -94,8 +107,7 @@ package enum Suppression {
         }
       }
     }
-    var complementary = 0
-    var beside: [Int: Set<Int>] = [:]
+    var complementary = withGroups
     func isHidden(_ x: Cell) -> Bool { hidden[x.column]?.contains(x.row) ?? false }
     /// Hides the smallest shown, non-zero cell of `candidates`; whether there was one.
     func hideSmallest(_ candidates: [Cell]) -> Bool {

@@ -152,6 +152,9 @@ import Testing
       ("SELECT year, unit FROM events LIMIT 5", "person-level"),
       ("WITH t AS (SELECT unit, kind FROM supports) SELECT * FROM t", "person-level"),
       ("SELECT min(person) FROM supports", "holds pseudonyms"),
+      ("SELECT unit, sum(amount_vnd) AS amount FROM supports GROUP BY unit", "beside count(*)"),
+      ("SELECT unit, max(occurred_at) AS last FROM supports GROUP BY unit", "beside count(*)"),
+      ("EXPLAIN ANALYZE SELECT count(*) FROM supports WHERE unit = 'VN-HN'", "EXPLAIN ANALYZE"),
       ("SELECT unit FROM supports GROUP BY unit HAVING count(*) = 1", "HAVING"),
       ("SELECT unit, count(*) + 0 AS n FROM supports GROUP BY unit", "computed from a count"),
       (
@@ -182,6 +185,18 @@ import Testing
     for sql in allowed {
       let r = try store.run(["--role", "analyst", "query", sql])
       #expect(r.status == 0, "\(sql): \(r.stderr)")
+    }
+    // An amount over a small group is hidden with the group's count.
+    let amounts = Self.json(
+      try store.run([
+        "--role", "analyst", "query",
+        "SELECT unit, count(*) AS n, sum(amount_vnd) AS amount FROM supports GROUP BY unit",
+        "--format", "json",
+      ]).stdout)
+    #expect(amounts.contains { $0["n"] as? String == "<5" })
+    for row in amounts {
+      let small = row["n"] as? String == "<5"
+      #expect(!small || row["amount"] as? String == "*", "\(row)")
     }
     // A count of event types is a count of persons only in the rows of support events.
     let byType = try store.run([
