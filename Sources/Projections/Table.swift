@@ -123,6 +123,28 @@ package final class Table {
   package func columnIndex(_ name: String) -> Int? { schema.firstIndex { $0.name == name } }
 }
 
+extension Table {
+  /// Replaces the manifest of the table in `folder` (write, fsync, rename, fsync of the
+  /// folder), then removes the group files it does not name: replaced groups, and any left by
+  /// a crash.
+  static func writeManifest(
+    name: String, schema: [ColumnSchema], checkpoint: UInt64, rows: Int,
+    groups: [(String, Int)], folder: String, sync: Bool
+  ) throws {
+    var m = Table.format + "\nname \(name)\ncheckpoint \(checkpoint)\nrows \(rows)\n"
+    for c in schema { m += "column \(c.name) \(c.type.sqlName)\n" }
+    for (n, c) in groups { m += "group \(n) \(c)\n" }
+    try FileSystem.system.writeAtomically(
+      Array(m.utf8), to: folder + "/" + Table.manifestName, directory: folder, sync: sync)
+    let keep = Set(groups.map(\.0))
+    if let names = try? FileManager.default.contentsOfDirectory(atPath: folder) {
+      for f in names where f.hasSuffix(".grp") && !keep.contains(f) {
+        _ = unlink(folder + "/" + f)
+      }
+    }
+  }
+}
+
 /// Adds rows to a table: the last group's rows are read back into builders, new rows go after
 /// them, each group is written as soon as it is full, and `commit` writes the last one and a
 /// new manifest. Files are named after the checkpoint being reached, so a rebuild of the same
@@ -186,19 +208,9 @@ package struct TableAppender {
     }
     try GroupWriter.shared.wait()
     try makeFolder(table.folder)
-    var m = Table.format + "\nname \(table.name)\ncheckpoint \(target)\nrows \(rowCount)\n"
-    for c in table.schema { m += "column \(c.name) \(c.type.sqlName)\n" }
-    for (n, c) in groups { m += "group \(n) \(c)\n" }
-    try FileSystem.system.writeAtomically(
-      Array(m.utf8), to: table.folder + "/" + Table.manifestName, directory: table.folder,
-      sync: sync)
-    // Files the new manifest does not name: replaced groups, and any left by a crash.
-    let keep = Set(groups.map(\.0))
-    if let names = try? FileManager.default.contentsOfDirectory(atPath: table.folder) {
-      for f in names where f.hasSuffix(".grp") && !keep.contains(f) {
-        _ = unlink(table.folder + "/" + f)
-      }
-    }
+    try Table.writeManifest(
+      name: table.name, schema: table.schema, checkpoint: target, rows: rowCount,
+      groups: groups, folder: table.folder, sync: sync)
     written.removeAll()
     return try Table.open(name: table.name, schema: table.schema, folder: table.folder)!
   }

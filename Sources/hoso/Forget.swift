@@ -10,9 +10,9 @@ extension CommandLine {
   /// out. A `person.forgotten` event goes into the log; then the pseudonym is masked, in every
   /// record and access record that holds it, by `forgotten-NNNNNNNN` (as long as a pseudonym,
   /// one number per person forgotten, so counts of distinct persons stay what they were); the
-  /// log's chain and the access log's are re-sealed and the redaction recorded; the tables and
-  /// views are built anew from the masked log. The aggregate facts stay (a support was given);
-  /// nothing in the store links them to the person any more.
+  /// log's chain and the access log's are re-sealed and the redaction recorded; the row groups
+  /// of the tables and views that held it are masked alike. The aggregate facts stay (a
+  /// support was given); nothing in the store links them to the person any more.
   static func forget(_ g: GlobalOptions, _ a: inout Arguments) throws -> Int32 {
     let reason = try a.value("--reason")
     let rest = try a.positional(max: 1, command: "forget")
@@ -65,7 +65,7 @@ extension CommandLine {
       throw UsageError(e.rendered(file: "--reason") + "; nothing was forgotten")
     }
 
-    // Until the tables and views are rebuilt from the masked log, they hold the pseudonym: a
+    // Until the tables and views are masked as the log is, they hold the pseudonym: a
     // crash before then is finished by the next command that catches the tables up.
     try FileSystem.system.writeAtomically(
       Array("hoso-forgetting \(mask)\n".utf8), to: forgetMarker(store), directory: store.path)
@@ -87,33 +87,25 @@ extension CommandLine {
     lap("log")
     // For the crash test of forget: the process ends here, as a crash would end it.
     if ProcessInfo.processInfo.environment["HOSO_TEST_FORGET_STOP"] == "after-log" { _exit(9) }
-    // 4. The tables, from the masked log.
-    do {
+    // 4. The tables and views: the row groups that hold it, masked as the log is (what a
+    // rebuild from the masked log would give, for a few groups' writing).
+    let masked = try ViewStore.withLock(store: store.path) {
       let writer = try LogWriter.open(at: store.logPath)
       defer { try? writer.close() }
-      let reader = try LogReader(at: store.logPath)
-      _ = try Projection.rebuild(store: store.path, reader: reader)
+      return try Projection.redact(
+        store: store.path, pattern: Array(person.utf8), mask: Array(mask.utf8), tag: mask)
     }
     lap("tables")
-    // 5. The views: those of the catalog built anew, any other removed (it could hold the
-    // pseudonym, and nothing would rebuild it).
+    try FileManager.default.removeItem(atPath: forgetMarker(store))
+    // 5. The request's event into the tables and the views, as an append brings them.
+    try project(store)
     let catalog = viewCatalog(g)
-    let views = auditor.materializedViewNames()
-    var rebuilt: [String] = []
-    try ViewStore.withLock(store: store.path) {
-      let known = views.filter { catalog.definition($0) != nil }
-      for d in try ViewStore.plan(store: store.path, catalog: catalog, names: known) {
-        _ = try ViewStore.build(d, hash: catalog.hashes[d.name]!, store: store.path)
-        rebuilt.append(d.name)
-      }
-      for name in views where catalog.definition(name) == nil {
-        try FileManager.default.removeItem(
-          atPath: Engine.viewsFolder(store: store.path) + "/" + name)
-        note("removed view \(name): it has no definition in \(g.queries)/views to rebuild it from")
+    if !catalog.definitions.isEmpty {
+      _ = try ViewStore.withLock(store: store.path) {
+        try ViewStore.refreshAll(store: store.path, catalog: catalog, sync: true)
       }
     }
     lap("views")
-    try FileManager.default.removeItem(atPath: forgetMarker(store))
     // 6. No file of the store may hold it any more.
     if let file = firstFile(under: store.path, holding: Array(person.utf8)) {
       throw LogError(.damaged, "\(file) still holds the pseudonym after the redaction")
@@ -124,7 +116,8 @@ extension CommandLine {
     print(
       "forgot \(person) as \(mask): \(report.redaction.seqs.count) records masked in the log"
         + " (\(report.occurrences) occurrences), \(accessRecords) in the access log;"
-        + " tables and \(rebuilt.count) views rebuilt (\(seconds.joined(separator: ", ")))")
+        + " \(masked.groups) row groups masked in \(masked.tables) tables and views"
+        + " (\(seconds.joined(separator: ", ")))")
     print(report.redaction.description)
     note(
       "copies outside the store are not reached: earlier exports, backups, and shell"
