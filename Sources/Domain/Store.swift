@@ -19,6 +19,9 @@ package struct Store: Sendable {
   package let path: String
   package let id: String
   package let keyPath: String
+  /// HMAC-SHA256(key, "hoso key check " + id), in hex: proves a key is this store's without
+  /// holding it (nil for a store made before hoso recorded it).
+  package var keyCheck: String?
 
   package var logPath: String { path + "/log" }
   package var metadataPath: String { path + "/STORE" }
@@ -51,10 +54,13 @@ package struct Store: Sendable {
     try LogWriter.create(at: path + "/log", segmentSize: segmentSize)
     let absoluteKey =
       key.hasPrefix("/") ? key : FileManager.default.currentDirectoryPath + "/" + key
-    let meta = "hoso-store 1\nid \(id)\nkey \(absoluteKey)\n"
+    var store = Store(path: path, id: id, keyPath: absoluteKey)
+    let check = try store.keyCheck(for: store.loadKey())
+    store.keyCheck = check
+    let meta = "hoso-store 1\nid \(id)\nkey \(absoluteKey)\nkeycheck \(check)\n"
     try FileSystem.system.writeAtomically(
       Array(meta.utf8), to: path + "/STORE", directory: path)
-    return Store(path: path, id: id, keyPath: absoluteKey)
+    return store
   }
 
   /// Opens an existing store; `.missing` when there is none.
@@ -65,14 +71,26 @@ package struct Store: Sendable {
     }
     var id: String?
     var key: String?
+    var check: String?
     for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") {
       if line.hasPrefix("id ") { id = String(line.dropFirst(3)) }
       if line.hasPrefix("key ") { key = String(line.dropFirst(4)) }
+      if line.hasPrefix("keycheck ") { check = String(line.dropFirst(9)) }
     }
     guard bytes.starts(with: Array("hoso-store 1\n".utf8)), let id, let key else {
       throw LogError(.damaged, "\(path)/STORE is not a hoso store file")
     }
-    return Store(path: path, id: id, keyPath: key)
+    return Store(path: path, id: id, keyPath: key, keyCheck: check)
+  }
+
+  /// What `keyCheck` holds for `key`.
+  package func keyCheck(for key: [UInt8]) -> String {
+    hex(HMACSHA256.authenticationCode(key: key, message: Array("hoso key check \(id)".utf8)))
+  }
+
+  /// Whether `key` is this store's (any key, for a store made before the check was recorded).
+  package func accepts(key: [UInt8]) -> Bool {
+    keyCheck.map { $0 == keyCheck(for: key) } ?? true
   }
 
   /// Reads the pseudonym key: the file given, else the one recorded at `init`. It must be

@@ -136,9 +136,6 @@ package final class Engine {
   /// The analyst role's rules, when they apply: person-level rows refused, small counts of
   /// persons suppressed (`run` then answers with `QueryResult.suppressed` filled in).
   package var policy: PrivacyPolicy?
-  /// The definitions of the materialized views (name → SELECT), for knowing what their
-  /// columns carry under `policy`.
-  package var viewDefinitions: [String: String] = [:]
 
   /// Only these rows of the table a statement reads (an incremental view's delta).
   var restrictedRows: [Int]?
@@ -209,7 +206,11 @@ package final class Engine {
       case .select(let q):
         guard let policy else { return try execute(q, ctes: [:], asOf: asOf) }
         let shape = try privacyShape(q)
-        return Suppression.apply(try execute(q, ctes: [:], asOf: asOf), shape, policy)
+        do throws(SQLError) {
+          return Suppression.apply(try execute(q, ctes: [:], asOf: asOf), shape, policy)
+        } catch {
+          throw error.withoutValues
+        }
       case .explain(let q, let analyze):
         if analyze && policy != nil {
           throw SQLError(
@@ -353,6 +354,17 @@ package final class Engine {
       !$0.contains(".") && FileManager.default.fileExists(atPath: folder + "/" + $0 + "/MANIFEST")
     }.sorted()
   }
+
+  /// The SELECT a materialized view was built from, as its build recorded it (what its
+  /// columns carry under `policy` follows from it); nil for a view built before hoso recorded
+  /// it, or no view.
+  func storedViewDefinition(_ name: String) -> String? {
+    let path = Self.viewsFolder(store: store) + "/" + name + "/" + Self.viewDefinitionFile
+    return try? String(contentsOfFile: path, encoding: .utf8)
+  }
+
+  /// The file of a materialized view's folder that holds its definition.
+  package static let viewDefinitionFile = "DEFINITION.sql"
 
   /// The columns of a materialized view as stored (not its `__` bookkeeping); none when
   /// there is no such view.

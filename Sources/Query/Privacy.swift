@@ -44,23 +44,51 @@ package struct Lineage: OptionSet, Sendable, Hashable {
   /// `personValue` is computed from. A category (a kind, a place) over a group of one says no
   /// more than grouping by it does.
   package static let measure = Lineage(rawValue: 256)
+  /// A detail of one person-level record, as it is: its id, seq, amount or time. Shown, even
+  /// as a group's key, it is that record; `year()` or `date_trunc` make it a category.
+  package static let detail = Lineage(rawValue: 512)
 
   var isCount: Bool { !intersection([.personCount, .personCountByType]).isEmpty }
 }
 
-/// The analyst role's view of a statement's answer: what each column carries.
-package struct PrivacyShape: Sendable {
-  package var names: [String]
-  package var lineage: [Lineage]
-
-  package init(names: [String], lineage: [Lineage]) {
-    self.names = names
-    self.lineage = lineage
+extension SQLError {
+  /// The error with the values it quotes left out, for the analyst role: `Could not convert
+  /// string '…' to DATE` could otherwise print any value of a person's row.
+  var withoutValues: SQLError {
+    guard kind == .conversion || kind == .outOfRange || kind == .invalidInput else { return self }
+    var out = ""
+    var quoted = false
+    for ch in message {
+      if ch == "'" {
+        if !quoted { out += "'…'" }
+        quoted.toggle()
+      } else if !quoted {
+        out.append(ch)
+      }
+    }
+    var e = self
+    e.message = out
+    return e
   }
 }
 
-/// The columns a FROM clause offers with what each carries, and whether its rows are
-/// person-level (and from which table).
+/// The analyst role's view of a statement's answer: what each column carries, and which
+/// columns its ORDER BY sorts by.
+package struct PrivacyShape: Sendable {
+  package var names: [String]
+  package var lineage: [Lineage]
+  /// Output columns the statement is sorted by, first key first.
+  package var orderColumns: [Int] = []
+
+  package init(names: [String], lineage: [Lineage], orderColumns: [Int] = []) {
+    self.names = names
+    self.lineage = lineage
+    self.orderColumns = orderColumns
+  }
+}
+
+/// The columns a FROM clause offers with what each carries, whether its rows are person-level
+/// (the table, and its name in this FROM), and how many tables it joins.
 struct PrivacyRelation {
   struct Column {
     var table: String?
@@ -69,26 +97,44 @@ struct PrivacyRelation {
   }
   var columns: [Column]
   var personRows: String?
+  var personAlias: String?
+  var tables = 1
 }
 
 extension Engine {
   /// Checks `q` against the analyst role's rules and says what each output column carries;
   /// throws a permission error naming the rule a statement breaks.
   package func privacyShape(_ q: Select) throws(SQLError) -> PrivacyShape {
-    let r = try analyze(q, ctes: [:], top: true)
-    return PrivacyShape(names: r.columns.map(\.name), lineage: r.columns.map(\.lineage))
+    var order: [Int] = []
+    let r = try analyze(q, ctes: [:], top: true, order: &order)
+    return PrivacyShape(
+      names: r.columns.map(\.name), lineage: r.columns.map(\.lineage), orderColumns: order)
+  }
+
+  private var minCell: Int { policy?.minCell ?? 5 }
+
+  private func refuse(_ message: String, at: Int) -> SQLError {
+    SQLError(.permission, message, at: at)
   }
 
   private func analyze(_ q: Select, ctes outer: [String: PrivacyRelation], top: Bool)
     throws(SQLError) -> PrivacyRelation
   {
+    var order: [Int] = []
+    return try analyze(q, ctes: outer, top: top, order: &order)
+  }
+
+  private func analyze(
+    _ q: Select, ctes outer: [String: PrivacyRelation], top: Bool, order: inout [Int]
+  ) throws(SQLError) -> PrivacyRelation {
     var ctes = outer
     for (name, query, _) in q.with {
       var r = try analyze(query, ctes: ctes, top: false)
       for i in r.columns.indices { r.columns[i].table = name }
+      r.personAlias = r.personRows == nil ? nil : name
       ctes[name] = r
     }
-    var from = PrivacyRelation(columns: [], personRows: nil)
+    var from = PrivacyRelation(columns: [], personRows: nil, tables: 0)
     if let item = q.from { from = try relation(item, ctes: ctes) }
     // `WHERE type = 'inspection.done'` on the events tables: no person-level row is left.
     if let w = q.whereClause {
@@ -99,14 +145,23 @@ extension Engine {
     for item in q.items { aggregateCalls(item.expr, into: &aggregates) }
     if let h = q.having { aggregateCalls(h, into: &aggregates) }
     let grouped = !q.groupBy.isEmpty || q.groupByAll || !aggregates.isEmpty || q.distinct
-    let byType = q.groupBy.contains { lineage($0, from, ctes: ctes).contains(.eventType) }
+    var byType = false
+    for g in q.groupBy {
+      let l = try lineage(g, from, ctes: ctes)
+      if l.isCount || l.contains(.derived) {
+        throw refuse(
+          "GROUP BY a count of persons would sort the small ones into groups of their own"
+            + " values: the analyst role sees such counts only as shown", at: g.at)
+      }
+      if case .column = g.kind, l.contains(.eventType) { byType = true }
+    }
     var out: [PrivacyRelation.Column] = []
     for item in q.items {
       if case .star(let t) = item.expr.kind {
         out += from.columns.filter { t == nil || $0.table == t }
         continue
       }
-      var l = lineage(item.expr, from, ctes: ctes, grouped: grouped, byType: byType)
+      var l = try lineage(item.expr, from, ctes: ctes, grouped: grouped, byType: byType)
       if l.contains(.personCountByType) && !byType {
         l.remove(.personCountByType)
         l.insert(.personCount)
@@ -114,71 +169,121 @@ extension Engine {
       out.append(.init(table: nil, name: item.alias ?? Self.columnName(item.expr), lineage: l))
     }
     if let h = q.having {
-      let l = lineage(h, from, ctes: ctes, grouped: grouped, byType: byType)
-      if l.isCount || l.contains(.derived) {
-        throw SQLError(
-          .permission,
+      let l = try lineage(h, from, ctes: ctes, grouped: grouped, byType: byType)
+      if l.isCount || l.contains(.derived) || l.contains(.person) {
+        throw refuse(
           "HAVING on a count of persons would list groups by their small counts: the analyst"
-            + " role sees person counts only as shown (under \(policy?.minCell ?? 5) as"
-            + " <\(policy?.minCell ?? 5)); filter on the grouping columns instead",
-          at: h.at)
+            + " role sees person counts only as shown (under \(minCell) as <\(minCell));"
+            + " filter on the grouping columns instead", at: h.at)
       }
     }
-    let result = PrivacyRelation(columns: out, personRows: grouped ? nil : from.personRows)
+    try checkOrder(q, out, from, ctes: ctes, grouped: grouped, byType: byType, order: &order)
+    var result = PrivacyRelation(
+      columns: out, personRows: grouped ? nil : from.personRows,
+      personAlias: grouped ? nil : from.personAlias)
+    result.tables = 1
     guard top else { return result }
+    func at(_ c: PrivacyRelation.Column) -> Int {
+      q.items.first { Self.columnName($0.expr) == c.name || $0.alias == c.name }?.expr.at ?? q.at
+    }
     if let c = out.first(where: { $0.lineage.contains(.person) }) {
-      throw SQLError(
-        .permission,
+      throw refuse(
         "column \"\(c.name)\" holds pseudonyms of persons, which the analyst role may not see"
           + " (DESIGN.md, Privacy and access: analysts get aggregates); count(DISTINCT person)"
-          + " counts them, or ask an auditor (--role auditor)",
-        at: q.items.first { Self.columnName($0.expr) == c.name || $0.alias == c.name }?.expr
-          .at ?? q.at)
+          + " counts them, or ask an auditor (--role auditor)", at: at(c))
     }
     if let table = result.personRows {
-      throw SQLError(
-        .permission,
+      throw refuse(
         "rows of \(table) are person-level (one per support given to a person), which the"
           + " analyst role may not see: aggregate them (count(*), count(DISTINCT person) …"
-          + " GROUP BY …), or ask an auditor (--role auditor)",
-        at: q.at)
+          + " GROUP BY …), or ask an auditor (--role auditor)", at: q.at)
+    }
+    if let c = out.first(where: { $0.lineage.contains(.detail) }) {
+      throw refuse(
+        "column \"\(c.name)\" is a detail of one person-level record (an id, an amount, a time):"
+          + " the analyst role sees categories, such as year(\(c.name)) or"
+          + " date_trunc('month', \(c.name))", at: at(c))
     }
     if let c = out.first(where: { $0.lineage.contains(.personValue) }),
       !out.contains(where: { $0.lineage.contains(.groupSize) })
     {
-      throw SQLError(
-        .permission,
+      throw refuse(
         "column \"\(c.name)\" is computed over person-level rows: over a group of one it would"
           + " be that person's value, so the analyst role sees it only beside count(*) of the"
-          + " same rows (and not where that count is under \(policy?.minCell ?? 5)); add"
-          + " count(*) to the SELECT",
-        at: q.items.first { Self.columnName($0.expr) == c.name || $0.alias == c.name }?.expr
-          .at ?? q.at)
+          + " same rows (and not where that count is under \(minCell)); add count(*) to the"
+          + " SELECT", at: at(c))
     }
     if let c = out.first(where: { $0.lineage.contains(.derived) }) {
-      throw SQLError(
-        .permission,
+      throw refuse(
         "column \"\(c.name)\" is computed from a count of persons: the analyst role sees such"
-          + " counts only as they are (under \(policy?.minCell ?? 5) as <\(policy?.minCell ?? 5)),"
-          + " so that no small count passes in another form; show the count itself",
-        at: q.items.first { Self.columnName($0.expr) == c.name || $0.alias == c.name }?.expr
-          .at ?? q.at)
+          + " counts only as they are (under \(minCell) as <\(minCell)), so that no small count"
+          + " passes in another form; show the count itself", at: at(c))
     }
     return result
+  }
+
+  /// ORDER BY a count of persons: only by a count the statement shows (its hidden values are
+  /// then sorted as one), never by a computation on one, and not to fetch the smallest
+  /// (ascending with LIMIT, or with OFFSET).
+  private func checkOrder(
+    _ q: Select, _ out: [PrivacyRelation.Column], _ from: PrivacyRelation,
+    ctes: [String: PrivacyRelation], grouped: Bool, byType: Bool, order: inout [Int]
+  ) throws(SQLError) {
+    for o in q.orderBy {
+      var index: Int?
+      if case .integer(let n) = o.expr.kind, n >= 1, Int(n) <= out.count {
+        index = Int(n) - 1
+      } else if case .column(nil, let name) = o.expr.kind,
+        let i = out.firstIndex(where: { $0.name == name })
+      {
+        index = i
+      } else if let i = q.items.firstIndex(where: { $0.expr.rendered == o.expr.rendered }),
+        i < out.count
+      {
+        index = i
+      }
+      let l: Lineage
+      if let index {
+        l = out[index].lineage
+      } else {
+        l = try lineage(o.expr, from, ctes: ctes, grouped: grouped, byType: byType)
+      }
+      if l.contains(.derived) || l.contains(.person) || (l.isCount && index == nil) {
+        throw refuse(
+          "ORDER BY a computation on a count of persons (or a count not shown) would sort the"
+            + " small ones by their values: order by the count column the statement shows",
+          at: o.expr.at)
+      }
+      guard l.isCount, let index else { continue }
+      if q.offset != nil || (!o.descending && q.limit != nil) {
+        throw refuse(
+          "ORDER BY a count of persons ascending with LIMIT, or with OFFSET, would fetch the"
+            + " smallest counts: the analyst role may take the largest (DESC … LIMIT)",
+          at: o.expr.at)
+      }
+      order.append(index)
+    }
   }
 
   private func relation(_ item: FromItem, ctes: [String: PrivacyRelation]) throws(SQLError)
     -> PrivacyRelation
   {
     switch item {
-    case .table(let name, let alias, _, _):
+    case .table(let name, let alias, let asOf, let at):
       let t = alias ?? name
       if var r = ctes[name] {
         for i in r.columns.indices { r.columns[i].table = t }
+        if r.personRows != nil { r.personAlias = t }
         return r
       }
       if let spec = BuiltinTables.all.first(where: { $0.name == name }) {
         let personal = PrivacyPolicy.personTables.contains(name)
+        if personal && asOf != nil {
+          throw refuse(
+            "FOR SYSTEM_TIME AS OF on \(name) would set two times of person-level rows side by"
+              + " side, whose difference is a small count: the analyst role reads them as of"
+              + " one time (AS OF at the end of the statement, or .asof)", at: at)
+        }
         return PrivacyRelation(
           columns: spec.columns.map {
             var l: Lineage = []
@@ -187,52 +292,77 @@ extension Engine {
             if personal && $0.type != .varchar && $0.name != "year" && $0.name != "seq" {
               l.insert(.measure)
             }
+            if personal && ($0.type != .varchar || $0.name == "id") && $0.name != "year" {
+              l.insert(.detail)
+            }
             return .init(table: t, name: $0.name, lineage: l)
-          }, personRows: personal ? name : nil)
+          }, personRows: personal ? name : nil, personAlias: personal ? t : nil)
       }
-      if let sql = viewDefinitions[name], case .select(let q)? = try? Parser.parse(sql).first {
-        var r = try analyze(q, ctes: [:], top: false)
-        for i in r.columns.indices { r.columns[i].table = t }
-        return r
+      guard let sql = storedViewDefinition(name) else {
+        if materializedViewColumns(name).isEmpty { return PrivacyRelation(columns: []) }
+        throw refuse(
+          "view \(name) was built without its definition on record, so what its columns hold"
+            + " cannot be checked: hoso rebuild \(name) records it", at: at)
       }
-      // A view this engine has no definition of: its columns as they are stored.
-      let names = materializedViewColumns(name)
-      return PrivacyRelation(
-        columns: names.map { .init(table: t, name: $0, lineage: []) }, personRows: nil)
+      guard case .select(let q)? = try? Parser.parse(sql).first else {
+        throw refuse("the recorded definition of view \(name) does not parse", at: at)
+      }
+      var r = try analyze(q, ctes: [:], top: false)
+      for i in r.columns.indices { r.columns[i].table = t }
+      if r.personRows != nil { r.personAlias = t }
+      return r
     case .subquery(let q, let alias, _):
       var r = try analyze(q, ctes: ctes, top: false)
       for i in r.columns.indices { r.columns[i].table = alias }
+      if r.personRows != nil { r.personAlias = alias }
       return r
     case .join(let l, let r, _, let on, _):
       let a = try relation(l, ctes: ctes)
       let b = try relation(r, ctes: ctes)
-      let joined = PrivacyRelation(
-        columns: a.columns + b.columns, personRows: a.personRows ?? b.personRows)
-      if let on { try checkFilter(on, joined, ctes: ctes, clause: "ON") }
+      var joined = PrivacyRelation(
+        columns: a.columns + b.columns, personRows: a.personRows ?? b.personRows,
+        personAlias: a.personAlias ?? b.personAlias)
+      joined.tables = a.tables + b.tables
+      if let on {
+        let l = try lineage(on, joined, ctes: ctes)
+        if l.isCount || l.contains(.derived) {
+          throw refuse(
+            "ON a count of persons would single out the small ones: the analyst role sees such"
+              + " counts only as shown", at: on.at)
+        }
+      }
       return joined
     }
   }
 
-  /// A filter may not test a person count: `WHERE n = 1` over counted groups would single
-  /// out the small ones.
+  /// A filter may not test a count of persons (`WHERE n = 1` over counted groups would single
+  /// out the small ones), nor a pseudonym (it would single out a person).
   private func checkFilter(
     _ e: Expr, _ r: PrivacyRelation, ctes: [String: PrivacyRelation], clause: String
   ) throws(SQLError) {
-    let l = lineage(e, r, ctes: ctes)
+    let l = try lineage(e, r, ctes: ctes)
+    if l.contains(.person) {
+      throw refuse(
+        "\(clause) on person singles out one person, which the analyst role may not do: count"
+          + " persons by unit, kind or time instead", at: e.at)
+    }
     guard l.isCount || l.contains(.derived) else { return }
-    throw SQLError(
-      .permission,
+    throw refuse(
       "\(clause) on a count of persons would single out the small ones: the analyst role sees"
-        + " such counts only as shown (under \(policy?.minCell ?? 5) as <\(policy?.minCell ?? 5))",
-      at: e.at)
+        + " such counts only as shown (under \(minCell) as <\(minCell))", at: e.at)
   }
 
   /// Whether `e` keeps only rows of event types that are not person-level
-  /// (`type = 'tip.received'`, `type IN (…)`), as one of its conjuncts.
+  /// (`type = 'tip.received'`, `type IN (…)`) of the person-level table itself, as one of its
+  /// conjuncts.
   private func onlyOtherTypes(_ e: Expr, _ r: PrivacyRelation) -> Bool {
+    guard let alias = r.personAlias, r.tables == 1 else { return false }
     func isType(_ x: Expr) -> Bool {
-      guard case .column(let t, let n) = x.kind, n == "type" else { return false }
-      return r.columns.contains { $0.name == "type" && (t == nil || $0.table == t) }
+      guard case .column(let t, let n) = x.kind, n == "type", t == nil || t == alias else {
+        return false
+      }
+      return r.columns.last { $0.name == "type" && (t == nil || $0.table == t) }?.lineage
+        .contains(.eventType) ?? false
     }
     for c in Self.conjuncts(e) {
       switch c.kind {
@@ -261,7 +391,10 @@ extension Engine {
   private func withoutPersonRows(_ r: PrivacyRelation) -> PrivacyRelation {
     var r = r
     r.personRows = nil
-    for i in r.columns.indices { r.columns[i].lineage.remove([.person, .eventType, .measure]) }
+    r.personAlias = nil
+    for i in r.columns.indices {
+      r.columns[i].lineage.remove([.person, .eventType, .measure, .detail])
+    }
     return r
   }
 
@@ -270,70 +403,127 @@ extension Engine {
   private func lineage(
     _ e: Expr, _ r: PrivacyRelation, ctes: [String: PrivacyRelation], grouped: Bool = false,
     byType: Bool = false
-  ) -> Lineage {
+  ) throws(SQLError) -> Lineage {
+    func sub(_ x: Expr) throws(SQLError) -> Lineage {
+      try lineage(x, r, ctes: ctes, grouped: grouped, byType: byType)
+    }
     switch e.kind {
     case .column(let t, let n):
       return r.columns.last { $0.name == n && (t == nil || $0.table == t) }?.lineage ?? []
     case .cast(let x, _):
-      return lineage(x, r, ctes: ctes, grouped: grouped, byType: byType)
+      // A count cast to text is no longer an integer to suppress.
+      return derive(try sub(x), keepDetail: true)
     case .subquery(let q):
-      return (try? analyze(q, ctes: ctes, top: false))?.columns.first?.lineage ?? []
-    case .inQuery(let x, _, _):
-      return derive(lineage(x, r, ctes: ctes, grouped: grouped, byType: byType))
+      // One value, checked as a statement of its own.
+      var l = try analyze(q, ctes: ctes, top: true).columns.first?.lineage ?? []
+      l.remove(.groupSize)
+      return l
+    case .inQuery(let x, let q, _):
+      _ = try analyze(q, ctes: ctes, top: false)
+      return derive(try sub(x))
     case .function(let c):
-      let name = c.name.lowercased()
-      let args = c.args.reduce(into: Lineage()) {
-        $0.formUnion(lineage($1, r, ctes: ctes, grouped: grouped, byType: byType))
+      var args = Lineage()
+      for a in c.args { args.formUnion(try sub(a)) }
+      if let f = c.filter {
+        try checkFilter(f, r, ctes: ctes, clause: "FILTER")
       }
-      guard Functions.aggregates.contains(name) || c.over != nil else { return derive(args) }
+      let name = c.name.lowercased()
+      if c.over != nil { return try window(name, c, args, r, grouped: grouped) }
+      guard Functions.aggregates.contains(name) else {
+        return derive(args, keepDetail: !Self.coarsening.contains(name))
+      }
+      var rows = r
+      if let f = c.filter, onlyOtherTypes(f, r) { rows = withoutPersonRows(r) }
+      let personal = rows.personRows != nil
       var l: Lineage = [.aggregate]
-      if name == "count" || name == "row_number" || name == "rank" || name == "dense_rank" {
-        var rows = r
-        if let f = c.filter, onlyOtherTypes(f, r) { rows = withoutPersonRows(r) }
-        if rows.personRows != nil || args.contains(.person) {
-          l.insert(
-            c.over == nil && byType && !args.contains(.person) ? .personCountByType : .personCount)
-          if name == "count" && c.star && c.filter == nil && c.over == nil && !c.distinct {
-            l.insert(.groupSize)
+      switch name {
+      case "count":
+        if personal || args.contains(.person) {
+          if rows.tables > 1 && !c.distinct {
+            throw refuse(
+              "count over a join with \(rows.personRows ?? "a person-level table") counts pairs"
+                + " of rows, not persons: count(DISTINCT …) of that table's id or person",
+              at: e.at)
           }
+          l.insert(byType && !args.contains(.person) ? .personCountByType : .personCount)
+          if c.star && c.filter == nil && !c.distinct { l.insert(.groupSize) }
         } else if args.isCount {
           l.insert(.derived)
         }
-        return l
-      }
-      if args.contains(.person) { l.insert(.person) }
-      if r.personRows != nil && c.over == nil && args.contains(.measure) && !args.isCount
-        && !args.contains(.person)
-      {
-        var rows = r
-        if let f = c.filter, onlyOtherTypes(f, r) { rows = withoutPersonRows(r) }
-        if rows.personRows != nil { l.insert(.personValue) }
-      }
-      l.formUnion(args.intersection([.personValue]))
-      if args.isCount {
-        // A sum, least or greatest of person counts is itself one; an average is not a count.
-        l.formUnion(
-          name == "avg" ? .derived : args.intersection([.personCount, .personCountByType]))
-      }
-      if args.contains(.derived) { l.insert(.derived) }
-      if name == "lag" || name == "lead" || name == "min" || name == "max" {
-        l.formUnion(args.intersection([.eventType]))
+      default:
+        if args.contains(.person) {
+          l.insert(.person)
+        } else if args.isCount {
+          // A sum, least or greatest of person counts is itself one; an average is not.
+          l.formUnion(
+            name == "avg" ? .derived : args.intersection([.personCount, .personCountByType]))
+        } else if personal && args.contains(.measure) {
+          if name == "min" || name == "max" {
+            throw refuse(
+              "\(name)() of a person-level amount or time is one person's value, whatever the"
+                + " group: the analyst role sees sums and averages beside count(*)", at: e.at)
+          }
+          if rows.tables > 1 {
+            throw refuse(
+              "\(name)() over a join with \(rows.personRows ?? "a person-level table") adds up"
+                + " rows more than once: aggregate that table on its own", at: e.at)
+          }
+          l.insert(.personValue)
+        } else if personal && name == "sum" {
+          // `sum(1)`, `sum(CASE … THEN 1 ELSE 0 END)`: a count by another name.
+          l.insert(byType ? .personCountByType : .personCount)
+        }
+        l.formUnion(args.intersection([.personValue, .derived]))
       }
       return l
     default:
-      let parts = e.children.reduce(into: Lineage()) {
-        $0.formUnion(lineage($1, r, ctes: ctes, grouped: grouped, byType: byType))
-      }
-      return derive(parts)
+      var parts = Lineage()
+      for x in e.children { parts.formUnion(try sub(x)) }
+      return derive(parts, keepDetail: true)
     }
   }
 
-  /// A computation on a person count is no count any more, but carries it.
-  private func derive(_ l: Lineage) -> Lineage {
+  /// A window function: over a grouped statement's groups (a rank, a partition's total of
+  /// counts), or over rows (which the analyst role sees only when they are not a person's).
+  private func window(
+    _ name: String, _ c: Expr.Call, _ args: Lineage, _ r: PrivacyRelation, grouped: Bool
+  ) throws(SQLError) -> Lineage {
+    var l: Lineage = [.aggregate]
+    let ordered = !(c.over?.orderBy.isEmpty ?? true)
+    switch name {
+    case "row_number", "rank", "dense_rank":
+      // Positions: of groups, or of rows (refused over a person's rows anyway).
+      if !grouped && r.personRows != nil { l.insert(.personCount) }
+    case "lag", "lead":
+      l.formUnion(args.intersection([.person, .personCount, .personValue, .detail, .derived]))
+    default:
+      if args.isCount {
+        // Running sums of counts give each count as a difference.
+        l.insert(ordered || name == "avg" || name == "count" ? .derived : .personCount)
+      } else if !grouped && r.personRows != nil {
+        l.insert(.personCount)
+      }
+      l.formUnion(args.intersection([.person, .personValue, .derived]))
+    }
+    return l
+  }
+
+  /// A computation on a person count is no count any more, but carries it. A function of a
+  /// detail (`year(occurred_at)`) makes it a category.
+  private func derive(_ l: Lineage, keepDetail: Bool) -> Lineage {
     var out = l.intersection([.person, .derived, .aggregate, .personValue, .measure])
+    if keepDetail { out.formUnion(l.intersection([.detail])) }
     if l.isCount { out.insert(.derived) }
     return out
   }
+
+  private func derive(_ l: Lineage) -> Lineage { derive(l, keepDetail: true) }
+
+  /// Functions that make a time a category (a year, a quarter, a month).
+  static let coarsening: Set<String> = [
+    "year", "quarter", "month", "date_trunc", "date_part", "plan_period", "dayofweek", "week",
+    "isodow",
+  ]
 
   private func aggregateCalls(_ e: Expr, into out: inout [Expr]) {
     if case .function(let c) = e.kind, c.over == nil,

@@ -65,7 +65,14 @@ package enum Suppression {
         withGroups += 1
       }
     }
-    guard primary > 0 else { return r }
+    // Nothing small, and no two counts of a row close: nothing to hide.
+    let close =
+      counts.count >= 2
+      && (0..<r.rows.count).contains { i in
+        let v = counts.filter { active($0, i) }.compactMap { value($0, i) }.sorted()
+        return zip(v, v.dropFirst()).contains { $1 - $0 >= 1 && $1 - $0 < Int64(policy.minCell) }
+      }
+    guard primary > 0 || close else { return r }
 
     func key(_ i: Int, without d: Int?) -> [String] {
       dims.filter { $0 != d }.map { Cast.text(r.rows.columns[$0].value(i)) }
@@ -124,6 +131,25 @@ package enum Suppression {
     var changed = true
     while changed {
       changed = false
+      // Two counts of one row that differ by less than the threshold give that small count
+      // as their difference (`count(*)` beside `count(*) FILTER (…)`): the smaller goes.
+      if counts.count >= 2 {
+        for i in 0..<r.rows.count {
+          let shown = counts.filter { active($0, i) && !isHidden(Cell(column: $0, row: i)) }
+          for (k, a) in shown.enumerated() {
+            for b in shown[(k + 1)...] {
+              let (x, y) = (value(a, i)!, value(b, i)!)
+              guard abs(x - y) >= 1 && abs(x - y) < Int64(policy.minCell) else { continue }
+              let pick = Cell(column: x < y ? a : b, row: i)
+              guard !isHidden(pick) else { continue }
+              hidden[pick.column, default: []].insert(i)
+              beside[pick.column, default: []].insert(i)
+              complementary += 1
+              changed = true
+            }
+          }
+        }
+      }
       for line in lines where line.filter(isHidden).count == 1 {
         if hideSmallest(line) { changed = true }
       }
@@ -150,7 +176,27 @@ package enum Suppression {
     r.complementary = beside
     r.primarySuppressed = primary
     r.complementarySuppressed = complementary
-    return r
+    return sortingHiddenLast(r, by: shape.orderColumns, dims: dims)
+  }
+
+  /// Rows sorted by a count whose value is hidden would give its value away by their place:
+  /// they go last, in the order of their other columns.
+  static func sortingHiddenLast(_ r: QueryResult, by order: [Int], dims: [Int]) -> QueryResult {
+    let n = r.rows.count
+    let hiddenKey = (0..<n).map { i in order.contains { r.isSuppressed($0, i) } }
+    guard hiddenKey.contains(true) else { return r }
+    func text(_ i: Int) -> [String] { dims.map { Cast.text(r.rows.columns[$0].value(i)) } }
+    let rest = (0..<n).filter { hiddenKey[$0] }.sorted {
+      text($0).lexicographicallyPrecedes(text($1))
+    }
+    let permutation = (0..<n).filter { !hiddenKey[$0] } + rest
+    var at = [Int](repeating: 0, count: n)
+    for (new, old) in permutation.enumerated() { at[old] = new }
+    var out = r
+    out.rows = r.rows.gather(permutation)
+    out.suppressed = r.suppressed.mapValues { Set($0.map { at[$0] }) }
+    out.complementary = r.complementary.mapValues { Set($0.map { at[$0] }) }
+    return out
   }
 
   /// For a hidden cell that is a bridge between the rows and columns the hidden cells connect

@@ -233,6 +233,10 @@ package enum ViewStore {
     let meta = "hoso-view 1\ndefinition \(hash)\nsource \((d.path as NSString).lastPathComponent)\n"
     try FileSystem.system.writeAtomically(
       Array(meta.utf8), to: fresh + "/VIEW", directory: fresh, sync: sync)
+    // The SELECT itself, by which the analyst role's rules know what the columns hold.
+    try FileSystem.system.writeAtomically(
+      Array(d.sql.utf8), to: fresh + "/" + Engine.viewDefinitionFile, directory: fresh,
+      sync: sync)
     // Against the old copy, by the rows' keys.
     var added: Int?
     var removed: Int?

@@ -13,6 +13,7 @@ extension CommandLine {
   /// An engine for `store` under the caller's role: the analyst's rules (aggregates only,
   /// small counts suppressed) unless the role is auditor.
   static func engine(_ g: GlobalOptions, _ store: Store) throws -> Engine {
+    if g.role == "auditor" { try requireAuditor(g, store, for: "reading as the auditor") }
     let e = try Engine(store: store.path)
     configure(e, g)
     return e
@@ -20,9 +21,6 @@ extension CommandLine {
 
   static func configure(_ e: Engine, _ g: GlobalOptions) {
     e.policy = g.role == "auditor" ? nil : PrivacyPolicy(minCell: g.minCell)
-    var definitions: [String: String] = [:]
-    for d in viewCatalog(g).definitions { definitions[d.name] = d.sql }
-    e.viewDefinitions = definitions
   }
 
   /// Refuses a command the analyst role may not run. The auditor role is the one that holds
@@ -33,12 +31,18 @@ extension CommandLine {
         "\(what) shows person-level data: it needs --role auditor (DESIGN.md, Privacy and"
           + " access); the analyst role sees aggregates")
     }
+    let key: [UInt8]
     do {
-      _ = try store.loadKey(override: g.key)
+      key = try store.loadKey(override: g.key)
     } catch let e as LogError {
       throw UsageError(
         "the auditor role is the one that holds the pseudonym key, and it cannot be read: "
           + e.message)
+    }
+    guard store.accepts(key: key) else {
+      throw UsageError(
+        "the auditor role is the one that holds the pseudonym key, and \(g.key ?? store.keyPath)"
+          + " is not this store's key")
     }
   }
 

@@ -30,6 +30,7 @@ extension CommandLine {
       }
     }
     let store = try Store.open(at: g.store)
+    if g.role == "auditor" { try requireAuditor(g, store, for: "the shell as the auditor") }
     try projectIfFree(store)
     let interactive = command == nil && file == nil && isatty(0) == 1
     // The store-level dot commands are the CLI's own commands.
@@ -62,7 +63,9 @@ extension CommandLine {
     if let mode { shell.mode = mode }
     if bail { shell.bail = true }
     if let command {
-      _ = shell.run(text: command.hasSuffix(";") ? command : command + ";", source: "-c")
+      // A statement without its `;` still ends; a dot command ends at its line.
+      let text = command.hasSuffix(";") || command.hasPrefix(".") ? command : command + ";"
+      _ = shell.run(text: text, source: "-c")
       return shell.failed ? 1 : 0
     }
     if let file {

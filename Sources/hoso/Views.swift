@@ -99,7 +99,12 @@ extension CommandLine {
             line += " (first build)"
           }
           print(line)
-          for e in r.examples { print("  " + e) }
+          // Rows of a view are shown to the auditor only: a view may hold person-level data.
+          if g.role == "auditor" {
+            for e in r.examples { print("  " + e) }
+          } else if !r.examples.isEmpty {
+            print("  (examples of the rows that changed: --role auditor)")
+          }
         } catch let e as ViewProblem {
           clearBar()
           note(e.description)

@@ -155,6 +155,49 @@ import Testing
       ("SELECT unit, sum(amount_vnd) AS amount FROM supports GROUP BY unit", "beside count(*)"),
       ("SELECT unit, max(occurred_at) AS last FROM supports GROUP BY unit", "beside count(*)"),
       ("EXPLAIN ANALYZE SELECT count(*) FROM supports WHERE unit = 'VN-HN'", "EXPLAIN ANALYZE"),
+      // What a hostile reader tried (the red team's list), each refused with its rule.
+      (
+        "SELECT (SELECT person FROM supports WHERE (SELECT count(*) FROM supports) > 0 LIMIT 1)"
+          + " AS p", "Permission Error"
+      ),
+      (
+        "WITH t AS (SELECT 'a' AS type) SELECT s.kind FROM supports s, t WHERE t.type = 'a'",
+        "person-level"
+      ),
+      ("SELECT DISTINCT id, kind FROM supports", "detail of one person-level record"),
+      ("SELECT occurred_at, count(*) FROM supports GROUP BY ALL", "detail"),
+      ("SELECT unit, count(*)::VARCHAR AS n FROM supports GROUP BY unit", "computed from a count"),
+      (
+        "SELECT unit, sum(amount_vnd) AS a, (SELECT count(*) FROM supports) AS n FROM supports"
+          + " GROUP BY unit", "beside count(*)"
+      ),
+      (
+        "SELECT year, count(*) AS n, sum(count(*)) OVER (ORDER BY year) AS running FROM supports"
+          + " GROUP BY year", "computed from a count"
+      ),
+      (
+        "SELECT year FROM tips WHERE year IN (SELECT year FROM supports GROUP BY year"
+          + " HAVING count(*) = 1) GROUP BY year", "HAVING"
+      ),
+      (
+        "SELECT unit, count(*) AS n FROM supports GROUP BY unit ORDER BY CASE WHEN count(*) = 1"
+          + " THEN 0 ELSE 1 END", "ORDER BY a computation"
+      ),
+      ("SELECT unit, count(*) AS n FROM supports GROUP BY unit ORDER BY n LIMIT 3", "ascending"),
+      (
+        "SELECT a.year, count(*) AS n FROM supports a JOIN supports b ON a.unit = b.unit"
+          + " GROUP BY a.year", "counts pairs"
+      ),
+      (
+        "SELECT count(*) FROM supports FOR SYSTEM_TIME AS OF TIMESTAMP '2020-01-01'",
+        "FOR SYSTEM_TIME"
+      ),
+      (
+        "SELECT n, count(*) AS groups FROM (SELECT unit, count(*) AS n FROM supports"
+          + " GROUP BY unit) GROUP BY n", "GROUP BY a count"
+      ),
+      ("SELECT unit, count(*) AS n, max(amount_vnd) AS m FROM supports GROUP BY unit", "max()"),
+      ("SELECT count(*) FROM supports WHERE person LIKE 'P-8%'", "WHERE on person"),
       ("SELECT unit FROM supports GROUP BY unit HAVING count(*) = 1", "HAVING"),
       ("SELECT unit, count(*) + 0 AS n FROM supports GROUP BY unit", "computed from a count"),
       (
@@ -185,6 +228,41 @@ import Testing
     for sql in allowed {
       let r = try store.run(["--role", "analyst", "query", sql])
       #expect(r.status == 0, "\(sql): \(r.stderr)")
+    }
+    // A sum of ones is a count; a count beside a filtered count gives their difference.
+    let small = try store.run([
+      "--role", "auditor", "query",
+      "SELECT unit FROM supports GROUP BY unit HAVING count(*) BETWEEN 1 AND 4 ORDER BY unit"
+        + " LIMIT 1", "--format", "csv",
+    ]).stdout.split(separator: "\r\n")[1]
+    let ones = try store.run([
+      "--role", "analyst", "query",
+      "SELECT sum(CASE WHEN unit = '\(small)' THEN 1 ELSE 0 END) AS s FROM supports",
+      "--format", "csv",
+    ])
+    #expect(ones.stdout == "s\r\n<5\r\n", "\(ones)")
+    let difference = try store.run([
+      "--role", "analyst", "query",
+      "SELECT count(*) AS total, count(*) FILTER (WHERE unit <> '\(small)') AS rest"
+        + " FROM supports", "--format", "csv",
+    ])
+    #expect(difference.stdout.contains("*"), "one of the two is hidden: \(difference.stdout)")
+    // A value that does not convert is not quoted back to the analyst.
+    let echo = try store.run([
+      "--role", "analyst", "query",
+      "SELECT count(*) FROM supports WHERE CAST(provider AS DATE) IS NULL",
+    ])
+    #expect(echo.status == 1 && echo.stderr.contains("'…'"), "\(echo.stderr)")
+    // Sorted by a count, the hidden ones come last, in the order of their other columns.
+    let sorted = try store.run([
+      "--role", "analyst", "query",
+      "SELECT unit, count(*) AS n FROM supports GROUP BY unit ORDER BY n", "--format", "csv",
+    ]).stdout.split(separator: "\r\n").dropFirst()
+    let firstHidden = sorted.firstIndex { $0.hasSuffix(",<5") || $0.hasSuffix(",*") }
+    if let firstHidden {
+      let tail = Array(sorted[firstHidden...])
+      #expect(tail.allSatisfy { $0.hasSuffix(",<5") || $0.hasSuffix(",*") }, "\(sorted)")
+      #expect(tail == tail.sorted(), "\(tail)")
     }
     // An amount over a small group is hidden with the group's count.
     let amounts = Self.json(
@@ -295,6 +373,17 @@ import Testing
       "--store", store.path, "--key", "/nonexistent/key", "--role", "auditor", "person", "1",
     ])
     #expect(noKey.status == 1 && noKey.stderr.contains("holds the pseudonym key"), "\(noKey)")
+    // Every command of the auditor needs the store's own key, not any key.
+    let fake = TemporaryDirectory("hoso-key")
+    writeBytes(Array((String(repeating: "0", count: 64) + "\n").utf8), to: fake.file("key"))
+    chmod(fake.file("key"), 0o600)
+    for command in [
+      ["query", "SELECT count(*) FROM supports"], ["access"], ["shell", "-c", "SELECT 1"],
+    ] {
+      let r = try runHoso(
+        ["--store", store.path, "--key", fake.file("key"), "--role", "auditor"] + command)
+      #expect(r.status == 1 && r.stderr.contains("is not this store's key"), "\(command): \(r)")
+    }
     #expect(try store.run(["--role", "analyst", "audit", "C-1"]).status == 1)
     #expect(try store.run(["rebuild"]).status == 0)
     let out = TemporaryDirectory("hoso-export")
@@ -308,6 +397,11 @@ import Testing
     #expect(!access.contains("P-"))
     let schema = try String(contentsOfFile: out.path + "/schema.sql", encoding: .utf8)
     #expect(schema.contains("\"persons\" VARCHAR"), "a suppressed column is text: \(schema)")
+    // A view whose definition is not on record is not read unchecked.
+    try FileManager.default.removeItem(
+      atPath: store.path + "/matviews/support_access/DEFINITION.sql")
+    let unknown = try store.run(["--role", "analyst", "query", "SELECT * FROM support_access"])
+    #expect(unknown.status == 1 && unknown.stderr.contains("without its definition"), "\(unknown)")
     var st = stat()
     #expect(stat(out.path + "/tips.csv", &st) == 0 && st.st_mode & 0o077 == 0)
   }
