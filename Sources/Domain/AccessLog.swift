@@ -289,23 +289,9 @@ package enum AccessLog {
   }
 
   private static func json(_ s: String) -> String {
-    var out = "\""
-    for u in s.unicodeScalars {
-      switch u {
-      case "\"": out += "\\\""
-      case "\\": out += "\\\\"
-      case "\n": out += "\\n"
-      case "\r": out += "\\r"
-      case "\t": out += "\\t"
-      default:
-        if u.value < 0x20 {
-          out += String(format: "\\u%04x", u.value)
-        } else {
-          out.unicodeScalars.append(u)
-        }
-      }
-    }
-    return out + "\""
+    var w = CanonicalJSONWriter(capacity: s.utf8.count + 2)
+    w.writeString(s)
+    return String(decoding: w.bytes, as: UTF8.self)
   }
 
   private static func failure(_ what: String) -> LogError {
