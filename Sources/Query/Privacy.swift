@@ -495,7 +495,10 @@ extension Engine {
       // Positions: of groups, or of rows (refused over a person's rows anyway).
       if !grouped && r.personRows != nil { l.insert(.personCount) }
     case "lag", "lead":
-      l.formUnion(args.intersection([.person, .personCount, .personValue, .detail, .derived]))
+      // Another row's count beside this one's: a count hidden there (a * beside a small one)
+      // would be shown here.
+      l.formUnion(args.intersection([.person, .personValue, .detail, .derived]))
+      if args.isCount { l.insert(.derived) }
     default:
       if args.isCount {
         // Running sums of counts give each count as a difference.

@@ -198,6 +198,10 @@ import Testing
       ),
       ("SELECT unit, count(*) AS n, max(amount_vnd) AS m FROM supports GROUP BY unit", "max()"),
       ("SELECT count(*) FROM supports WHERE person LIKE 'P-8%'", "WHERE on person"),
+      (
+        "SELECT year, count(*) AS n, lag(count(*)) OVER (ORDER BY year) AS before FROM supports"
+          + " GROUP BY year", "computed from a count"
+      ),
       ("SELECT unit FROM supports GROUP BY unit HAVING count(*) = 1", "HAVING"),
       ("SELECT unit, count(*) + 0 AS n FROM supports GROUP BY unit", "computed from a count"),
       (
