@@ -73,6 +73,11 @@ extension Shell {
         ": \(count) events recorded \(Timestamp.format(first).prefix(10))"
         + " to \(Timestamp.format(last).prefix(10))"
     }
+    if let policy = engine.policy {
+      line +=
+        ". Analyst role: aggregates only, counts of persons under \(policy.minCell) shown as"
+        + " <\(policy.minCell)"
+    }
     return line + ". Statements end with ;  .help for help, .quit to leave."
   }
 
