@@ -269,7 +269,8 @@ extension Engine {
   }
 
   private func constantInt(_ e: Expr, _ what: String) throws(SQLError) -> Int {
-    if case .integer(let n) = e.kind, n >= 0 { return Int(n) }
+    // Past any table's rows; kept small enough that OFFSET + LIMIT cannot overflow.
+    if case .integer(let n) = e.kind, n >= 0 { return Int(min(n, 1 << 60)) }
     throw SQLError(.binder, "\(what) must be a non-negative integer constant", at: e.at)
   }
 

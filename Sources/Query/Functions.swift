@@ -235,7 +235,10 @@ package enum Functions {
       default: break
       }
     case "round":
-      let digits = a.count > 1 ? (Cast.double(a[1]).map(Int.init) ?? 0) : 0
+      // Digits past what a double holds change nothing (and an enormous count is no Int).
+      let digits =
+        a.count > 1
+        ? (Cast.double(a[1]).map { Int(max(-400, min(400, $0.rounded(.towardZero)))) } ?? 0) : 0
       if case .int = a[0], digits >= 0 { return a[0] }
       guard let d = Cast.double(a[0]) else { return .null }
       let f = pow(10.0, Double(digits))

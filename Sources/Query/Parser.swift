@@ -78,6 +78,11 @@ package struct Parser {
       .parser, near + (expecting.map { " (expected \($0))" } ?? ""), at: t.start)
   }
 
+  private mutating func link(_ links: inout Int) throws(SQLError) {
+    links += 1
+    try nest()
+  }
+
   private mutating func nest() throws(SQLError) {
     depth += 1
     if depth > Self.maxDepth {
@@ -289,18 +294,26 @@ package struct Parser {
   }
 
   private mutating func or() throws(SQLError) -> Expr {
+    // Each link of a chain (`a + b + c`, `a AND b AND c`) is a level of the tree.
+    var links = 0
+    defer { depth -= links }
     var e = try and()
     while isAt(keyword: "OR") {
       let at = advance().start
+      try link(&links)
       e = Expr(.binary(op: "OR", e, try and()), at: at)
     }
     return e
   }
 
   private mutating func and() throws(SQLError) -> Expr {
+    // Each link of a chain (`a + b + c`, `a AND b AND c`) is a level of the tree.
+    var links = 0
+    defer { depth -= links }
     var e = try not()
     while isAt(keyword: "AND") {
       let at = advance().start
+      try link(&links)
       e = Expr(.binary(op: "AND", e, try not()), at: at)
     }
     return e
@@ -317,15 +330,20 @@ package struct Parser {
   }
 
   private mutating func isTest() throws(SQLError) -> Expr {
+    // Each link of a chain (`a + b + c`, `a AND b AND c`) is a level of the tree.
+    var links = 0
+    defer { depth -= links }
     var e = try comparison()
     while isAt(keyword: "IS") {
       let at = advance().start
       let negated = accept(keyword: "NOT")
       if accept(keyword: "NULL") {
+        try link(&links)
         e = Expr(.isNull(e, negated: negated), at: at)
       } else if accept(keyword: "DISTINCT") {
         try expect(keyword: "FROM")
         let r = try comparison()
+        try link(&links)
         e = Expr(.binary(op: negated ? "IS NOT DISTINCT FROM" : "IS DISTINCT FROM", e, r), at: at)
       } else if isAt(keyword: "TRUE") || isAt(keyword: "FALSE") {
         let value = advance().keyword == "TRUE"
@@ -340,9 +358,13 @@ package struct Parser {
   }
 
   private mutating func comparison() throws(SQLError) -> Expr {
+    // Each link of a chain (`a + b + c`, `a AND b AND c`) is a level of the tree.
+    var links = 0
+    defer { depth -= links }
     var e = try predicate()
     while case .symbol(let s) = current.kind, ["=", "<>", "<", "<=", ">", ">="].contains(s) {
       let at = advance().start
+      try link(&links)
       e = Expr(.binary(op: s, e, try predicate()), at: at)
     }
     return e
@@ -387,27 +409,39 @@ package struct Parser {
   }
 
   private mutating func concat() throws(SQLError) -> Expr {
+    // Each link of a chain (`a + b + c`, `a AND b AND c`) is a level of the tree.
+    var links = 0
+    defer { depth -= links }
     var e = try additive()
     while current.isSymbol("||") {
       let at = advance().start
+      try link(&links)
       e = Expr(.binary(op: "||", e, try additive()), at: at)
     }
     return e
   }
 
   private mutating func additive() throws(SQLError) -> Expr {
+    // Each link of a chain (`a + b + c`, `a AND b AND c`) is a level of the tree.
+    var links = 0
+    defer { depth -= links }
     var e = try multiplicative()
     while case .symbol(let s) = current.kind, s == "+" || s == "-" {
       let at = advance().start
+      try link(&links)
       e = Expr(.binary(op: s, e, try multiplicative()), at: at)
     }
     return e
   }
 
   private mutating func multiplicative() throws(SQLError) -> Expr {
+    // Each link of a chain (`a + b + c`, `a AND b AND c`) is a level of the tree.
+    var links = 0
+    defer { depth -= links }
     var e = try unary()
     while case .symbol(let s) = current.kind, ["*", "/", "//", "%"].contains(s) {
       let at = advance().start
+      try link(&links)
       e = Expr(.binary(op: s, e, try unary()), at: at)
     }
     return e
@@ -431,9 +465,13 @@ package struct Parser {
 
   /// `expr::TYPE`.
   private mutating func postfix() throws(SQLError) -> Expr {
+    // Each link of a chain (`a + b + c`, `a AND b AND c`) is a level of the tree.
+    var links = 0
+    defer { depth -= links }
     var e = try primary()
     while current.isSymbol("::") {
       let at = advance().start
+      try link(&links)
       e = Expr(.cast(e, type: try typeName()), at: at)
     }
     return e

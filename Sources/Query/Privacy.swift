@@ -11,8 +11,10 @@ package struct PrivacyPolicy: Sendable {
   /// The tables whose rows are person-level: one row per support given to a person (the
   /// `events` tables hold those rows too).
   package static let personTables: Set<String> = ["supports", "events", "events_raw"]
-  /// The event types whose rows are person-level.
-  package static let personTypes: Set<String> = ["support.provided", "person.forgotten"]
+  /// The event types whose rows are person-level (an amendment may amend a person's record).
+  package static let personTypes: Set<String> = [
+    "support.provided", "person.forgotten", "event.corrected", "event.voided",
+  ]
 }
 
 /// What a column of a result carries, as far as the analyst role's rules go.
@@ -47,28 +49,27 @@ package struct Lineage: OptionSet, Sendable, Hashable {
   /// A detail of one person-level record, as it is: its id, seq, amount or time. Shown, even
   /// as a group's key, it is that record; `year()` or `date_trunc` make it a category.
   package static let detail = Lineage(rawValue: 512)
+  /// `count(DISTINCT …)`: persons, not rows; beside a count of rows, their difference is no
+  /// subset's count.
+  package static let distinct = Lineage(rawValue: 1024)
 
   var isCount: Bool { !intersection([.personCount, .personCountByType]).isEmpty }
 }
 
 extension SQLError {
-  /// The error with the values it quotes left out, for the analyst role: `Could not convert
-  /// string '…' to DATE` could otherwise print any value of a person's row.
+  /// The error without the value it was about, for the analyst role: `Could not convert string
+  /// '…' to DATE` (or a number out of range) could otherwise print any value of a person's
+  /// row.
   var withoutValues: SQLError {
-    guard kind == .conversion || kind == .outOfRange || kind == .invalidInput else { return self }
-    var out = ""
-    var quoted = false
-    for ch in message {
-      if ch == "'" {
-        if !quoted { out += "'…'" }
-        quoted.toggle()
-      } else if !quoted {
-        out.append(ch)
-      }
+    let what: String
+    switch kind {
+    case .conversion: what = "a value could not be converted"
+    case .outOfRange: what = "a value is out of range"
+    case .invalidInput: what = "a value is not valid here"
+    default: return self
     }
-    var e = self
-    e.message = out
-    return e
+    return SQLError(
+      kind, what + " (the analyst role is not shown values from the data)", at: offset)
   }
 }
 
@@ -127,6 +128,12 @@ extension Engine {
   private func analyze(
     _ q: Select, ctes outer: [String: PrivacyRelation], top: Bool, order: inout [Int]
   ) throws(SQLError) -> PrivacyRelation {
+    if !top, let asOf = q.asOf {
+      throw refuse(
+        "AS OF inside a statement would set two times side by side, whose difference is a"
+          + " small count: the analyst role reads one time a statement (AS OF at its end)",
+        at: asOf.at)
+    }
     var ctes = outer
     for (name, query, _) in q.with {
       var r = try analyze(query, ctes: ctes, top: false)
@@ -153,7 +160,37 @@ extension Engine {
           "GROUP BY a count of persons would sort the small ones into groups of their own"
             + " values: the analyst role sees such counts only as shown", at: g.at)
       }
+      if l.contains(.detail) || l.contains(.person) {
+        throw refuse(
+          "GROUP BY a detail of person-level records (an id, a time, an amount, a pseudonym)"
+            + " makes a group of each record: group by categories, such as year(…)", at: g.at)
+      }
       if case .column = g.kind, l.contains(.eventType) { byType = true }
+    }
+    // A sum or average of a person's amounts or times is shown beside the count of what it
+    // adds up (count(x) with the same FILTER): where that count is small, both are hidden.
+    var pairs: Set<String> = []
+    for call in aggregates {
+      guard case .function(let c) = call.kind, ["sum", "avg"].contains(c.name.lowercased()),
+        try lineage(call, from, ctes: ctes, grouped: grouped, byType: byType)
+          .contains(.personValue)
+      else { continue }
+      let count = aggregates.first {
+        guard case .function(let k) = $0.kind, k.name.lowercased() == "count", !k.distinct,
+          k.args.map(\.rendered) == c.args.map(\.rendered),
+          k.filter?.rendered == c.filter?.rendered
+        else { return false }
+        return true
+      }
+      guard let count else {
+        throw refuse(
+          "\(call.rendered) is computed over person-level rows: over one record it would be"
+            + " that person's value, so the analyst role sees it only beside the count of what"
+            + " it adds up: add count(\(c.args.map(\.rendered).joined(separator: ", ")))"
+            + (c.filter.map { " FILTER (WHERE \($0.rendered))" } ?? "") + " to the SELECT",
+          at: call.at)
+      }
+      pairs.insert(count.rendered)
     }
     var out: [PrivacyRelation.Column] = []
     for item in q.items {
@@ -162,6 +199,7 @@ extension Engine {
         continue
       }
       var l = try lineage(item.expr, from, ctes: ctes, grouped: grouped, byType: byType)
+      if pairs.contains(item.expr.rendered) { l.insert(.groupSize) }
       if l.contains(.personCountByType) && !byType {
         l.remove(.personCountByType)
         l.insert(.personCount)
@@ -208,10 +246,10 @@ extension Engine {
       !out.contains(where: { $0.lineage.contains(.groupSize) })
     {
       throw refuse(
-        "column \"\(c.name)\" is computed over person-level rows: over a group of one it would"
-          + " be that person's value, so the analyst role sees it only beside count(*) of the"
-          + " same rows (and not where that count is under \(minCell)); add count(*) to the"
-          + " SELECT", at: at(c))
+        "column \"\(c.name)\" is computed over person-level rows: over one record it would be"
+          + " that person's value, so the analyst role sees it only beside the count of what it"
+          + " adds up (count(x) beside sum(x)), and not where that count is under \(minCell)",
+        at: at(c))
     }
     if let c = out.first(where: { $0.lineage.contains(.derived) }) {
       throw refuse(
@@ -287,12 +325,14 @@ extension Engine {
         return PrivacyRelation(
           columns: spec.columns.map {
             var l: Lineage = []
-            if $0.name == "person" && personal { l.insert(.person) }
+            if ($0.name == "person" || $0.name == "data") && personal { l.insert(.person) }
             if $0.name == "type" && personal { l.insert(.eventType) }
             if personal && $0.type != .varchar && $0.name != "year" && $0.name != "seq" {
               l.insert(.measure)
             }
-            if personal && ($0.type != .varchar || $0.name == "id") && $0.name != "year" {
+            if personal && ($0.type != .varchar || ["id", "target", "data"].contains($0.name))
+              && $0.name != "year"
+            {
               l.insert(.detail)
             }
             return .init(table: t, name: $0.name, lineage: l)
@@ -316,12 +356,22 @@ extension Engine {
       for i in r.columns.indices { r.columns[i].table = alias }
       if r.personRows != nil { r.personAlias = alias }
       return r
-    case .join(let l, let r, _, let on, _):
+    case .join(let l, let r, _, let on, let at):
       let a = try relation(l, ctes: ctes)
       let b = try relation(r, ctes: ctes)
+      if let table = a.personRows ?? b.personRows {
+        throw refuse(
+          "a join with the rows of \(table) pairs a person's records with other rows (its counts"
+            + " count pairs, its conditions can test a pseudonym): the analyst role joins"
+            + " aggregates, such as (SELECT unit, count(*) … GROUP BY unit)", at: at)
+      }
+      // A count of one side is not the size of a group the other side's sums come from.
       var joined = PrivacyRelation(
-        columns: a.columns + b.columns, personRows: a.personRows ?? b.personRows,
-        personAlias: a.personAlias ?? b.personAlias)
+        columns: (a.columns + b.columns).map {
+          var c = $0
+          c.lineage.remove(.groupSize)
+          return c
+        }, personRows: nil, personAlias: nil)
       joined.tables = a.tables + b.tables
       if let on {
         let l = try lineage(on, joined, ctes: ctes)
@@ -428,9 +478,13 @@ extension Engine {
         try checkFilter(f, r, ctes: ctes, clause: "FILTER")
       }
       let name = c.name.lowercased()
-      if c.over != nil { return try window(name, c, args, r, grouped: grouped) }
+      if let w = c.over {
+        var around = args
+        for x in w.partitionBy + w.orderBy.map(\.expr) { around.formUnion(try sub(x)) }
+        return try window(around, r, grouped: grouped, at: e.at)
+      }
       guard Functions.aggregates.contains(name) else {
-        return derive(args, keepDetail: !Self.coarsening.contains(name))
+        return derive(args, keepDetail: !Self.coarsens(c))
       }
       var rows = r
       if let f = c.filter, onlyOtherTypes(f, r) { rows = withoutPersonRows(r) }
@@ -446,7 +500,7 @@ extension Engine {
               at: e.at)
           }
           l.insert(byType && !args.contains(.person) ? .personCountByType : .personCount)
-          if c.star && c.filter == nil && !c.distinct { l.insert(.groupSize) }
+          if c.distinct { l.insert(.distinct) }
         } else if args.isCount {
           l.insert(.derived)
         }
@@ -457,21 +511,25 @@ extension Engine {
           // A sum, least or greatest of person counts is itself one; an average is not.
           l.formUnion(
             name == "avg" ? .derived : args.intersection([.personCount, .personCountByType]))
+        } else if personal && (name == "min" || name == "max")
+          && !args.intersection([.measure, .detail]).isEmpty
+        {
+          throw refuse(
+            "\(name)() of a person-level id, amount or time is one record's value, whatever the"
+              + " group: the analyst role sees sums and averages beside their count", at: e.at)
         } else if personal && args.contains(.measure) {
-          if name == "min" || name == "max" {
-            throw refuse(
-              "\(name)() of a person-level amount or time is one person's value, whatever the"
-                + " group: the analyst role sees sums and averages beside count(*)", at: e.at)
-          }
           if rows.tables > 1 {
             throw refuse(
               "\(name)() over a join with \(rows.personRows ?? "a person-level table") adds up"
                 + " rows more than once: aggregate that table on its own", at: e.at)
           }
           l.insert(.personValue)
-        } else if personal && name == "sum" {
-          // `sum(1)`, `sum(CASE … THEN 1 ELSE 0 END)`: a count by another name.
-          l.insert(byType ? .personCountByType : .personCount)
+        } else if personal && (name == "sum" || name == "avg") {
+          // `sum(1)`, `sum(10)`, `avg(CASE … THEN 1 ELSE 0 END)`: counts by other names.
+          throw refuse(
+            "\(name)() of what is not an amount over person-level rows is a count in another"
+              + " form: count(*) FILTER (WHERE …) counts, and small counts are then hidden",
+            at: e.at)
         }
         l.formUnion(args.intersection([.personValue, .derived]))
       }
@@ -483,32 +541,28 @@ extension Engine {
     }
   }
 
-  /// A window function: over a grouped statement's groups (a rank, a partition's total of
-  /// counts), or over rows (which the analyst role sees only when they are not a person's).
-  private func window(
-    _ name: String, _ c: Expr.Call, _ args: Lineage, _ r: PrivacyRelation, grouped: Bool
-  ) throws(SQLError) -> Lineage {
-    var l: Lineage = [.aggregate]
-    let ordered = !(c.over?.orderBy.isEmpty ?? true)
-    switch name {
-    case "row_number", "rank", "dense_rank":
-      // Positions: of groups, or of rows (refused over a person's rows anyway).
-      if !grouped && r.personRows != nil { l.insert(.personCount) }
-    case "lag", "lead":
-      // Another row's count beside this one's: a count hidden there (a * beside a small one)
-      // would be shown here.
-      l.formUnion(args.intersection([.person, .personValue, .detail, .derived]))
-      if args.isCount { l.insert(.derived) }
-    default:
-      if args.isCount {
-        // Running sums of counts give each count as a difference.
-        l.insert(ordered || name == "avg" || name == "count" ? .derived : .personCount)
-      } else if !grouped && r.personRows != nil {
-        l.insert(.personCount)
-      }
-      l.formUnion(args.intersection([.person, .personValue, .derived]))
+  /// A window function: over the groups of a grouped statement, of what is not a person's
+  /// (a rank of units by their tips). Over counts of persons or a person's values it would show
+  /// them in another form (a running sum gives each count as a difference, `lag` a hidden
+  /// neighbour, a rank by `count(*) = 2` which counts are 2); over a person's rows, each row.
+  private func window(_ around: Lineage, _ r: PrivacyRelation, grouped: Bool, at: Int)
+    throws(SQLError) -> Lineage
+  {
+    if !grouped && r.personRows != nil {
+      throw refuse(
+        "a window function over the rows of \(r.personRows!) works on each person's record: the"
+          + " analyst role uses windows over grouped results", at: at)
     }
-    return l
+    let sensitive: Lineage = [
+      .person, .personCount, .personCountByType, .personValue, .measure, .detail, .derived,
+    ]
+    if !around.intersection(sensitive).isEmpty {
+      throw refuse(
+        "a window function over counts of persons (or a person's values) would show them in"
+          + " another form (a running sum, a neighbour, a rank): the analyst role sees such"
+          + " counts only as shown", at: at)
+    }
+    return [.aggregate]
   }
 
   /// A computation on a person count is no count any more, but carries it. A function of a
@@ -522,11 +576,18 @@ extension Engine {
 
   private func derive(_ l: Lineage) -> Lineage { derive(l, keepDetail: true) }
 
-  /// Functions that make a time a category (a year, a quarter, a month).
-  static let coarsening: Set<String> = [
-    "year", "quarter", "month", "date_trunc", "date_part", "plan_period", "dayofweek", "week",
-    "isodow",
-  ]
+  /// Whether a function makes a time a category (a year, a quarter, a month), not a finer
+  /// one that would still tell one record's time (`date_trunc('day', …)`).
+  static func coarsens(_ c: Expr.Call) -> Bool {
+    let coarse: Set<String> = ["year", "quarter", "month", "decade", "century", "millennium"]
+    switch c.name.lowercased() {
+    case "year", "quarter", "month", "plan_period": return true
+    case "date_trunc", "date_part", "datepart", "datetrunc":
+      guard case .string(let unit)? = c.args.first?.kind else { return false }
+      return coarse.contains(unit.lowercased())
+    default: return false
+    }
+  }
 
   private func aggregateCalls(_ e: Expr, into out: inout [Expr]) {
     if case .function(let c) = e.kind, c.over == nil,

@@ -65,14 +65,21 @@ package enum Suppression {
         withGroups += 1
       }
     }
+    /// Whether two counts differ by a small count (from 1 to the threshold less one).
+    func close(_ x: Int64, _ y: Int64) -> Bool {
+      let (d, overflow) = x.subtractingReportingOverflow(y)
+      return !overflow && d != 0 && d.magnitude < UInt64(policy.minCell)
+    }
     // Nothing small, and no two counts of a row close: nothing to hide.
-    let close =
-      counts.count >= 2
+    // Counts of rows (not of distinct persons): two of them differ by a subset's count.
+    let rowCounts = counts.filter { !lineage[$0].contains(.distinct) }
+    let anyClose =
+      rowCounts.count >= 2
       && (0..<r.rows.count).contains { i in
-        let v = counts.filter { active($0, i) }.compactMap { value($0, i) }.sorted()
-        return zip(v, v.dropFirst()).contains { $1 - $0 >= 1 && $1 - $0 < Int64(policy.minCell) }
+        let v = rowCounts.filter { active($0, i) }.compactMap { value($0, i) }.sorted()
+        return zip(v, v.dropFirst()).contains { close($0, $1) }
       }
-    guard primary > 0 || close else { return r }
+    guard primary > 0 || anyClose else { return r }
 
     func key(_ i: Int, without d: Int?) -> [String] {
       dims.filter { $0 != d }.map { Cast.text(r.rows.columns[$0].value(i)) }
@@ -133,13 +140,13 @@ package enum Suppression {
       changed = false
       // Two counts of one row that differ by less than the threshold give that small count
       // as their difference (`count(*)` beside `count(*) FILTER (…)`): the smaller goes.
-      if counts.count >= 2 {
+      if rowCounts.count >= 2 {
         for i in 0..<r.rows.count {
-          let shown = counts.filter { active($0, i) && !isHidden(Cell(column: $0, row: i)) }
+          let shown = rowCounts.filter { active($0, i) && !isHidden(Cell(column: $0, row: i)) }
           for (k, a) in shown.enumerated() {
             for b in shown[(k + 1)...] {
               let (x, y) = (value(a, i)!, value(b, i)!)
-              guard abs(x - y) >= 1 && abs(x - y) < Int64(policy.minCell) else { continue }
+              guard close(x, y) else { continue }
               let pick = Cell(column: x < y ? a : b, row: i)
               guard !isHidden(pick) else { continue }
               hidden[pick.column, default: []].insert(i)

@@ -199,7 +199,7 @@ package struct Interval: Equatable, Hashable, Sendable {
         let parts = w.drop(while: { $0 == "-" || $0 == "+" }).split(
           separator: ":", omittingEmptySubsequences: false)
         guard parts.count == 2 || parts.count == 3, let h = Int64(parts[0]),
-          let m = Int64(parts[1]), (0..<60).contains(m)
+          h < 1 << 32, let m = Int64(parts[1]), (0..<60).contains(m)
         else { return nil }
         var micros = (h * 60 + m) * 60_000_000
         if parts.count == 3 {
@@ -215,24 +215,33 @@ package struct Interval: Equatable, Hashable, Sendable {
       var unit = String(words[i + 1])
       if unit.hasSuffix("s") && unit.count > 1 { unit.removeLast() }
       let whole = n.rounded(.towardZero) == n
+      // A part past what an interval holds is no interval (not a crash).
+      func add(_ x: Double, to part: inout Int32) -> Bool {
+        guard let k = Int32(exactly: x.rounded(.towardZero)) else { return false }
+        let (sum, overflow) = part.addingReportingOverflow(k)
+        part = sum
+        return !overflow
+      }
+      func add(_ x: Double, to part: inout Int64) -> Bool {
+        guard let k = Int64(exactly: x.rounded()) else { return false }
+        let (sum, overflow) = part.addingReportingOverflow(k)
+        part = sum
+        return !overflow
+      }
+      let fits: Bool
       switch unit {
-      case "year", "yr", "y":
-        guard whole else { return nil }
-        v.months += Int32(n) * 12
-      case "month", "mon":
-        guard whole else { return nil }
-        v.months += Int32(n)
-      case "week", "w": v.days += Int32(n * 7)
-      case "day", "d":
-        guard whole else { return nil }
-        v.days += Int32(n)
-      case "hour", "h", "hr": v.micros += Int64(n * 3_600_000_000)
-      case "minute", "min", "m": v.micros += Int64(n * 60_000_000)
-      case "second", "sec", "s": v.micros += Int64((n * 1_000_000).rounded())
-      case "millisecond", "ms": v.micros += Int64((n * 1_000).rounded())
-      case "microsecond", "us": v.micros += Int64(n)
+      case "year", "yr", "y": fits = whole && add(n * 12, to: &v.months)
+      case "month", "mon": fits = whole && add(n, to: &v.months)
+      case "week", "w": fits = add(n * 7, to: &v.days)
+      case "day", "d": fits = whole && add(n, to: &v.days)
+      case "hour", "h", "hr": fits = add(n * 3_600_000_000, to: &v.micros)
+      case "minute", "min", "m": fits = add(n * 60_000_000, to: &v.micros)
+      case "second", "sec", "s": fits = add(n * 1_000_000, to: &v.micros)
+      case "millisecond", "ms": fits = add(n * 1_000, to: &v.micros)
+      case "microsecond", "us": fits = add(n, to: &v.micros)
       default: return nil
       }
+      guard fits else { return nil }
       any = true
       i += 2
     }

@@ -90,8 +90,11 @@ extension Engine {
         for (k, r) in members.enumerated() {
           var offset = 1
           if args.count > 1, case .int(let o) = args[1].value(r) { offset = Int(o) }
-          let target = name == "lag" ? k - offset : k + offset
-          if target >= 0 && target < members.count {
+          // An offset past the partition (however large) is simply outside it.
+          let (target, overflow) =
+            name == "lag"
+            ? k.subtractingReportingOverflow(offset) : k.addingReportingOverflow(offset)
+          if !overflow && target >= 0 && target < members.count {
             result[r] = arg.value(members[target])
           } else if args.count > 2 {
             result[r] = args[2].value(r)

@@ -73,7 +73,8 @@ enum Chart {
     for i in 0..<r.rows.count {
       let s = series.map { Cast.text(r.rows.columns[$0].value(i)) } ?? ""
       let label = Cast.text(r.rows.columns[x].value(i))
-      guard let v = number(r.rows.columns[y].value(i)) else { continue }
+      // A hidden cell is not drawn: its bar would show its value.
+      guard !r.isSuppressed(y, i), let v = number(r.rows.columns[y].value(i)) else { continue }
       if points[s] == nil { order.append(s) }
       points[s, default: []].append((label, v))
     }

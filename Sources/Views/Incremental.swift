@@ -138,9 +138,12 @@ extension ViewStore {
       try appender.endRow()
     }
     _ = try appender.commit()
-    let meta = try String(contentsOfFile: target + "/VIEW", encoding: .utf8)
-    try FileSystem.system.writeAtomically(
-      Array(meta.utf8), to: fresh + "/VIEW", directory: fresh, sync: sync)
+    // The new copy keeps what the old one recorded: its definition's hash and its SELECT.
+    for file in ["VIEW", Engine.viewDefinitionFile] {
+      let text = try String(contentsOfFile: target + "/" + file, encoding: .utf8)
+      try FileSystem.system.writeAtomically(
+        Array(text.utf8), to: fresh + "/" + file, directory: fresh, sync: sync)
+    }
     try Projection.swapIn(fresh, for: target)
     return true
   }

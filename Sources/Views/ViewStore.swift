@@ -96,7 +96,10 @@ package enum ViewStore {
           .modificationDate] as? Date
       let state: State
       if let table = table ?? nil {
-        if builtHash(path) != catalog.hashes[d.name] {
+        if builtHash(path) != catalog.hashes[d.name]
+          || !FileManager.default.fileExists(atPath: path + "/" + Engine.viewDefinitionFile)
+        {
+          // A build of an older hoso, without its definition on record, is rebuilt too.
           state = .definitionChanged
         } else if table.checkpoint < current {
           state = .behind(current - table.checkpoint)

@@ -79,6 +79,23 @@ extension CommandLine {
       print("every view is fresh")
       return catalog.problems.isEmpty ? 0 : 1
     }
+    // An analyst builds only views that the analyst's rules allow as statements: a view is
+    // read with the rules of its definition, and building one prints its rows' count. Each is
+    // checked when the views it reads are built.
+    let analyst = g.role != "auditor"
+    let checker = analyst ? try engine(g, store) : nil
+    func check(_ d: ViewDefinition) throws {
+      guard let checker else { return }
+      do {
+        guard case .select(let q)? = try Parser.parse(d.sql).first else { return }
+        _ = try checker.privacyShape(q)
+      } catch {
+        let (line, column) = ViewProblem.at(d.sql, error.offset ?? 0)
+        throw UsageError("\(d.path):\(line):\(column): \(error.kind.rawValue): \(error.message)")
+      }
+    }
+    try recordAccess(
+      g, store, "rebuild", "rebuild " + plan.map(\.name).joined(separator: " "), rows: nil)
     var failed = false
     // On a terminal, a bar over the views (each one's line printed when it is done).
     let bar = isatty(2) == 1 ? Progress(title: "rebuilding") : nil
@@ -86,6 +103,7 @@ extension CommandLine {
     try ViewStore.withLock(store: store.path) {
       for (i, d) in plan.enumerated() {
         bar?.update(i, of: plan.count, label: d.name)
+        try check(d)
         do {
           let r = try ViewStore.build(
             d, hash: catalog.hashes[d.name]!, store: store.path, dryRun: dryRun)
@@ -107,7 +125,11 @@ extension CommandLine {
           }
         } catch let e as ViewProblem {
           clearBar()
-          note(e.description)
+          // Its message may quote a value of the data: the analyst learns where, not what.
+          note(
+            analyst
+              ? "\(e.file):\(e.line):\(e.column): the view could not be built (an error about a"
+                + " value in the data; the auditor role sees which)" : e.description)
           failed = true
         } catch {
           clearBar()

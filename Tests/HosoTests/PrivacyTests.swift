@@ -152,8 +152,8 @@ import Testing
       ("SELECT year, unit FROM events LIMIT 5", "person-level"),
       ("WITH t AS (SELECT unit, kind FROM supports) SELECT * FROM t", "person-level"),
       ("SELECT min(person) FROM supports", "holds pseudonyms"),
-      ("SELECT unit, sum(amount_vnd) AS amount FROM supports GROUP BY unit", "beside count(*)"),
-      ("SELECT unit, max(occurred_at) AS last FROM supports GROUP BY unit", "beside count(*)"),
+      ("SELECT unit, sum(amount_vnd) AS amount FROM supports GROUP BY unit", "beside the count"),
+      ("SELECT unit, max(occurred_at) AS last FROM supports GROUP BY unit", "one record's value"),
       ("EXPLAIN ANALYZE SELECT count(*) FROM supports WHERE unit = 'VN-HN'", "EXPLAIN ANALYZE"),
       // What a hostile reader tried (the red team's list), each refused with its rule.
       (
@@ -162,18 +162,18 @@ import Testing
       ),
       (
         "WITH t AS (SELECT 'a' AS type) SELECT s.kind FROM supports s, t WHERE t.type = 'a'",
-        "person-level"
+        "a join with the rows"
       ),
       ("SELECT DISTINCT id, kind FROM supports", "detail of one person-level record"),
       ("SELECT occurred_at, count(*) FROM supports GROUP BY ALL", "detail"),
       ("SELECT unit, count(*)::VARCHAR AS n FROM supports GROUP BY unit", "computed from a count"),
       (
         "SELECT unit, sum(amount_vnd) AS a, (SELECT count(*) FROM supports) AS n FROM supports"
-          + " GROUP BY unit", "beside count(*)"
+          + " GROUP BY unit", "beside the count"
       ),
       (
         "SELECT year, count(*) AS n, sum(count(*)) OVER (ORDER BY year) AS running FROM supports"
-          + " GROUP BY year", "computed from a count"
+          + " GROUP BY year", "window function"
       ),
       (
         "SELECT year FROM tips WHERE year IN (SELECT year FROM supports GROUP BY year"
@@ -186,7 +186,7 @@ import Testing
       ("SELECT unit, count(*) AS n FROM supports GROUP BY unit ORDER BY n LIMIT 3", "ascending"),
       (
         "SELECT a.year, count(*) AS n FROM supports a JOIN supports b ON a.unit = b.unit"
-          + " GROUP BY a.year", "counts pairs"
+          + " GROUP BY a.year", "a join with the rows"
       ),
       (
         "SELECT count(*) FROM supports FOR SYSTEM_TIME AS OF TIMESTAMP '2020-01-01'",
@@ -200,7 +200,36 @@ import Testing
       ("SELECT count(*) FROM supports WHERE person LIKE 'P-8%'", "WHERE on person"),
       (
         "SELECT year, count(*) AS n, lag(count(*)) OVER (ORDER BY year) AS before FROM supports"
-          + " GROUP BY year", "computed from a count"
+          + " GROUP BY year", "window function"
+      ),
+      // The second reading's.
+      ("SELECT data, count(*) AS n FROM events_raw GROUP BY data", "GROUP BY a detail"),
+      ("SELECT max(data) AS d FROM events_raw", "holds pseudonyms"),
+      ("SELECT max(id) AS i FROM supports GROUP BY unit", "one record's value"),
+      ("SELECT unit, count(*) AS n FROM supports GROUP BY unit, seq", "GROUP BY a detail"),
+      (
+        "SELECT date_trunc('day', occurred_at) AS d, count(*) AS n FROM supports GROUP BY 1",
+        "detail"
+      ),
+      ("SELECT unit, sum(1.0) AS n FROM supports GROUP BY unit", "a count in another form"),
+      (
+        "SELECT count(*) AS n, avg(CASE WHEN unit = 'VN-HN' THEN 1 ELSE 0 END) AS f"
+          + " FROM supports", "a count in another form"
+      ),
+      (
+        "SELECT count(*) AS n, sum(amount_vnd) FILTER (WHERE kind = 'loan') AS a FROM supports",
+        "beside the count"
+      ),
+      (
+        "SELECT unit, count(*) AS n, rank() OVER (ORDER BY count(*) = 2) AS r FROM supports"
+          + " GROUP BY unit", "window function"
+      ),
+      (
+        "SELECT a.n FROM (SELECT count(*) AS n FROM supports AS OF TIMESTAMP '2020-01-01') a",
+        "AS OF inside"
+      ),
+      (
+        "SELECT e.target FROM events_raw e WHERE e.type = 'event.corrected'", "person-level"
       ),
       ("SELECT unit FROM supports GROUP BY unit HAVING count(*) = 1", "HAVING"),
       ("SELECT unit, count(*) + 0 AS n FROM supports GROUP BY unit", "computed from a count"),
@@ -244,7 +273,7 @@ import Testing
       "SELECT sum(CASE WHEN unit = '\(small)' THEN 1 ELSE 0 END) AS s FROM supports",
       "--format", "csv",
     ])
-    #expect(ones.stdout == "s\r\n<5\r\n", "\(ones)")
+    #expect(ones.status == 1 && ones.stderr.contains("a count in another form"), "\(ones)")
     let difference = try store.run([
       "--role", "analyst", "query",
       "SELECT count(*) AS total, count(*) FILTER (WHERE unit <> '\(small)') AS rest"
@@ -256,7 +285,7 @@ import Testing
       "--role", "analyst", "query",
       "SELECT count(*) FROM supports WHERE CAST(provider AS DATE) IS NULL",
     ])
-    #expect(echo.status == 1 && echo.stderr.contains("'…'"), "\(echo.stderr)")
+    #expect(echo.status == 1 && echo.stderr.contains("not shown values"), "\(echo.stderr)")
     // Sorted by a count, the hidden ones come last, in the order of their other columns.
     let sorted = try store.run([
       "--role", "analyst", "query",
@@ -272,8 +301,8 @@ import Testing
     let amounts = Self.json(
       try store.run([
         "--role", "analyst", "query",
-        "SELECT unit, count(*) AS n, sum(amount_vnd) AS amount FROM supports GROUP BY unit",
-        "--format", "json",
+        "SELECT unit, count(amount_vnd) AS n, sum(amount_vnd) AS amount FROM supports"
+          + " GROUP BY unit", "--format", "json",
       ]).stdout)
     #expect(amounts.contains { $0["n"] as? String == "<5" })
     for row in amounts {

@@ -13,6 +13,7 @@ SELECT province_now, year,
        count(*) FILTER (WHERE kind = 'loan') AS loan,
        count(*) FILTER (WHERE kind = 'legal_aid') AS legal_aid,
        count(*) FILTER (WHERE kind = 'allowance') AS allowance,
+       count(amount_vnd) AS supports_with_amount,
        sum(amount_vnd) AS amount_vnd
 FROM supports
 GROUP BY province_now, year
