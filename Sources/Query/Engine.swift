@@ -137,6 +137,11 @@ package final class Engine {
   /// persons suppressed (`run` then answers with `QueryResult.suppressed` filled in).
   package var policy: PrivacyPolicy?
 
+  /// What `privacyShape` learned of each subquery, while it runs (by where it starts, in
+  /// which text: the statement's, or a view's definition).
+  var privacyMemo: [String: PrivacyRelation] = [:]
+  var privacySource = ""
+
   /// Only these rows of the table a statement reads (an incremental view's delta).
   var restrictedRows: [Int]?
 

@@ -49,8 +49,8 @@ package struct Lineage: OptionSet, Sendable, Hashable {
   /// A detail of one person-level record, as it is: its id, seq, amount or time. Shown, even
   /// as a group's key, it is that record; `year()` or `date_trunc` make it a category.
   package static let detail = Lineage(rawValue: 512)
-  /// `count(DISTINCT …)`: persons, not rows; beside a count of rows, their difference is no
-  /// subset's count.
+  /// `count(DISTINCT person)`: persons, not rows; beside a count of rows, their difference is
+  /// no subset's count.
   package static let distinct = Lineage(rawValue: 1024)
 
   var isCount: Bool { !intersection([.personCount, .personCountByType]).isEmpty }
@@ -106,6 +106,9 @@ extension Engine {
   /// Checks `q` against the analyst role's rules and says what each output column carries;
   /// throws a permission error naming the rule a statement breaks.
   package func privacyShape(_ q: Select) throws(SQLError) -> PrivacyShape {
+    privacyMemo = [:]
+    privacySource = ""
+    defer { privacyMemo = [:] }
     var order: [Int] = []
     let r = try analyze(q, ctes: [:], top: true, order: &order)
     return PrivacyShape(
@@ -121,8 +124,14 @@ extension Engine {
   private func analyze(_ q: Select, ctes outer: [String: PrivacyRelation], top: Bool)
     throws(SQLError) -> PrivacyRelation
   {
+    // Each subquery once: an expression and the pairing of sums both ask for it, and at every
+    // level of nesting that would double the work.
+    let key = "\(privacySource)|\(q.at)|\(top)"
+    if let known = privacyMemo[key] { return known }
     var order: [Int] = []
-    return try analyze(q, ctes: outer, top: top, order: &order)
+    let r = try analyze(q, ctes: outer, top: top, order: &order)
+    privacyMemo[key] = r
+    return r
   }
 
   private func analyze(
@@ -153,7 +162,19 @@ extension Engine {
     if let h = q.having { aggregateCalls(h, into: &aggregates) }
     let grouped = !q.groupBy.isEmpty || q.groupByAll || !aggregates.isEmpty || q.distinct
     var byType = false
-    for g in q.groupBy {
+    // GROUP BY 1 or an alias is the item it names.
+    let keys = q.groupBy.map { g -> Expr in
+      if case .integer(let n) = g.kind, n >= 1, Int(n) <= q.items.count {
+        return q.items[Int(n) - 1].expr
+      }
+      if case .column(nil, let name) = g.kind,
+        let item = q.items.first(where: { $0.alias == name })
+      {
+        return item.expr
+      }
+      return g
+    }
+    for g in keys {
       let l = try lineage(g, from, ctes: ctes)
       if l.isCount || l.contains(.derived) {
         throw refuse(
@@ -216,9 +237,12 @@ extension Engine {
       }
     }
     try checkOrder(q, out, from, ctes: ctes, grouped: grouped, byType: byType, order: &order)
+    // DISTINCT on a record's details keeps a row a record: still person-level.
+    let perRecord =
+      q.distinct && out.contains { !$0.lineage.intersection([.detail, .person]).isEmpty }
     var result = PrivacyRelation(
-      columns: out, personRows: grouped ? nil : from.personRows,
-      personAlias: grouped ? nil : from.personAlias)
+      columns: out, personRows: grouped && !perRecord ? nil : from.personRows,
+      personAlias: grouped && !perRecord ? nil : from.personAlias)
     result.tables = 1
     guard top else { return result }
     func at(_ c: PrivacyRelation.Column) -> Int {
@@ -347,6 +371,10 @@ extension Engine {
       guard case .select(let q)? = try? Parser.parse(sql).first else {
         throw refuse("the recorded definition of view \(name) does not parse", at: at)
       }
+      // Offsets in the view's own text: remembered apart from the statement's.
+      let saved = privacySource
+      privacySource = "view " + name
+      defer { privacySource = saved }
       var r = try analyze(q, ctes: [:], top: false)
       for i in r.columns.indices { r.columns[i].table = t }
       if r.personRows != nil { r.personAlias = t }
@@ -469,8 +497,10 @@ extension Engine {
       l.remove(.groupSize)
       return l
     case .inQuery(let x, let q, _):
-      _ = try analyze(q, ctes: ctes, top: false)
-      return derive(try sub(x))
+      // What the subquery returns is compared with: it is checked as a statement of its own,
+      // and its column's lineage is the comparison's too.
+      let inner = try analyze(q, ctes: ctes, top: true).columns.first?.lineage ?? []
+      return derive(try sub(x).union(inner))
     case .function(let c):
       var args = Lineage()
       for a in c.args { args.formUnion(try sub(a)) }
@@ -500,8 +530,10 @@ extension Engine {
               at: e.at)
           }
           l.insert(byType && !args.contains(.person) ? .personCountByType : .personCount)
-          if c.distinct { l.insert(.distinct) }
-        } else if args.isCount {
+          if c.distinct && args.contains(.person) { l.insert(.distinct) }
+        }
+        // A count of what is computed from counts (`count(CASE WHEN n = 1 …)`) tells them.
+        if args.isCount || !args.intersection([.derived, .personValue]).isEmpty {
           l.insert(.derived)
         }
       default:
@@ -518,6 +550,12 @@ extension Engine {
             "\(name)() of a person-level id, amount or time is one record's value, whatever the"
               + " group: the analyst role sees sums and averages beside their count", at: e.at)
         } else if personal && args.contains(.measure) {
+          if !Self.isStoredColumn(c.args.first) {
+            throw refuse(
+              "\(name)() of an expression over person-level rows can pick out one record (a CASE"
+                + " that is zero elsewhere): the analyst role sums an amount as it is stored,"
+                + " with the selection in FILTER (WHERE …)", at: e.at)
+          }
           if rows.tables > 1 {
             throw refuse(
               "\(name)() over a join with \(rows.personRows ?? "a person-level table") adds up"
@@ -576,15 +614,32 @@ extension Engine {
 
   private func derive(_ l: Lineage) -> Lineage { derive(l, keepDetail: true) }
 
+  /// Whether `e` is a column as stored (or a cast of one).
+  static func isStoredColumn(_ e: Expr?) -> Bool {
+    switch e?.kind {
+    case .column?: return true
+    case .cast(let x, _)?: return isStoredColumn(x)
+    default: return false
+    }
+  }
+
   /// Whether a function makes a time a category (a year, a quarter, a month), not a finer
   /// one that would still tell one record's time (`date_trunc('day', …)`).
   static func coarsens(_ c: Expr.Call) -> Bool {
     let coarse: Set<String> = ["year", "quarter", "month", "decade", "century", "millennium"]
+    // Of a time as it is stored: `year(<an amount made into a date>)` tells the amount.
+    func stored(_ e: Expr?) -> Bool {
+      switch e?.kind {
+      case .column?: return true
+      case .cast(let x, _)?: return stored(x)
+      default: return false
+      }
+    }
     switch c.name.lowercased() {
-    case "year", "quarter", "month", "plan_period": return true
+    case "year", "quarter", "month", "plan_period": return stored(c.args.first)
     case "date_trunc", "date_part", "datepart", "datetrunc":
-      guard case .string(let unit)? = c.args.first?.kind else { return false }
-      return coarse.contains(unit.lowercased())
+      guard case .string(let unit)? = c.args.first?.kind, c.args.count == 2 else { return false }
+      return coarse.contains(unit.lowercased()) && stored(c.args[1])
     default: return false
     }
   }

@@ -71,13 +71,20 @@ package enum Suppression {
       return !overflow && d != 0 && d.magnitude < UInt64(policy.minCell)
     }
     // Nothing small, and no two counts of a row close: nothing to hide.
-    // Counts of rows (not of distinct persons): two of them differ by a subset's count.
-    let rowCounts = counts.filter { !lineage[$0].contains(.distinct) }
+    // Two counts of a row differ by a subset's count, unless one counts persons and the other
+    // rows (supports beside persons supported).
+    func related(_ a: Int, _ b: Int) -> Bool {
+      lineage[a].contains(.distinct) == lineage[b].contains(.distinct)
+    }
     let anyClose =
-      rowCounts.count >= 2
+      counts.count >= 2
       && (0..<r.rows.count).contains { i in
-        let v = rowCounts.filter { active($0, i) }.compactMap { value($0, i) }.sorted()
-        return zip(v, v.dropFirst()).contains { close($0, $1) }
+        let cells = counts.filter { active($0, i) && value($0, i) != nil }
+        return cells.indices.contains { k in
+          cells[(k + 1)...].contains {
+            related(cells[k], $0) && close(value(cells[k], i)!, value($0, i)!)
+          }
+        }
       }
     guard primary > 0 || anyClose else { return r }
 
@@ -140,13 +147,13 @@ package enum Suppression {
       changed = false
       // Two counts of one row that differ by less than the threshold give that small count
       // as their difference (`count(*)` beside `count(*) FILTER (…)`): the smaller goes.
-      if rowCounts.count >= 2 {
+      if counts.count >= 2 {
         for i in 0..<r.rows.count {
-          let shown = rowCounts.filter { active($0, i) && !isHidden(Cell(column: $0, row: i)) }
+          let shown = counts.filter { active($0, i) && !isHidden(Cell(column: $0, row: i)) }
           for (k, a) in shown.enumerated() {
             for b in shown[(k + 1)...] {
               let (x, y) = (value(a, i)!, value(b, i)!)
-              guard close(x, y) else { continue }
+              guard related(a, b), close(x, y) else { continue }
               let pick = Cell(column: x < y ? a : b, row: i)
               guard !isHidden(pick) else { continue }
               hidden[pick.column, default: []].insert(i)
