@@ -184,6 +184,18 @@ package enum Evaluator {
     return v
   }
 
+  /// The days a DATE may be: as far as a TIMESTAMP reaches (about 292,000 years either way),
+  /// so that every date is also a time.
+  static let dateRange: ClosedRange<Int64> = -106_751_990...106_751_990
+
+  /// A date from date arithmetic, or an error when it overflowed or left `dateRange`.
+  static func date(_ r: (partialValue: Int64, overflow: Bool)) throws(SQLError) -> SQLValue {
+    guard !r.overflow, dateRange.contains(r.partialValue) else {
+      throw SQLError(.outOfRange, "DATE out of range")
+    }
+    return .date(r.partialValue)
+  }
+
   static func arithmetic(
     _ op: String, _ l: Vector, _ r: Vector, _ t: SQLType, _ n: Int
   ) throws(SQLError) -> Vector {
@@ -238,10 +250,14 @@ package enum Evaluator {
       if o { throw SQLError(.outOfRange, "Overflow in subtraction of TIMESTAMP") }
       return .interval(
         Interval(days: Int32(d / 86_400_000_000), micros: d % 86_400_000_000))
-    case (.date(let a), .date(let b)) where op == "-": return .int(a - b)
+    case (.date(let a), .date(let b)) where op == "-":
+      let (d, o) = a.subtractingReportingOverflow(b)
+      if o { throw SQLError(.outOfRange, "Overflow in subtraction of DATE") }
+      return .int(d)
     case (.date(let a), .int(let b)) where t == .date:
-      return .date(op == "-" ? a - b : a + b)
-    case (.int(let a), .date(let b)) where t == .date: return .date(a + b)
+      return try date(op == "-" ? a.subtractingReportingOverflow(b) : a.addingReportingOverflow(b))
+    case (.int(let a), .date(let b)) where t == .date:
+      return try date(b.addingReportingOverflow(a))
     case (.timestamp(let a), .interval(let v)): return .timestamp(try shift(a, by: v, op == "-"))
     case (.date(let a), .interval(let v)):
       return .timestamp(try shift(a * 86_400_000_000, by: v, op == "-"))

@@ -52,6 +52,8 @@ package struct Lineage: OptionSet, Sendable, Hashable {
   /// `count(DISTINCT person)`: persons, not rows; beside a count of rows, their difference is
   /// no subset's count.
   package static let distinct = Lineage(rawValue: 1024)
+  /// A time or date as a table stores it (not computed): what `year()` makes a category of.
+  package static let storedTime = Lineage(rawValue: 2048)
 
   var isCount: Bool { !intersection([.personCount, .personCountByType]).isEmpty }
 }
@@ -80,11 +82,16 @@ package struct PrivacyShape: Sendable {
   package var lineage: [Lineage]
   /// Output columns the statement is sorted by, first key first.
   package var orderColumns: [Int] = []
+  /// For each sum of a person's amounts, the column of its count.
+  package var pairs: [Int: Int] = [:]
 
-  package init(names: [String], lineage: [Lineage], orderColumns: [Int] = []) {
+  package init(
+    names: [String], lineage: [Lineage], orderColumns: [Int] = [], pairs: [Int: Int] = [:]
+  ) {
     self.names = names
     self.lineage = lineage
     self.orderColumns = orderColumns
+    self.pairs = pairs
   }
 }
 
@@ -95,6 +102,8 @@ struct PrivacyRelation {
     var table: String?
     var name: String
     var lineage: Lineage
+    /// For a sum of a person's amounts: the name of its count in the same relation.
+    var pairedWith: String?
   }
   var columns: [Column]
   var personRows: String?
@@ -111,8 +120,15 @@ extension Engine {
     defer { privacyMemo = [:] }
     var order: [Int] = []
     let r = try analyze(q, ctes: [:], top: true, order: &order)
+    var pairs: [Int: Int] = [:]
+    for (i, c) in r.columns.enumerated() {
+      if let p = c.pairedWith, let j = r.columns.firstIndex(where: { $0.name == p }) {
+        pairs[i] = j
+      }
+    }
     return PrivacyShape(
-      names: r.columns.map(\.name), lineage: r.columns.map(\.lineage), orderColumns: order)
+      names: r.columns.map(\.name), lineage: r.columns.map(\.lineage), orderColumns: order,
+      pairs: pairs)
   }
 
   private var minCell: Int { policy?.minCell ?? 5 }
@@ -163,16 +179,26 @@ extension Engine {
     let grouped = !q.groupBy.isEmpty || q.groupByAll || !aggregates.isEmpty || q.distinct
     var byType = false
     // GROUP BY 1 or an alias is the item it names.
-    let keys = q.groupBy.map { g -> Expr in
+    // GROUP BY ALL groups by every item that is no aggregate. A name is a column of the FROM
+    // clause first, as the engine binds it, and an alias only when there is no such column.
+    var keys = q.groupBy.map { g -> Expr in
       if case .integer(let n) = g.kind, n >= 1, Int(n) <= q.items.count {
         return q.items[Int(n) - 1].expr
       }
       if case .column(nil, let name) = g.kind,
+        !from.columns.contains(where: { $0.name == name }),
         let item = q.items.first(where: { $0.alias == name })
       {
         return item.expr
       }
       return g
+    }
+    if q.groupByAll {
+      for item in q.items {
+        var inner: [Expr] = []
+        aggregateCalls(item.expr, into: &inner)
+        if inner.isEmpty { keys.append(item.expr) }
+      }
     }
     for g in keys {
       let l = try lineage(g, from, ctes: ctes)
@@ -191,6 +217,7 @@ extension Engine {
     // A sum or average of a person's amounts or times is shown beside the count of what it
     // adds up (count(x) with the same FILTER): where that count is small, both are hidden.
     var pairs: Set<String> = []
+    var countOf: [String: String] = [:]
     for call in aggregates {
       guard case .function(let c) = call.kind, ["sum", "avg"].contains(c.name.lowercased()),
         try lineage(call, from, ctes: ctes, grouped: grouped, byType: byType)
@@ -212,6 +239,7 @@ extension Engine {
           at: call.at)
       }
       pairs.insert(count.rendered)
+      countOf[call.rendered] = count.rendered
     }
     var out: [PrivacyRelation.Column] = []
     for item in q.items {
@@ -225,7 +253,12 @@ extension Engine {
         l.remove(.personCountByType)
         l.insert(.personCount)
       }
-      out.append(.init(table: nil, name: item.alias ?? Self.columnName(item.expr), lineage: l))
+      var column = PrivacyRelation.Column(
+        table: nil, name: item.alias ?? Self.columnName(item.expr), lineage: l)
+      if l.contains(.personValue) {
+        column.pairedWith = try pairName(item, q, from, countOf)
+      }
+      out.append(column)
     }
     if let h = q.having {
       let l = try lineage(h, from, ctes: ctes, grouped: grouped, byType: byType)
@@ -282,6 +315,36 @@ extension Engine {
           + " passes in another form; show the count itself", at: at(c))
     }
     return result
+  }
+
+  /// The output name of the count a sum or average of a person's amounts is shown beside:
+  /// computed here (`sum(x)` beside `count(x)`), or passed through from below with its count.
+  /// Refused when the count is not selected with it, or when the value is computed on.
+  private func pairName(
+    _ item: SelectItem, _ q: Select, _ from: PrivacyRelation, _ countOf: [String: String]
+  ) throws(SQLError) -> String {
+    func name(_ i: SelectItem) -> String { i.alias ?? Self.columnName(i.expr) }
+    if let count = countOf[item.expr.rendered] {
+      if let i = q.items.first(where: { $0.expr.rendered == count }) { return name(i) }
+      throw refuse(
+        "\(item.expr.rendered) is shown only beside \(count): select it too", at: item.expr.at)
+    }
+    if case .column(let t, let n) = item.expr.kind,
+      let source = from.columns.last(where: { $0.name == n && (t == nil || $0.table == t) }),
+      let count = source.pairedWith
+    {
+      let beside = q.items.first {
+        guard case .column(let t2, let n2) = $0.expr.kind, n2 == count else { return false }
+        return t2 == nil || t2 == source.table
+      }
+      if let beside { return name(beside) }
+      throw refuse(
+        "column \"\(n)\" sums a person's amounts or times: it is shown only beside its count,"
+          + " \"\(count)\"; select that too", at: item.expr.at)
+    }
+    throw refuse(
+      "\(item.expr.rendered) is computed on a sum of a person's amounts or times: the analyst role"
+        + " sees such a sum as it is, beside its count", at: item.expr.at)
   }
 
   /// ORDER BY a count of persons: only by a count the statement shows (its hidden values are
@@ -354,6 +417,7 @@ extension Engine {
             if personal && $0.type != .varchar && $0.name != "year" && $0.name != "seq" {
               l.insert(.measure)
             }
+            if $0.type == .timestamp || $0.type == .date { l.insert(.storedTime) }
             if personal && ($0.type != .varchar || ["id", "target", "data"].contains($0.name))
               && $0.name != "year"
             {
@@ -393,11 +457,17 @@ extension Engine {
             + " count pairs, its conditions can test a pseudonym): the analyst role joins"
             + " aggregates, such as (SELECT unit, count(*) … GROUP BY unit)", at: at)
       }
-      // A count of one side is not the size of a group the other side's sums come from.
+      // Joined, a count is repeated for every row it meets (a sum of it is a multiple of it),
+      // and is not the size of a group the other side's sums come from.
       var joined = PrivacyRelation(
         columns: (a.columns + b.columns).map {
           var c = $0
           c.lineage.remove(.groupSize)
+          if c.lineage.isCount {
+            c.lineage.remove([.personCount, .personCountByType])
+            c.lineage.insert(.derived)
+          }
+          c.pairedWith = nil
           return c
         }, personRows: nil, personAlias: nil)
       joined.tables = a.tables + b.tables
@@ -489,8 +559,10 @@ extension Engine {
     case .column(let t, let n):
       return r.columns.last { $0.name == n && (t == nil || $0.table == t) }?.lineage ?? []
     case .cast(let x, _):
-      // A count cast to text is no longer an integer to suppress.
-      return derive(try sub(x), keepDetail: true)
+      // A count cast to text is no longer an integer to suppress; a stored time cast to a date
+      // is still a stored time.
+      let inner = try sub(x)
+      return derive(inner, keepDetail: true).union(inner.intersection(.storedTime))
     case .subquery(let q):
       // One value, checked as a statement of its own.
       var l = try analyze(q, ctes: ctes, top: true).columns.first?.lineage ?? []
@@ -514,7 +586,14 @@ extension Engine {
         return try window(around, r, grouped: grouped, at: e.at)
       }
       guard Functions.aggregates.contains(name) else {
-        return derive(args, keepDetail: !Self.coarsens(c))
+        // A category only of a time as stored: `year(<an amount made into a date>)` would
+        // tell the amount.
+        let time = Self.coarsens(c) ? c.args.last : nil
+        let stored =
+          try time.map { (x: Expr) throws(SQLError) -> Bool in
+            try sub(x).contains(.storedTime)
+          } ?? false
+        return derive(args, keepDetail: !stored)
       }
       var rows = r
       if let f = c.filter, onlyOtherTypes(f, r) { rows = withoutPersonRows(r) }

@@ -52,14 +52,17 @@ package enum Suppression {
         }
       }
     }
-    // A sum, average, least or greatest over a small group is hidden with the group's count.
-    let sizes = (0..<n).filter { lineage[$0].contains(.groupSize) }
+    // A sum or average of a person's amounts is hidden where the count of what it adds up is
+    // small (its pair); one whose pair is unknown, wherever any count of its row is.
     let values = (0..<n).filter { lineage[$0].contains(.personValue) && !lineage[$0].isCount }
     var beside: [Int: Set<Int>] = [:]
     var withGroups = 0
-    for i in 0..<r.rows.count
-    where sizes.contains(where: { hidden[$0]?.contains(i) ?? false }) {
+    for i in 0..<r.rows.count {
       for c in values where !(hidden[c]?.contains(i) ?? false) {
+        let small =
+          shape.pairs[c].map { hidden[$0]?.contains(i) ?? false }
+          ?? counts.contains { hidden[$0]?.contains(i) ?? false }
+        guard small else { continue }
         hidden[c, default: []].insert(i)
         beside[c, default: []].insert(i)
         withGroups += 1

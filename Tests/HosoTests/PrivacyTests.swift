@@ -249,6 +249,25 @@ import Testing
         "SELECT unit, count(CASE WHEN n = 1 THEN 1 END) AS one FROM (SELECT unit, count(*) AS n"
           + " FROM supports GROUP BY unit) GROUP BY unit", "computed from a count"
       ),
+      // The fourth reading's.
+      (
+        "SELECT max(amount_vnd) AS a FROM (SELECT id, amount_vnd FROM supports GROUP BY ALL)",
+        "GROUP BY a detail"
+      ),
+      (
+        "SELECT DISTINCT year(t) AS y FROM (SELECT CAST(CAST(CAST(1000 + amount_vnd / 100000"
+          + " AS BIGINT) AS VARCHAR) || '-01-01' AS DATE) AS t FROM supports)", "Permission"
+      ),
+      (
+        "SELECT sum(a.n) AS s FROM (SELECT count(*) AS n FROM supports) a,"
+          + " (SELECT year FROM tips GROUP BY year) b", "computed from a count"
+      ),
+      ("SELECT unit AS id, count(*) AS n FROM supports GROUP BY id, unit", "GROUP BY a detail"),
+      (
+        "SELECT c, s2 FROM (SELECT unit, count(amount_vnd) AS c, sum(amount_vnd) AS s,"
+          + " count(amount_vnd) FILTER (WHERE kind = 'loan') AS c2, sum(amount_vnd) FILTER"
+          + " (WHERE kind = 'loan') AS s2 FROM supports GROUP BY unit)", "only beside its count"
+      ),
       (
         "SELECT count(CASE WHEN unit = 'VN-HN' THEN amount_vnd ELSE 0 END) AS n,"
           + " sum(CASE WHEN unit = 'VN-HN' THEN amount_vnd ELSE 0 END) AS s FROM supports",
