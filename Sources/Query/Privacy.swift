@@ -177,6 +177,8 @@ extension Engine {
     for item in q.items { aggregateCalls(item.expr, into: &aggregates) }
     if let h = q.having { aggregateCalls(h, into: &aggregates) }
     let grouped = !q.groupBy.isEmpty || q.groupByAll || !aggregates.isEmpty || q.distinct
+    // Windows run before DISTINCT: over its rows, not its groups.
+    let aggregated = !q.groupBy.isEmpty || q.groupByAll || !aggregates.isEmpty
     var byType = false
     // GROUP BY 1 or an alias is the item it names.
     // GROUP BY ALL groups by every item that is no aggregate. A name is a column of the FROM
@@ -202,7 +204,7 @@ extension Engine {
     }
     for g in keys {
       let l = try lineage(g, from, ctes: ctes)
-      if l.isCount || l.contains(.derived) {
+      if l.isCount || l.contains(.derived) || l.contains(.personValue) {
         throw refuse(
           "GROUP BY a count of persons would sort the small ones into groups of their own"
             + " values: the analyst role sees such counts only as shown", at: g.at)
@@ -247,7 +249,7 @@ extension Engine {
         out += from.columns.filter { t == nil || $0.table == t }
         continue
       }
-      var l = try lineage(item.expr, from, ctes: ctes, grouped: grouped, byType: byType)
+      var l = try lineage(item.expr, from, ctes: ctes, grouped: aggregated, byType: byType)
       if pairs.contains(item.expr.rendered) { l.insert(.groupSize) }
       if l.contains(.personCountByType) && !byType {
         l.remove(.personCountByType)
@@ -260,9 +262,20 @@ extension Engine {
       }
       out.append(column)
     }
+    // A sum finds its count by name: two columns of one name could pair it with the wrong one.
+    var names = Set<String>()
+    for c in out where !names.insert(c.name).inserted {
+      throw refuse(
+        "two columns are named \"\(c.name)\": name them apart (AS …), so that each count and"
+          + " sum is known by its name", at: q.at)
+    }
+    // Several counts of person-level rows with FILTERs can be added and taken from one another
+    // (a − b + c): their filters must pick apart values of one column (kind = 'loan', kind =
+    // 'health', …), as GROUP BY would, or be the same.
+    try checkFilteredCounts(aggregates, from)
     if let h = q.having {
       let l = try lineage(h, from, ctes: ctes, grouped: grouped, byType: byType)
-      if l.isCount || l.contains(.derived) || l.contains(.person) {
+      if l.isCount || l.contains(.derived) || l.contains(.person) || l.contains(.personValue) {
         throw refuse(
           "HAVING on a count of persons would list groups by their small counts: the analyst"
             + " role sees person counts only as shown (under \(minCell) as <\(minCell));"
@@ -315,6 +328,68 @@ extension Engine {
           + " passes in another form; show the count itself", at: at(c))
     }
     return result
+  }
+
+  /// Refuses counts of person-level rows whose FILTERs overlap without being the same: their
+  /// sums and differences would count what no single one shows.
+  private func checkFilteredCounts(_ aggregates: [Expr], _ from: PrivacyRelation)
+    throws(SQLError)
+  {
+    guard from.personRows != nil else { return }
+    // Each FILTER as the values it keeps of one column: `col = 'v'`, `col IN ('v', …)`.
+    var sets: [(column: String, values: Set<String>, at: Int)] = []
+    for a in aggregates {
+      guard case .function(let c) = a.kind, c.name.lowercased() == "count", let f = c.filter,
+        !onlyOtherTypes(f, from)
+      else { continue }
+      var column: String?
+      var values = Set<String>()
+      switch f.kind {
+      case .binary("=", let l, let r):
+        if case .column(_, let n) = l.kind, case .string(let v) = r.kind {
+          column = n
+          values = [v]
+        }
+      case .inList(let x, let list, negated: false):
+        if case .column(_, let n) = x.kind {
+          let literal = list.compactMap { v -> String? in
+            if case .string(let s) = v.kind { return s }
+            return nil
+          }
+          if literal.count == list.count {
+            column = n
+            values = Set(literal)
+          }
+        }
+      default: break
+      }
+      guard let column else {
+        if aggregates.filter({
+          if case .function(let k) = $0.kind, k.name.lowercased() == "count", k.filter != nil {
+            return true
+          }
+          return false
+        }).count > 1 {
+          throw refuse(
+            "counts of person-level rows under FILTERs other than column = 'value' could be"
+              + " combined into a small count: the analyst role counts by GROUP BY, or by one"
+              + " column's values", at: f.at)
+        }
+        continue
+      }
+      sets.append((column, values, f.at))
+    }
+    for (k, a) in sets.enumerated() {
+      for b in sets[(k + 1)...] {
+        guard a.column == b.column, a.values == b.values || a.values.isDisjoint(with: b.values)
+        else {
+          throw refuse(
+            "counts of person-level rows whose FILTERs overlap could be added and subtracted"
+              + " into a small count: the analyst role counts values of one column apart",
+            at: b.at)
+        }
+      }
+    }
   }
 
   /// The output name of the count a sum or average of a person's amounts is shown beside:
@@ -473,7 +548,7 @@ extension Engine {
       joined.tables = a.tables + b.tables
       if let on {
         let l = try lineage(on, joined, ctes: ctes)
-        if l.isCount || l.contains(.derived) {
+        if l.isCount || l.contains(.derived) || l.contains(.personValue) {
           throw refuse(
             "ON a count of persons would single out the small ones: the analyst role sees such"
               + " counts only as shown", at: on.at)
@@ -494,9 +569,10 @@ extension Engine {
         "\(clause) on person singles out one person, which the analyst role may not do: count"
           + " persons by unit, kind or time instead", at: e.at)
     }
-    guard l.isCount || l.contains(.derived) else { return }
+    guard l.isCount || l.contains(.derived) || l.contains(.personValue) else { return }
     throw refuse(
-      "\(clause) on a count of persons would single out the small ones: the analyst role sees"
+      "\(clause) on a count of persons (or a sum of a person's amounts) would single out the"
+        + " small ones: the analyst role sees"
         + " such counts only as shown (under \(minCell) as <\(minCell))", at: e.at)
   }
 
@@ -609,7 +685,16 @@ extension Engine {
               at: e.at)
           }
           l.insert(byType && !args.contains(.person) ? .personCountByType : .personCount)
-          if c.distinct && args.contains(.person) { l.insert(.distinct) }
+          if args.contains(.person) {
+            // A pseudonym is counted as it is, and nothing else: `count(CASE WHEN person
+            // LIKE 'P-9%' …)` would read it a character at a time.
+            guard c.args.count == 1, Self.isStoredColumn(c.args.first) else {
+              throw refuse(
+                "person may be counted (count(DISTINCT person)), not computed on: the analyst"
+                  + " role may not read a pseudonym in any form", at: e.at)
+            }
+            if c.distinct { l.insert(.distinct) }
+          }
         }
         // A count of what is computed from counts (`count(CASE WHEN n = 1 …)`) tells them.
         if args.isCount || !args.intersection([.derived, .personValue]).isEmpty {
@@ -629,7 +714,7 @@ extension Engine {
             "\(name)() of a person-level id, amount or time is one record's value, whatever the"
               + " group: the analyst role sees sums and averages beside their count", at: e.at)
         } else if personal && args.contains(.measure) {
-          if !Self.isStoredColumn(c.args.first) {
+          if !Self.isStoredColumn(c.args.first) || c.distinct {
             throw refuse(
               "\(name)() of an expression over person-level rows can pick out one record (a CASE"
                 + " that is zero elsewhere): the analyst role sums an amount as it is stored,"

@@ -52,22 +52,7 @@ package enum Suppression {
         }
       }
     }
-    // A sum or average of a person's amounts is hidden where the count of what it adds up is
-    // small (its pair); one whose pair is unknown, wherever any count of its row is.
-    let values = (0..<n).filter { lineage[$0].contains(.personValue) && !lineage[$0].isCount }
     var beside: [Int: Set<Int>] = [:]
-    var withGroups = 0
-    for i in 0..<r.rows.count {
-      for c in values where !(hidden[c]?.contains(i) ?? false) {
-        let small =
-          shape.pairs[c].map { hidden[$0]?.contains(i) ?? false }
-          ?? counts.contains { hidden[$0]?.contains(i) ?? false }
-        guard small else { continue }
-        hidden[c, default: []].insert(i)
-        beside[c, default: []].insert(i)
-        withGroups += 1
-      }
-    }
     /// Whether two counts differ by a small count (from 1 to the threshold less one).
     func close(_ x: Int64, _ y: Int64) -> Bool {
       let (d, overflow) = x.subtractingReportingOverflow(y)
@@ -131,7 +116,7 @@ package enum Suppression {
         }
       }
     }
-    var complementary = withGroups
+    var complementary = 0
     func isHidden(_ x: Cell) -> Bool { hidden[x.column]?.contains(x.row) ?? false }
     /// Hides the smallest shown, non-zero cell of `candidates`; whether there was one.
     func hideSmallest(_ candidates: [Cell]) -> Bool {
@@ -187,6 +172,20 @@ package enum Suppression {
             changed = true
           }
         }
+      }
+    }
+    // A sum or average of a person's amounts is hidden where the count of what it adds up is
+    // hidden, for any reason; one whose pair is unknown, wherever any count of its row is.
+    let values = (0..<n).filter { lineage[$0].contains(.personValue) && !lineage[$0].isCount }
+    for i in 0..<r.rows.count {
+      for c in values where !(hidden[c]?.contains(i) ?? false) {
+        let small =
+          shape.pairs[c].map { hidden[$0]?.contains(i) ?? false }
+          ?? counts.contains { hidden[$0]?.contains(i) ?? false }
+        guard small else { continue }
+        hidden[c, default: []].insert(i)
+        beside[c, default: []].insert(i)
+        complementary += 1
       }
     }
     r.suppressed = hidden

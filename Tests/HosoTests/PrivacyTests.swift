@@ -249,6 +249,31 @@ import Testing
         "SELECT unit, count(CASE WHEN n = 1 THEN 1 END) AS one FROM (SELECT unit, count(*) AS n"
           + " FROM supports GROUP BY unit) GROUP BY unit", "computed from a count"
       ),
+      // The fifth reading's.
+      (
+        "SELECT unit, 0 AS c, sum(amount_vnd) AS s, count(amount_vnd) AS c FROM supports"
+          + " GROUP BY unit", "two columns are named"
+      ),
+      (
+        "SELECT unit, count(DISTINCT person || id) AS a FROM supports GROUP BY unit",
+        "not computed on"
+      ),
+      (
+        "SELECT DISTINCT unit, count(*) OVER (PARTITION BY unit) AS n FROM supports",
+        "window function over the rows"
+      ),
+      (
+        "SELECT x.c FROM (SELECT DISTINCT seq AS d FROM outreach) d JOIN (SELECT sum(amount_vnd)"
+          + " AS s, count(amount_vnd) AS c FROM supports) x ON d.d = x.s", "ON a count"
+      ),
+      (
+        "SELECT count(*) FILTER (WHERE kind IN ('allowance', 'health')) AS a, count(*) FILTER"
+          + " (WHERE kind IN ('health', 'loan')) AS b FROM supports", "overlap"
+      ),
+      (
+        "SELECT count(CASE WHEN person LIKE 'P-9%' THEN 1 END) AS p FROM supports",
+        "not computed on"
+      ),
       // The fourth reading's.
       (
         "SELECT max(amount_vnd) AS a FROM (SELECT id, amount_vnd FROM supports GROUP BY ALL)",
