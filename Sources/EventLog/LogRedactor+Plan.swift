@@ -214,24 +214,10 @@ extension LogRedactor {
     return true
   }
 
-  /// Where `needle` first occurs in `haystack` at or after `from`: `memchr(3)` for its first
-  /// byte, `memcmp(3)` for the rest (glibc's `memmem` is not exported to Swift).
   static func find(
     _ needle: UnsafeRawBufferPointer, in haystack: UnsafeRawBufferPointer, from: Int
   ) -> Int? {
-    guard let base = haystack.baseAddress, let n = needle.baseAddress, !needle.isEmpty else {
-      return nil
-    }
-    let first = Int32(needle[0])
-    let last = haystack.count - needle.count  // the last offset a match can start at
-    var at = from
-    while at <= last {
-      guard let p = memchr(base + at, first, last - at + 1) else { return nil }
-      let candidate = base.distance(to: UnsafeRawPointer(p))
-      if memcmp(p + 1, n + 1, needle.count - 1) == 0 { return candidate }
-      at = candidate + 1
-    }
-    return nil
+    firstOffset(of: needle, in: haystack, from: from)
   }
 
   static func find(_ needle: [UInt8], in haystack: [UInt8]) -> Int? {

@@ -1,10 +1,6 @@
 import EventLog
 import Foundation
 
-#if canImport(Glibc)
-  import Glibc
-#endif
-
 extension Table {
   /// Rewrites every row group that holds `pattern` in a VARCHAR value, with `mask` (as long)
   /// in its place, under a new file name (`tag` added to it), then the manifest; returns how
@@ -20,7 +16,7 @@ extension Table {
     for (g, group) in groups.enumerated() {
       // The file first, whole: a group that does not hold the bytes anywhere is left alone.
       let path = folder + "/" + groupNames[g]
-      guard try MappedFile(path).withBytes({ firstIndex(of: pattern, in: $0) != nil }) else {
+      guard try MappedFile(path).withBytes({ firstOffset(of: pattern, in: $0) != nil }) else {
         continue
       }
       var builders = schema.map { ColumnBuilder($0.type) }
@@ -32,13 +28,13 @@ extension Table {
             continue
           }
           let value = column.bytes(r)
-          guard firstIndex(of: pattern, in: value) != nil else {
+          guard firstOffset(of: pattern, in: value) != nil else {
             builders[c].append(from: column, row: r)
             continue
           }
           var masked = Array(value)
           masked.withUnsafeMutableBytes { m in
-            while let i = firstIndex(of: pattern, in: UnsafeRawBufferPointer(m)) {
+            while let i = firstOffset(of: pattern, in: UnsafeRawBufferPointer(m)) {
               for k in 0..<mask.count { m[i + k] = mask[k] }
             }
           }
@@ -89,20 +85,4 @@ extension Projection {
     }
     return (tables, groups)
   }
-}
-
-/// Where `needle` first occurs in `haystack`, or nil.
-func firstIndex(of needle: [UInt8], in haystack: UnsafeRawBufferPointer) -> Int? {
-  guard let first = needle.first, haystack.count >= needle.count, let base = haystack.baseAddress
-  else { return nil }
-  var i = 0
-  while i + needle.count <= haystack.count {
-    guard let p = memchr(base + i, Int32(first), haystack.count - needle.count + 1 - i) else {
-      return nil
-    }
-    i = base.distance(to: UnsafeRawPointer(p))
-    if memcmp(base + i, needle, needle.count) == 0 { return i }
-    i += 1
-  }
-  return nil
 }

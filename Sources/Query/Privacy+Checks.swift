@@ -15,28 +15,10 @@ extension Engine {
       guard case .function(let c) = a.kind, c.name.lowercased() == "count", let f = c.filter,
         !onlyOtherTypes(f, from)
       else { continue }
+      let kept = Self.keptValues(f)
       var column: String?
-      var values = Set<String>()
-      switch f.kind {
-      case .binary("=", let l, let r):
-        if case .column(_, let n) = l.kind, case .string(let v) = r.kind {
-          column = n
-          values = [v]
-        }
-      case .inList(let x, let list, negated: false):
-        if case .column(_, let n) = x.kind {
-          let literal = list.compactMap { v -> String? in
-            if case .string(let s) = v.kind { return s }
-            return nil
-          }
-          if literal.count == list.count {
-            column = n
-            values = Set(literal)
-          }
-        }
-      default: break
-      }
-      guard let column else {
+      if let kept, case .column(_, let n) = kept.column.kind { column = n }
+      guard let column, let values = kept?.values else {
         if aggregates.filter({
           if case .function(let k) = $0.kind, k.name.lowercased() == "count", k.filter != nil {
             return true
@@ -261,28 +243,29 @@ extension Engine {
       return r.columns.last { $0.name == "type" && (t == nil || $0.table == t) }?.lineage
         .contains(.eventType) ?? false
     }
-    for c in Self.conjuncts(e) {
-      switch c.kind {
-      case .binary("=", let a, let b):
-        for (x, y) in [(a, b), (b, a)] {
-          if isType(x), case .string(let v) = y.kind, !PrivacyPolicy.personTypes.contains(v) {
-            return true
-          }
-        }
-      case .inList(let x, let list, negated: false) where isType(x):
-        let values = list.compactMap { v -> String? in
-          if case .string(let s) = v.kind { return s }
-          return nil
-        }
-        if values.count == list.count
-          && values.allSatisfy({ !PrivacyPolicy.personTypes.contains($0) })
-        {
-          return true
-        }
-      default: continue
-      }
+    return Self.conjuncts(e).contains { c in
+      guard let kept = Self.keptValues(c), isType(kept.column) else { return false }
+      return kept.values.isDisjoint(with: PrivacyPolicy.personTypes)
     }
-    return false
+  }
+
+  /// The values a condition keeps of one expression: `x = 'v'` (either way round) or
+  /// `x IN ('v', …)`; nil for any other condition.
+  static func keptValues(_ e: Expr) -> (column: Expr, values: Set<String>)? {
+    switch e.kind {
+    case .binary("=", let a, let b):
+      if case .string(let v) = b.kind { return (a, [v]) }
+      if case .string(let v) = a.kind { return (b, [v]) }
+      return nil
+    case .inList(let x, let list, negated: false):
+      var values = Set<String>()
+      for v in list {
+        guard case .string(let s) = v.kind else { return nil }
+        values.insert(s)
+      }
+      return (x, values)
+    default: return nil
+    }
   }
 
   func withoutPersonRows(_ r: PrivacyRelation) -> PrivacyRelation {

@@ -171,18 +171,11 @@ extension Engine {
   static func coarsens(_ c: Expr.Call) -> Bool {
     let coarse: Set<String> = ["year", "quarter", "month", "decade", "century", "millennium"]
     // Of a time as it is stored: `year(<an amount made into a date>)` tells the amount.
-    func stored(_ e: Expr?) -> Bool {
-      switch e?.kind {
-      case .column?: return true
-      case .cast(let x, _)?: return stored(x)
-      default: return false
-      }
-    }
     switch c.name.lowercased() {
-    case "year", "quarter", "month", "plan_period": return stored(c.args.first)
+    case "year", "quarter", "month", "plan_period": return isStoredColumn(c.args.first)
     case "date_trunc", "date_part", "datepart", "datetrunc":
       guard case .string(let unit)? = c.args.first?.kind, c.args.count == 2 else { return false }
-      return coarse.contains(unit.lowercased()) && stored(c.args[1])
+      return coarse.contains(unit.lowercased()) && isStoredColumn(c.args[1])
     default: return false
     }
   }

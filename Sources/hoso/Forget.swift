@@ -134,23 +134,7 @@ extension CommandLine {
       guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory),
         !isDirectory.boolValue, let mapped = try? MappedFile(path)
       else { continue }
-      let found = mapped.withBytes { bytes -> Bool in
-        guard bytes.count >= pattern.count, let first = pattern.first else { return false }
-        var i = 0
-        while i + pattern.count <= bytes.count {
-          guard let p = memchr(bytes.baseAddress! + i, Int32(first), bytes.count - i) else {
-            return false
-          }
-          i = bytes.baseAddress!.distance(to: UnsafeRawPointer(p))
-          if i + pattern.count <= bytes.count
-            && memcmp(bytes.baseAddress! + i, pattern, pattern.count) == 0
-          {
-            return true
-          }
-          i += 1
-        }
-        return false
-      }
+      let found = mapped.withBytes { firstOffset(of: pattern, in: $0) != nil }
       if found { return path }
     }
     return nil
