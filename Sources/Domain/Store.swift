@@ -45,10 +45,11 @@ package struct Store: Sendable {
     try makeDirectories(path, mode: 0o700)
     _ = chmod(path, 0o700)
     if access(key, F_OK) != 0 {
-      try makeDirectories((key as NSString).deletingLastPathComponent, mode: 0o700)
+      // A bare file name (`--key store.key`) lies in the working directory.
+      let keyDirectory = parentFolder(of: key)
+      try makeDirectories(keyDirectory, mode: 0o700)
       try FileSystem.system.writeAtomically(
-        Array((hex(random[0..<32]) + "\n").utf8), to: key,
-        directory: (key as NSString).deletingLastPathComponent)
+        Array((hex(random[0..<32]) + "\n").utf8), to: key, directory: keyDirectory)
       _ = chmod(key, 0o600)
     }
     try LogWriter.create(at: path + "/log", segmentSize: segmentSize)
@@ -172,4 +173,11 @@ package func unhex(_ s: String) -> [UInt8]? {
     out.append(a << 4 | b)
   }
   return out
+}
+
+/// The folder that holds `path`: "." for a bare name, "/" for a name at the root.
+/// (Foundation's `deletingLastPathComponent` traps on a name without a slash.)
+package func parentFolder(of path: String) -> String {
+  guard let slash = path.lastIndex(of: "/") else { return "." }
+  return slash == path.startIndex ? "/" : String(path[..<slash])
 }

@@ -138,7 +138,7 @@ package struct ColumnBuilder {
 ///
 /// ```
 /// "HOSOGRP1" u32 crc32c (of everything after it) u16 columns u16 indexes u64 rows
-/// per column: u8 type u8 encoding u8 has-nulls u8 0  u32 0  u64 offset  u64 length
+/// per column: u8 type u8 encoding u8 has-nulls u8 0  u32 bounds  u64 offset  u64 length
 /// sections, each at an 8-byte boundary:
 ///   validity   (rows + 7) / 8 bytes, bit set = value (only when has-nulls)
 ///   plain      BIGINT/TIMESTAMP/BOOLEAN/DATE: i64 × rows; DOUBLE: f64 × rows;
@@ -146,7 +146,12 @@ package struct ColumnBuilder {
 ///              (encoding 2: u64 ends, for a group of 4 GiB of text or more)
 ///   dictionary VARCHAR: u32 entries, u32 ends × entries, the bytes (entries sorted by bytes),
 ///              then u16 codes × rows
+///   bounds     fixed-width columns with a value: the least and the greatest (i64, or f64
+///              for DOUBLE), 16 bytes at the offset the column's entry names (0: none; files
+///              of earlier versions have none)
 /// ```
+/// The bounds are a zone map: a scan whose condition no stored value of a group can meet
+/// skips the group (reading only its corrected rows, whose values live elsewhere).
 /// A VARCHAR column is dictionary-encoded when its distinct values are at most a quarter of the
 /// rows (units, types, kinds), plain otherwise (ids, summaries). All integers little-endian.
 package enum ColumnGroup {
@@ -256,10 +261,48 @@ package enum ColumnGroup {
       store(UInt64(start), at: e + 8, in: &out)
       store(UInt64(out.count - start), at: e + 16, in: &out)
     }
+    // The bounds of each fixed-width column, after everything else.
+    for (i, c) in columns.enumerated() {
+      guard let (lo, hi) = bounds(c), out.count + 16 <= Int(UInt32.max) else { continue }
+      align(&out)
+      store(UInt32(out.count), at: headerSize + i * entrySize + 4, in: &out)
+      append(lo, to: &out)
+      append(hi, to: &out)
+    }
     align(&out)
     let crc = out.withUnsafeBytes { CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[12...])) }
     store(crc, at: 8, in: &out)
     return out
+  }
+
+  /// The least and the greatest value of a fixed-width column (bit patterns of DOUBLEs; nil
+  /// for VARCHAR, a column of NULLs only, or a DOUBLE holding a NaN).
+  private static func bounds(_ c: ColumnBuilder) -> (UInt64, UInt64)? {
+    let hasNulls = c.nullCount > 0
+    switch c.type {
+    case .varchar: return nil
+    case .double:
+      var lo = Double.infinity
+      var hi = -Double.infinity
+      var any = false
+      for (r, v) in c.doubles.enumerated() where !hasNulls || isSet(c.validity, r) {
+        if v.isNaN { return nil }
+        lo = min(lo, v)
+        hi = max(hi, v)
+        any = true
+      }
+      return any ? (lo.bitPattern, hi.bitPattern) : nil
+    default:
+      var lo = Int64.max
+      var hi = Int64.min
+      var any = false
+      for (r, v) in c.ints.enumerated() where !hasNulls || isSet(c.validity, r) {
+        lo = min(lo, v)
+        hi = max(hi, v)
+        any = true
+      }
+      return any ? (UInt64(bitPattern: lo), UInt64(bitPattern: hi)) : nil
+    }
   }
 
   private static func dictionaryEncoding(_ c: ColumnBuilder) -> [UInt8]? {
@@ -398,10 +441,20 @@ package struct GroupReader {
         throw bad("column \(s.name) lies outside the file")
       }
       guard
-        let c = ColumnReader(
+        var c = ColumnReader(
           UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + length)]), type: type,
           encoding: encoding, hasNulls: bytes[e + 2] != 0, rows: rows)
       else { throw bad("column \(s.name) is malformed") }
+      let at = Int(bytes.loadUnaligned(fromByteOffset: e + 4, as: UInt32.self).littleEndian)
+      if at != 0 {
+        guard type != .varchar, at + 16 <= bytes.count else {
+          throw bad("column \(s.name)'s bounds lie outside the file")
+        }
+        c.bounds = (
+          bytes.loadUnaligned(fromByteOffset: at, as: UInt64.self).littleEndian,
+          bytes.loadUnaligned(fromByteOffset: at + 8, as: UInt64.self).littleEndian
+        )
+      }
       columns.append(c)
     }
     self.columns = columns
@@ -476,6 +529,37 @@ package struct ColumnReader {
   private let dictionaryEnds: UnsafeRawPointer?
   /// The whole column's bytes in the mapped file.
   private let region: UnsafeRawBufferPointer
+  /// The least and the greatest value (bit patterns), when the file records them.
+  fileprivate(set) var bounds: (UInt64, UInt64)?
+
+  /// The least and the greatest value of a BIGINT, TIMESTAMP, DATE or BOOLEAN column (nil:
+  /// not recorded, or no value).
+  package var intBounds: ClosedRange<Int64>? {
+    guard let (lo, hi) = bounds, type != .double, type != .varchar else { return nil }
+    let (a, b) = (Int64(bitPattern: lo), Int64(bitPattern: hi))
+    return a <= b ? a...b : nil
+  }
+
+  /// The least and the greatest value of a DOUBLE column.
+  package var doubleBounds: ClosedRange<Double>? {
+    guard let (lo, hi) = bounds, type == .double else { return nil }
+    let (a, b) = (Double(bitPattern: lo), Double(bitPattern: hi))
+    return a <= b ? a...b : nil
+  }
+
+  /// Whether the dictionary holds `value` (dictionary-encoded VARCHAR only; its entries are
+  /// sorted by bytes, so a binary search).
+  package func dictionaryContains(_ value: UnsafeRawBufferPointer) -> Bool {
+    var lo = 0
+    var hi = dictionaryCount
+    while lo < hi {
+      let mid = (lo + hi) / 2
+      let e = dictionaryEntry(mid)
+      if e.elementsEqual(value) { return true }
+      if e.lexicographicallyPrecedes(value) { lo = mid + 1 } else { hi = mid }
+    }
+    return false
+  }
 
   init?(
     _ b: UnsafeRawBufferPointer, type: ColumnType, encoding: ColumnGroup.Encoding, hasNulls: Bool,

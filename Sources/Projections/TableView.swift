@@ -243,70 +243,58 @@ package struct TableView {
         n = g.rows
       }
     }
-    var flags = [Int64](repeating: 0, count: sel.count)
-    /// Keeps the rows whose flag is 0.
-    func compact() {
-      var n = 0
-      sel.withUnsafeMutableBufferPointer { s in
-        flags.withUnsafeBufferPointer { f in
-          for i in 0..<s.count where f[i] == 0 {
-            s[n] = s[i]
-            n += 1
-          }
+    /// Keeps the rows for which `keep` holds, in place.
+    func filter(_ keep: (Int) -> Bool) {
+      let n = sel.withUnsafeMutableBufferPointer { s in
+        var n = 0
+        for i in 0..<s.count where keep(Int(s[i])) {
+          s[n] = s[i]
+          n += 1
         }
+        return n
       }
       sel.removeLast(sel.count - n)
-      flags.removeLast(flags.count - n)
     }
     if checkSeq {
-      sel.withUnsafeBufferPointer { s in
-        flags.withUnsafeMutableBufferPointer {
-          g.columns[0].gatherInt64(s, into: $0.baseAddress!)
-        }
-      }
+      // The group's bounds say at once whether all or none of its rows are visible.
+      let c = g.columns[0]
       let asOf = Int64(clamping: self.asOf)
-      for i in flags.indices { flags[i] = flags[i] > asOf ? 1 : 0 }
-      compact()
+      if let b = c.intBounds, b.lowerBound > asOf { return [] }
+      if c.intBounds.map({ $0.upperBound > asOf }) ?? true {
+        filter { c.int64($0) <= asOf }
+      }
     }
     if !excluded.isEmpty {
       let c = g.columns[2]
       if c.isDictionary {
-        let drop: [Int64] =
-          (0..<c.dictionaryCount).map {
-            excluded.contains(String(decoding: c.dictionaryEntry($0), as: UTF8.self)) ? 1 : 0
-          } + [0]
-        sel.withUnsafeBufferPointer { s in
+        let drop = (0..<c.dictionaryCount).map {
+          excluded.contains(String(decoding: c.dictionaryEntry($0), as: UTF8.self))
+        }
+        // Most groups hold none of the excluded types, or few: one pass over the codes.
+        if drop.contains(true) {
           drop.withUnsafeBufferPointer { d in
-            flags.withUnsafeMutableBufferPointer {
-              c.gatherCodes(s, through: d, into: $0.baseAddress!)
-            }
+            filter { r in !(c.isValid(r) && d[min(c.code(r), d.count - 1)]) }
           }
         }
       } else {
-        for (i, r) in sel.enumerated() {
-          flags[i] = excluded.contains(c.string(Int(r)) ?? "") ? 1 : 0
-        }
+        filter { r in !excluded.contains(c.string(r) ?? "") }
       }
-      compact()
     }
     // Voided rows: `patchedRows` is sorted, and so is `sel`.
     let patched = patchedRows
     var i = Self.firstIndex(patched, atLeast: base)
-    var p = 0
-    var any = false
+    var voided: [Int32] = []
     while i < patched.count && patched[i] < base + g.rows {
-      if isVoided(patched[i]) {
-        let r = Int32(patched[i] - base)
-        while p < sel.count && sel[p] < r { p += 1 }
-        if p < sel.count && sel[p] == r {
-          if !any { flags = [Int64](repeating: 0, count: sel.count) }
-          any = true
-          flags[p] = 1
-        }
-      }
+      if isVoided(patched[i]) { voided.append(Int32(patched[i] - base)) }
       i += 1
     }
-    if any { compact() }
+    if !voided.isEmpty {
+      var v = 0
+      filter { r in
+        while v < voided.count && Int(voided[v]) < r { v += 1 }
+        return !(v < voided.count && Int(voided[v]) == r)
+      }
+    }
     return sel
   }
 
@@ -324,6 +312,20 @@ package struct TableView {
       i += 1
     }
     return out
+  }
+
+  /// The rows with patches in the row group that starts at table row `base` and holds
+  /// `count` rows (table-wide, ascending): where a value may differ from the stored one.
+  package func patchedRows(from base: Int, count: Int) -> ArraySlice<Int> {
+    let i = Self.firstIndex(patchedRows, atLeast: base)
+    let j = Self.firstIndex(patchedRows, atLeast: base + count)
+    return patchedRows[i..<j]
+  }
+
+  /// Whether `a` (ascending) holds `x`.
+  package static func contains(_ a: [Int], _ x: Int) -> Bool {
+    let i = firstIndex(a, atLeast: x)
+    return i < a.count && a[i] == x
   }
 
   /// The index of the first element of `a` (ascending) at least `x`.

@@ -464,7 +464,20 @@ package final class Engine {
     for (n, g) in view.table.groups.enumerated() {
       if cancelled() { throw SQLError(.interrupted, "Interrupted!") }
       progress?(n, view.table.groups.count)
-      var rows = view.visibleRows(g, base: base, only: only)
+      var read = only
+      if let p = partial, let condition = p.plan.condition,
+        !p.plan.mayPass(condition, in: g, strings: p.constantBytes)
+      {
+        // The zone map rules the group out: only its corrected rows may pass.
+        var patched = Array(view.patchedRows(from: base, count: g.rows))
+        if let only { patched = patched.filter { TableView.contains(only, $0) } }
+        if patched.isEmpty {
+          base += g.rows
+          continue
+        }
+        read = patched
+      }
+      var rows = view.visibleRows(g, base: base, only: read)
       if let f = filter, let condition = f.condition, !rows.isEmpty {
         let keep = partial!.passing(condition, g, base: base, rows)
         rows = rows.indices.filter { keep[$0] }.map { rows[$0] }

@@ -15,6 +15,8 @@ extension FastAggregate {
     var any: [[Bool]]
     var distinct: [PairSet]
     var periodIDs: [Int64: Int64] = [:]
+    /// The bytes of `plan.constants` as the tables store them, for the zone maps.
+    let constantBytes: [[UInt8]]
 
     init(plan: FastAggregate) {
       self.plan = plan
@@ -26,6 +28,7 @@ extension FastAggregate {
       any = Array(repeating: [], count: n)
       distinct = (0..<n).map { _ in PairSet() }
       for c in plan.constants { constantIDs.append(pool.intern(precomposed(c))) }
+      constantBytes = plan.constants.map { Array(precomposed($0).utf8) }
     }
 
     /// About how many bytes the groups, states, sets and strings hold.
@@ -52,7 +55,9 @@ extension FastAggregate {
     // MARK: One row group
 
     mutating func add(group g: GroupReader, base: Int) throws(SQLError) {
-      var sel = plan.view.visibleRows(g, base: base, only: plan.only)
+      let rows = rowsToRead(g, base: base)
+      if rows.skip { return }
+      var sel = plan.view.visibleRows(g, base: base, only: rows.only)
       if sel.isEmpty { return }
       // The operands' values at the selected rows, patched rows read through the view: those
       // of the WHERE clause first, and the others only at the rows that pass it.
@@ -89,6 +94,18 @@ extension FastAggregate {
         read(plan.operands)
         try accumulate(values, count: sel.count)
       }
+    }
+
+    /// The rows of group `g` a scan reads (table-wide, as `plan.only`; nil: all): all of
+    /// `plan.only`, unless the group's zone map says that no stored value meets the
+    /// condition, when only its corrected rows may (and `skip` when it has none).
+    func rowsToRead(_ g: GroupReader, base: Int) -> (skip: Bool, only: [Int]?) {
+      guard let c = plan.condition, !plan.mayPass(c, in: g, strings: constantBytes) else {
+        return (false, plan.only)
+      }
+      var rows = Array(plan.view.patchedRows(from: base, count: g.rows))
+      if let only = plan.only { rows = rows.filter { TableView.contains(only, $0) } }
+      return (rows.isEmpty, rows)
     }
 
     /// Whether each of the rows `sel` of group `g` passes `condition`.

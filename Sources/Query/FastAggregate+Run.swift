@@ -70,8 +70,14 @@ extension FastAggregate {
     var base = 0
     for g in j.right.table.groups {
       if cancelled() { throw SQLError(.interrupted, "Interrupted!") }
-      var sel = j.right.visibleRows(g, base: base, only: nil)
       defer { base += g.rows }
+      // A group whose zone map rules its own conditions out: only its corrected rows.
+      var only: [Int]?
+      if let rc = rightCondition, !mayPass(rc, in: g, strings: p.constantBytes, offset: nl) {
+        only = Array(j.right.patchedRows(from: base, count: g.rows))
+        if only?.isEmpty ?? true { continue }
+      }
+      var sel = j.right.visibleRows(g, base: base, only: only)
       if sel.isEmpty { continue }
       // The right side's own conditions first, on the columns they read; then the rest of
       // the columns for the rows that pass.

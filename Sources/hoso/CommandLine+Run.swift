@@ -75,6 +75,8 @@ extension CommandLine {
   /// Runs hoso with `args`; returns the exit status.
   static func run(_ args: [String]) -> Int32 {
     do {
+      // `--help` or `-h` anywhere asks for the usage, before anything touches the disk.
+      if args.contains(where: { $0 == "--help" || $0 == "-h" }) { return help() }
       var a = Arguments(rest: args)
       let env = ProcessInfo.processInfo.environment
       var global = GlobalOptions(
@@ -93,7 +95,9 @@ extension CommandLine {
         }
         global.minCell = n
       }
-      let command = a.rest.first(where: { !Arguments.isOption($0) })
+      // A first word with one dash is the shell's flag (`hoso -csv`, as `duckdb -csv`).
+      var command = a.rest.first(where: { !Arguments.isOption($0) })
+      if command?.hasPrefix("-") ?? false { command = nil }
       if let command, let i = a.rest.firstIndex(of: command) { a.rest.remove(at: i) }
       switch command {
       case nil: return try openShell(global, &a)

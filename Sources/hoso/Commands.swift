@@ -19,7 +19,7 @@ extension CommandLine {
     let store = try Store.create(at: g.store, segmentSize: size, keyPath: g.key)
     print("created store \(store.path) (segments of \(size) bytes); pseudonym key \(store.keyPath)")
     if let w = permissionWarning(store.path) { print(w) }
-    let keyFolder = (store.keyPath as NSString).deletingLastPathComponent
+    let keyFolder = parentFolder(of: store.keyPath)
     if let w = permissionWarning(store.keyPath, what: "the key")
       ?? permissionWarning(keyFolder, what: "the key's folder")
     {
@@ -175,8 +175,10 @@ extension CommandLine {
   /// pipe or a file, the statements in order). A store that does not exist yet is first filled
   /// with the demo data.
   static func openShell(_ g: GlobalOptions, _ a: inout Arguments) throws -> Int32 {
+    // The flags are checked first: a typo must not leave a new demo store behind.
+    let options = try ShellOptions(&a)
     _ = try openOrMakeStore(g)
-    return try shell(g, &a)
+    return try shell(g, options)
   }
 
   /// `hoso status`: what the store holds (events, segments, times, tables), catching the tables

@@ -6,29 +6,42 @@ import Shell
 import Views
 
 extension CommandLine {
-  /// `hoso shell [-c SQL] [-f FILE] [-csv|-json|-markdown] [-bail]`.
-  static func shell(_ g: GlobalOptions, _ a: inout Arguments) throws -> Int32 {
+  /// The shell's flags, as DuckDB's and sqlite3's.
+  struct ShellOptions {
     var command: String?
     var file: String?
     var mode: Shell.Mode?
     var bail = false
-    // The arguments a word at a time, each taken off the front.
-    while let arg = a.rest.first {
-      a.rest.removeFirst()
-      switch arg {
-      case "-c", "-f":
-        guard let value = a.rest.first else { throw UsageError("\(arg) needs a value") }
+
+    /// Takes the flags off `a`; an unknown one is a usage error, before anything is opened.
+    init(_ a: inout Arguments) throws {
+      // The arguments a word at a time, each taken off the front.
+      while let arg = a.rest.first {
         a.rest.removeFirst()
-        if arg == "-c" { command = value } else { file = value }
-      case "-csv", "-json", "-markdown", "-table", "-line":
-        mode = Shell.Mode(rawValue: String(arg.dropFirst()))
-      case "-bail": bail = true
-      default:
-        throw UsageError(
-          "unknown argument \(arg) for shell: hoso shell [-c SQL] [-f FILE] [-csv|-json|-markdown] [-bail]"
-        )
+        switch arg {
+        case "-c", "-f":
+          guard let value = a.rest.first else { throw UsageError("\(arg) needs a value") }
+          a.rest.removeFirst()
+          if arg == "-c" { command = value } else { file = value }
+        case "-csv", "-json", "-markdown", "-table", "-line":
+          mode = Shell.Mode(rawValue: String(arg.dropFirst()))
+        case "-bail": bail = true
+        default:
+          throw UsageError(
+            "unknown argument \(arg) for shell: hoso shell [-c SQL] [-f FILE] [-csv|-json|-markdown] [-bail]"
+          )
+        }
       }
     }
+  }
+
+  /// `hoso shell [-c SQL] [-f FILE] [-csv|-json|-markdown] [-bail]`.
+  static func shell(_ g: GlobalOptions, _ a: inout Arguments) throws -> Int32 {
+    try shell(g, ShellOptions(&a))
+  }
+
+  static func shell(_ g: GlobalOptions, _ options: ShellOptions) throws -> Int32 {
+    let (command, file, mode, bail) = (options.command, options.file, options.mode, options.bail)
     let store = try Store.open(at: g.store)
     if g.role == "auditor" { try requireAuditor(g, store, for: "the shell as the auditor") }
     try projectIfFree(store)

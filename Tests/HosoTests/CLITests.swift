@@ -40,6 +40,20 @@ import Testing
     #expect(try store.run(["append", "/nonexistent/file"]).status == 1)
   }
 
+  @Test func helpAndAWrongFlagLeaveNoStoreBehind() throws {
+    // With no store yet, `hoso` makes the demo store: not when its flags are wrong, and not
+    // for `--help`.
+    let store = TestStore()
+    let help = try store.run(["--help"])
+    #expect(help.status == 0)
+    #expect(help.stdout.contains("usage: hoso"))
+    let wrong = try store.run(["-csv", "-bogus"])
+    #expect(wrong.status == 1)
+    #expect(wrong.stderr.contains("unknown argument -bogus"), "\(wrong.stderr)")
+    #expect(try store.run(["query", "SELECT 1", "-h"]).stdout.contains("usage: hoso"))
+    #expect(!FileManager.default.fileExists(atPath: store.path))
+  }
+
   @Test func appendFromStdinDescribeAndDump() throws {
     let store = TestStore()
     _ = try store.run(["init", "--segment-size", "4096"])

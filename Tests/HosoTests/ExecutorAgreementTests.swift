@@ -28,6 +28,10 @@ import Testing
     "SELECT DISTINCT type, year FROM events",
     "SELECT DISTINCT province_now FROM inspections WHERE year = 2015",
     "SELECT t.unit, count(*) FROM tips t JOIN verifications v ON v.case_id = t.case_id WHERE year(v.occurred_at) = t.year GROUP BY 1",
+    // Row groups the zone maps skip: the later group of events holds no year before 2013.
+    "SELECT type, count(*), max(year(occurred_at)) FROM events WHERE year(occurred_at) <= 2012 GROUP BY type",
+    "SELECT seq, type FROM events WHERE year < 2012 OR unit = 'VN-HN' ORDER BY seq DESC LIMIT 3",
+    "SELECT count(*) FROM events WHERE year BETWEEN 2011 AND 2012 AND province_now IN ('Hà Nội', 'Nowhere')",
   ]
 
   @Test func vectorizedAndGeneralAgree() throws {
@@ -73,6 +77,69 @@ import Testing
     // Most of an analyst's grouped questions take the vectorized path.
     #expect(fast.vectorizedScans >= 30, "\(fast.vectorizedScans) vectorized scans")
     #expect(general.vectorizedScans == 0)
+  }
+
+  /// The zone maps skip a row group whose stored values cannot meet the condition, but never
+  /// its corrected rows: a fine corrected to a value far above every stored one is found by
+  /// every path (grouped, filtered scan, a join's right side), as the general executor, which
+  /// reads every row, finds it.
+  @Test func aZoneMapSkipsGroupsButNotTheirCorrectedRows() throws {
+    let store = TestStore()
+    #expect(try store.run(["demo", "--count", "70000"]).status == 0)
+    let last = try store.run([
+      "query", "--format", "csv",
+      "SELECT id, unit, recorded_at FROM events_raw WHERE type = 'inspection.done' ORDER BY seq DESC LIMIT 1",
+    ])
+    // (CSV lines end in CRLF, one Character in Swift.)
+    let lines = last.stdout.split(whereSeparator: \.isNewline)
+    try #require(lines.count == 2, "\(last.stdout) \(last.stderr)")
+    let fields = lines[1].split(separator: ",").map(String.init)
+    let end = try store.run([
+      "query", "--format", "csv", "SELECT max(recorded_at) FROM events_raw",
+    ])
+    let latest = end.stdout.split(whereSeparator: \.isNewline)[1].replacingOccurrences(
+      of: " ", with: "T")
+    let correction = """
+      {"id": "corr-zone-map", "type": "event.corrected", "occurred_at": "\(latest)+07:00", \
+      "recorded_at": "\(latest)+07:00", "unit": "\(fields[1])", "data": \
+      {"target": "\(fields[0])", "changes": {"fine_vnd": 987654321000}, "reason": "zone map test"}}
+
+      """
+    let appended = try store.run(["append", "-"], stdin: Array(correction.utf8))
+    try #require(appended.status == 0, "\(appended.stderr)")
+    let queries = [
+      (
+        "SELECT count(*), max(fine_vnd) FROM inspections WHERE fine_vnd = 987654321000",
+        "1|987654321000"
+      ),
+      ("SELECT id FROM inspections WHERE fine_vnd > 900000000000", fields[0]),
+      (
+        "SELECT count(*) FROM inspections WHERE fine_vnd > 900000000000 OR province_now = 'Nowhere'",
+        "1"
+      ),
+      ("SELECT count(*) FROM inspections WHERE province_now = 'Nowhere'", "0"),
+      (
+        "SELECT count(*) FROM establishments e JOIN inspections i ON i.establishment = e.establishment AND i.fine_vnd >= 987654321000",
+        "1"
+      ),
+    ]
+    for vectorized in [true, false] {
+      let engine = try Engine(store: store.path)
+      engine.vectorized = vectorized
+      for (sql, expected) in queries {
+        let r = try engine.run(sql)[0]
+        let got = Self.rows(r).map { row in
+          row.map { v in
+            switch v {
+            case .int(let i): "\(i)"
+            case .text(let t): t
+            default: "\(v)"
+            }
+          }.joined(separator: "|")
+        }
+        #expect(got == [expected], "\(sql) (vectorized: \(vectorized))")
+      }
+    }
   }
 
   /// A statement past the memory limit, or cancelled, ends in an error, on either path.
