@@ -148,6 +148,10 @@ package final class Engine {
   /// The materialized views statements have read (the CLI warns when one is stale).
   package private(set) var viewsRead: Set<String> = []
 
+  /// Views read from another folder than their own, by name: a dry run's new copies, which
+  /// the views over them are computed from as a rebuild would.
+  package var viewFolders: [String: String] = [:]
+
   /// The system time every statement reads as of, unless it says otherwise: the seq of the
   /// last record recorded by then (the shell's `.asof`, a report's deadline). nil: now.
   package private(set) var asOf: UInt64?
@@ -364,8 +368,22 @@ package final class Engine {
   /// columns carry under `policy` follows from it); nil for a view built before hoso recorded
   /// it, or no view.
   func storedViewDefinition(_ name: String) -> String? {
-    let path = Self.viewsFolder(store: store) + "/" + name + "/" + Self.viewDefinitionFile
+    let path = viewFolder(name) + "/" + Self.viewDefinitionFile
     return try? String(contentsOfFile: path, encoding: .utf8)
+  }
+
+  /// The folder a materialized view is read from: its own, or its old copy while a rebuild
+  /// swaps a new one in (or after a crash between the swap's two renames, until the next
+  /// rebuild puts it back), so that a query never finds the view missing.
+  func viewFolder(_ name: String) -> String {
+    if let folder = viewFolders[name] { return folder }
+    let folder = Self.viewsFolder(store: store) + "/" + name
+    if !FileManager.default.fileExists(atPath: folder + "/MANIFEST"),
+      FileManager.default.fileExists(atPath: folder + ".old/MANIFEST")
+    {
+      return folder + ".old"
+    }
+    return folder
   }
 
   /// The file of a materialized view's folder that holds its definition.
@@ -374,7 +392,7 @@ package final class Engine {
   /// The columns of a materialized view as stored (not its `__` bookkeeping); none when
   /// there is no such view.
   func materializedViewColumns(_ name: String) -> [String] {
-    let folder = Self.viewsFolder(store: store) + "/" + name
+    let folder = viewFolder(name)
     guard let table = try? Table.open(name: name, schema: nil, folder: folder) else { return [] }
     return table.schema.prefix { !$0.name.hasPrefix("__") }.map(\.name)
   }
@@ -383,7 +401,7 @@ package final class Engine {
   func materializedView(
     _ name: String, alias: String?, asOf: Expr?, outerAsOf: UInt64?, at: Int
   ) throws(SQLError) -> Relation? {
-    let folder = Self.viewsFolder(store: store) + "/" + name
+    let folder = viewFolder(name)
     guard FileManager.default.fileExists(atPath: folder + "/MANIFEST") else { return nil }
     if asOf != nil || outerAsOf != nil {
       throw SQLError(

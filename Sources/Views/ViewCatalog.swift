@@ -126,15 +126,19 @@ package struct ViewCatalog: Sendable {
     func visit(_ name: String, path: [String]) {
       guard let d = parsed[name], state[name] != 2 else { return }
       if state[name] == 1 {
-        let cycle = (path.drop { $0 != name } + [name]).joined(separator: " -> ")
-        let from = parsed[path.last!]!
-        let offset = from.dependencies.first { $0.name == name }?.offset ?? 0
-        let (line, column) = ViewProblem.at(from.sql, offset)
-        catalog.problems.append(
-          ViewProblem(
-            view: from.name, file: from.path, line: line, column: column,
-            message: "views read each other in a cycle: \(cycle)"))
-        failed.formUnion(path.drop { $0 != name })
+        // Each view on the cycle, where it names the next one.
+        let cycle = Array(path.drop { $0 != name }) + [name]
+        for (view, next) in zip(cycle, cycle.dropFirst()) {
+          let from = parsed[view]!
+          let offset = from.dependencies.first { $0.name == next }?.offset ?? 0
+          let (line, column) = ViewProblem.at(from.sql, offset)
+          catalog.problems.append(
+            ViewProblem(
+              view: from.name, file: from.path, line: line, column: column,
+              message: "views read each other in a cycle: "
+                + cycle.joined(separator: " -> ")))
+        }
+        failed.formUnion(cycle)
         return
       }
       state[name] = 1

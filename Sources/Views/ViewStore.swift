@@ -178,18 +178,24 @@ package enum ViewStore {
     package let removed: Int?
     package let changed: Int?
     package let examples: [String]
+    /// A dry run's new copy, left beside the old one; nil when it was swapped in.
+    package let copy: String?
   }
 
   /// Computes `d` from the tables and, unless `dryRun`, swaps the new copy in. The report says
-  /// what changed against the old copy.
+  /// what changed against the old copy. A dry run leaves its new copy beside the old one (the
+  /// report's `copy`), for the views over it to read through `newCopies` (by name) as a
+  /// rebuild would have them; `discard` removes them, as does the view's next build.
   package static func build(
-    _ d: ViewDefinition, hash: String, store: String, dryRun: Bool = false, sync: Bool = true
+    _ d: ViewDefinition, hash: String, store: String, dryRun: Bool = false, sync: Bool = true,
+    newCopies: [String: String] = [:]
   ) throws -> BuildReport {
     let started = Date()
     let target = folder(store: store) + "/" + d.name
     try Projection.recoverInterruptedRebuild(target)
     let checkpoint = tablesCheckpoint(store: store)
     let engine = try Engine(store: store)
+    engine.viewFolders = newCopies
     let result: QueryResult
     do {
       // A view of the incremental shape is stored with its bookkeeping columns.
@@ -321,16 +327,19 @@ package enum ViewStore {
       }
       (added, removed, changed) = (a, rm, ch)
     }
-    if dryRun {
-      try? FileManager.default.removeItem(atPath: fresh)
-    } else {
+    if !dryRun {
       try makeFolderChain(folder(store: store))
       try Projection.swapIn(fresh, for: target)
     }
     return BuildReport(
       name: d.name, rows: result.rows.count, columns: schema.count,
       seconds: Date().timeIntervalSince(started), added: added, removed: removed,
-      changed: changed, examples: examples)
+      changed: changed, examples: examples, copy: dryRun ? fresh : nil)
+  }
+
+  /// Removes the new copies a dry run left (`BuildReport.copy`).
+  package static func discard(_ copies: some Sequence<String>) {
+    for c in copies { try? FileManager.default.removeItem(atPath: c) }
   }
 
   static func describe(_ names: [String], _ row: [SQLValue]) -> String {

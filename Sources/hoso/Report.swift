@@ -74,7 +74,8 @@ extension CommandLine {
     try recordAccess(
       g, store, "report", statement, rows: results.reduce(0) { $0 + $1.rows.count })
     if format == .table || format == .markdown {
-      var title = "\(name), \(year)"
+      // The year only when the report is of one (the file reads `$year`).
+      var title = text.contains("$year") ? "\(name), \(year)" : name
       if let asOf { title += ", as known at \(asOf) (Vietnam time)" }
       FileHandle.standardOutput.write(Data((title + "\n").utf8))
     }

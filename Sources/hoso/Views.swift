@@ -101,12 +101,17 @@ extension CommandLine {
     let bar = isatty(2) == 1 ? Progress(title: "rebuilding") : nil
     func clearBar() { bar?.clear() }
     try ViewStore.withLock(store: store.path) {
+      // A dry run's new copies, read by the views over them, then removed.
+      var copies: [String: String] = [:]
+      defer { ViewStore.discard(copies.values) }
       for (i, d) in plan.enumerated() {
         bar?.update(i, of: plan.count, label: d.name)
         try check(d)
         do {
           let r = try ViewStore.build(
-            d, hash: catalog.hashes[d.name]!, store: store.path, dryRun: dryRun)
+            d, hash: catalog.hashes[d.name]!, store: store.path, dryRun: dryRun,
+            newCopies: copies)
+          copies[d.name] = r.copy
           clearBar()
           var line =
             "\(dryRun ? "would rebuild" : "rebuilt") \(r.name): \(r.rows) rows"

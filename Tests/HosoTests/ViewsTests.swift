@@ -2,6 +2,10 @@ import Foundation
 import TestSupport
 import Testing
 
+#if canImport(Glibc)
+  import Glibc
+#endif
+
 /// Materialized views: the rule-change cycle, staleness, byte-identical rebuilds, a crash in
 /// the middle of a swap, and views with problems beside views that work.
 @Suite(.serialized) struct ViewsTests {
@@ -60,6 +64,33 @@ import Testing
       return out
     }
 
+    /// Starts `hoso ARGS` and kills it with SIGKILL after `seconds` (unless it ended first).
+    func kill(_ arguments: [String], after seconds: Double) throws {
+      let p = Process()
+      p.executableURL = URL(fileURLWithPath: hosoBinary())
+      p.arguments =
+        ["--store", store.path, "--key", store.keyPath, "--queries", queries.path] + arguments
+      var env = ProcessInfo.processInfo.environment
+      env["HOSO_ROLE"] = "auditor"
+      p.environment = env
+      p.standardOutput = FileHandle.nullDevice
+      p.standardError = FileHandle.nullDevice
+      try p.run()
+      usleep(UInt32(seconds * 1e6))
+      Glibc.kill(p.processIdentifier, SIGKILL)
+      p.waitUntilExit()
+    }
+
+    /// The files of `files()` by view folder (`cases`, `cases.rebuild`, …).
+    func filesByView() throws -> [String: [String: Data]] {
+      var out: [String: [String: Data]] = [:]
+      for (path, data) in try files() {
+        let parts = path.split(separator: "/", maxSplits: 1).map(String.init)
+        out[parts[0], default: [:]][parts[1]] = data
+      }
+      return out
+    }
+
     func status() throws -> [String: String] {
       let r = try run(["views"])
       var out: [String: String] = [:]
@@ -74,10 +105,22 @@ import Testing
   @Test func theRuleChangeCycle() throws {
     let s = try Setup()
     #expect(try s.status().values.allSatisfy { $0.hasPrefix("stale: not built yet") })
+    // A dry run of the first build computes the views over views from the new copies below
+    // them, and leaves nothing.
+    let firstDry = try s.run(["rebuild", "--dry-run"])
+    #expect(firstDry.status == 0, "\(firstDry.stderr)")
+    #expect(firstDry.stdout.contains("would rebuild indicators: 130 rows"), "\(firstDry.stdout)")
+    #expect(try s.files().isEmpty)
     let first = try s.run(["rebuild"])
     #expect(first.status == 0, "\(first.stderr)")
-    #expect(first.stdout.contains("rebuilt cases:") && first.stdout.contains("rebuilt indicators:"))
-    #expect(try s.status().values.allSatisfy { $0.hasPrefix("fresh") })
+    // In dependency order: a view after those it reads.
+    let order = ["cases", "inspection_coverage", "indicators"].map {
+      first.stdout.range(of: "rebuilt \($0):")?.lowerBound
+    }
+    #expect(order.allSatisfy { $0 != nil } && order[0]! < order[2]! && order[1]! < order[2]!)
+    // `hoso views`: status, checkpoint, rows, size and when it was built.
+    let columns = #/^fresh +\d+ +\d+ +\d+\.\d (kB|MB) +\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/#
+    #expect(try s.status().values.allSatisfy { $0.wholeMatch(of: columns) != nil })
     let built = try s.files()
     let share =
       "SELECT round(100.0 * count(*) FILTER (WHERE handled_in_time) / count(*), 3) FROM cases"
@@ -98,11 +141,34 @@ import Testing
     #expect(dry.status == 0 && dry.stdout.contains("would rebuild cases"), "\(dry.stdout)")
     #expect(dry.stdout.contains("handled_in_time true -> false"), "\(dry.stdout)")
     #expect(try s.files() == built)
+    // A dry run of both: indicators is computed from the new cases, as the rebuild will be.
+    let both = try s.run(["rebuild", "--dry-run"])
+    #expect(
+      both.stdout.contains("tips_handled year=2023: actual 100.0 -> 0.0"), "\(both.stdout)")
+    #expect(try s.files() == built)
     let second = try s.run(["rebuild"])
     #expect(second.stdout.contains("rebuilt cases") && second.stdout.contains("rebuilt indicators"))
     #expect(!second.stdout.contains("rebuilt yearly_trend"))
+    // What the dry run said of each view is what the rebuild did.
+    func changes(_ out: String, _ view: String) -> [Substring] {
+      out.split(separator: "\n").filter { $0.contains(" \(view): ") }.map {
+        $0.split(separator: ";").last!
+      }
+    }
+    for view in ["cases", "indicators"] {
+      #expect(changes(both.stdout, view) == changes(second.stdout, view), "\(view)")
+    }
     let after = try Double(s.csv(share)[0][0])!
     #expect(after < before, "\(after) against \(before)")
+
+    // A changed view below a view makes it stale too (the hash of a view over views holds
+    // theirs).
+    try s.edit("inspection_coverage", "-- key: province_now, year", "-- key: province_now, year ")
+    let below = try s.status()
+    #expect(below["inspection_coverage"]!.hasPrefix("stale: its definition changed"))
+    #expect(below["indicators"]!.hasPrefix("stale: its definition changed"), "\(below)")
+    #expect(below["cases"]!.hasPrefix("fresh"))
+    try s.edit("inspection_coverage", "-- key: province_now, year ", "-- key: province_now, year")
 
     // Back to 20 days: the files are byte for byte those of the first build.
     try s.edit("cases", "INTERVAL '10 days'", "INTERVAL '20 days'")
@@ -124,6 +190,7 @@ import Testing
     // Killed between the two renames of the swap: the view is at `.old` only.
     try FileManager.default.moveItem(
       atPath: root + "yearly_trend", toPath: root + "yearly_trend.old")
+    #expect(try s.csv("SELECT count(*) FROM yearly_trend") == rows)
     try s.edit("yearly_trend", "count(*) AS events", "count(*) AS events, min(seq) AS first_seq")
     let again = try s.run(["rebuild", "yearly_trend"])
     #expect(again.status == 0, "\(again.stderr)")
@@ -147,14 +214,24 @@ import Testing
       toFile: s.views + "/unbound.sql", atomically: true, encoding: .utf8)
     let r = try s.run(["rebuild"])
     #expect(r.status == 1)
-    #expect(r.stderr.contains(s.views + "/broken.sql:2:"), "\(r.stderr)")
-    #expect(r.stderr.contains("Parser Error"))
-    #expect(r.stderr.contains("views read each other in a cycle"), "\(r.stderr)")
+    #expect(r.stderr.contains(s.views + "/broken.sql:2:22: Parser Error"), "\(r.stderr)")
+    // Each view of the cycle, where it names the next.
+    for at in ["loop_a.sql:1:15", "loop_b.sql:3:6"] {
+      #expect(
+        r.stderr.contains(
+          s.views + "/\(at): views read each other in a cycle: loop_a -> loop_b -> loop_a"),
+        "\(r.stderr)")
+    }
+    let named = try s.run(["rebuild", "loop_a"])
+    #expect(named.status == 1 && named.stderr.contains(s.views + "/loop_a.sql:1:15:"))
     #expect(r.stderr.contains(s.views + "/unbound.sql:1:14: Binder Error"), "\(r.stderr)")
     #expect(r.stdout.contains("rebuilt cases") && r.stdout.contains("rebuilt yearly_trend"))
     #expect(try s.csv("SELECT count(*) > 0 FROM yearly_trend") == [["true"]])
     let listed = try s.run(["views"])
     #expect(listed.status == 1 && listed.stdout.contains("broken"))
+    for view in ["broken", "loop_a", "loop_b", "unbound"] {
+      #expect(listed.stdout.contains("\n" + view + " "), "\(view): \(listed.stdout)")
+    }
     let unknown = try s.run(["rebuild", "yearly_trnd"])
     #expect(unknown.status == 1 && unknown.stderr.contains("did you mean yearly_trend?"))
   }
@@ -166,8 +243,26 @@ import Testing
     #expect(budget.status == 0, "\(budget.stderr)")
     let lines = budget.stdout.split(separator: "\r\n").map(String.init)
     #expect(lines.count == 8, "\(lines)")
-    #expect(lines.last == "Tổng cộng,220.0,580.0,580.0,600.0,520.0,2500.0")
-    #expect(lines[1].hasPrefix("\"Đẩy mạnh công tác thông tin") && lines[1].hasSuffix(",600.0"))
+    // Its five lines in its order, its 5 years and total in whole millions, then the totals.
+    let table = lines.map { $0.split(separator: ",").suffix(6).joined(separator: " ") }
+    #expect(
+      table == [
+        "2011 2012 2013 2014 2015 total", "50 150 150 150 100 600", "50 100 100 100 100 450",
+        "50 150 150 150 150 650", "50 100 100 100 50 400", "20 80 80 100 120 400",
+        "2011 2012 2013 2014 2015 total", "220 580 580 600 520 2500",
+      ], "\(lines)")
+    let starts = ["\"Đẩy mạnh", "\"Tiếp tục", "\"Nâng cao", "\"Xây dựng", "\"Kiện toàn"]
+    #expect(zip(lines[1...5], starts).allSatisfy { $0.hasPrefix($1 + " ") }, "\(lines)")
+    #expect(lines.last?.hasPrefix("Tổng cộng,") == true)
+    let titled = try s.run(["report", "budget_bac_kan_2011_2015"])
+    #expect(titled.stdout.hasPrefix("budget_bac_kan_2011_2015\n"), "no year: the file has none")
+    // The trend, year by year from 2011, each year's change on the one before.
+    let trend = try s.run(["report", "trend", "--format", "csv"])
+    let years = trend.stdout.split(separator: "\r\n").map {
+      $0.split(separator: ",", omittingEmptySubsequences: false)
+    }
+    #expect(trend.status == 0 && years.first?.first == "year" && years.count > 10, "\(trend)")
+    #expect(years[1].first == "2011" && years[1].last == "" && years[2].first == "2012")
     // The six-month report of 2015 as known at 10 June 2015, and as known a year later: the
     // records of the first half entered after the deadline make the second larger.
     func total(_ arguments: [String]) throws -> Int {
@@ -180,9 +275,17 @@ import Testing
     let atDeadline = try total([])
     let later = try total(["--as-of", "2016-06-10"])
     #expect(atDeadline > 0 && later > atDeadline, "\(atDeadline) then \(later)")
-    let titled = try s.run(["report", "annual", "--year", "2015"])
+    let annual = try s.run(["report", "annual", "--year", "2015"])
     #expect(
-      titled.stdout.hasPrefix("annual, 2015, as known at 2015-12-10 23:59:59 (Vietnam time)\n"))
+      annual.stdout.hasPrefix("annual, 2015, as known at 2015-12-10 23:59:59 (Vietnam time)\n"))
+    // The deadline is the report file's: moved to 25 June, the report knows more.
+    let file = s.queries.path + "/reports/six_month.sql"
+    try String(contentsOfFile: file, encoding: .utf8)
+      .replacingOccurrences(of: "-- as of: 06-10 23:59:59", with: "-- as of: 06-25 23:59:59")
+      .write(toFile: file, atomically: true, encoding: .utf8)
+    let moved = try s.run(["report", "six_month", "--year", "2015"])
+    #expect(moved.stdout.hasPrefix("six_month, 2015, as known at 2015-06-25 23:59:59 "))
+    #expect(try total([]) > atDeadline)
     let bad = try s.run(["report", "annual", "--year", "soon"])
     #expect(bad.status == 1 && bad.stderr.contains("--year is a year"))
     let unknown = try s.run(["report", "anual"])
@@ -193,6 +296,68 @@ import Testing
     #expect(indicators.status == 0 && indicators.stdout.contains("inspection_coverage"))
     let asOf = try s.run(["report", "plan_indicators", "--as-of", "2022-01-01"])
     #expect(asOf.status == 1 && asOf.stderr.contains("materialized view"), "\(asOf.stderr)")
+  }
+
+  /// `hoso rebuild` killed with SIGKILL at moments from its start to its end: every view is
+  /// whole after each kill (its files are those of the old build or of the new one, and a
+  /// query reads it), and the next rebuild ends with the files of an uninterrupted one.
+  @Test func aSigkillDuringARebuildLeavesEveryViewWhole() throws {
+    let s = try Setup(count: 10_000)
+    let share = "SELECT count(*) FILTER (WHERE handled_in_time), count(*) FROM cases"
+    #expect(try s.run(["rebuild"]).status == 0)
+    let old = try s.filesByView()
+    let before = try s.csv(share)
+    try s.edit("cases", "INTERVAL '20 days'", "INTERVAL '5 days'")
+    #expect(try s.run(["rebuild"]).status == 0)
+    let new = try s.filesByView()
+    let after = try s.csv(share)
+    #expect(before != after && old != new)
+    for delay in [0.01, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.6, 0.8] {
+      try s.edit("cases", "INTERVAL '5 days'", "INTERVAL '20 days'")
+      #expect(try s.run(["rebuild"]).status == 0)
+      #expect(try s.filesByView() == old, "delay \(delay)")
+      try s.edit("cases", "INTERVAL '20 days'", "INTERVAL '5 days'")
+      try s.kill(["rebuild"], after: delay)
+      let now = try s.filesByView()
+      for view in old.keys {
+        // Between the swap's two renames the view is at `.old`, and read from there.
+        let files = now[view] ?? now[view + ".old"]
+        #expect(files == old[view] || files == new[view], "delay \(delay): \(view)")
+      }
+      let answer = try s.csv(share)
+      #expect(answer == before || answer == after, "delay \(delay): \(answer)")
+      let again = try s.run(["rebuild"])
+      #expect(again.status == 0, "delay \(delay): \(again.stderr)")
+      #expect(try s.filesByView() == new, "delay \(delay)")
+    }
+  }
+
+  /// Each committed view opens with a header: its name, what it is, and the rule it encodes;
+  /// the reports with a deadline name it in theirs.
+  @Test func everyViewSaysWhatItIsAndWhichRuleItEncodes() throws {
+    let folder = packageRoot + "/queries/views/"
+    let files = try FileManager.default.contentsOfDirectory(atPath: folder).sorted()
+    #expect(
+      files == [
+        "cases.sql", "indicators.sql", "inspection_coverage.sql", "outreach_coverage.sql",
+        "support_access.sql", "training_coverage.sql", "yearly_trend.sql",
+      ])
+    func header(_ path: String) throws -> [Substring] {
+      try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n")
+        .prefix { $0.hasPrefix("--") }
+    }
+    for f in files {
+      let lines = try header(folder + f)
+      #expect(lines.first?.hasPrefix("-- \(f.dropLast(4)): ") == true, "\(f)")
+      #expect(lines.contains { $0.hasPrefix("-- Rule: ") }, "\(f) names no rule")
+    }
+    let cases = try String(contentsOfFile: folder + "cases.sql", encoding: .utf8)
+    let rule = try header(folder + "cases.sql").joined(separator: " ")
+    #expect(rule.contains("within 20 days") && rule.contains("art. 147"))
+    #expect(cases.contains("opened_at + INTERVAL '20 days'"))
+    let reports = packageRoot + "/queries/reports/"
+    #expect(try header(reports + "six_month.sql").contains("-- as of: 06-10 23:59:59"))
+    #expect(try header(reports + "annual.sql").contains("-- as of: 12-10 23:59:59"))
   }
 
   /// After every append of a batch (generated with a fixed seed, corrections and voids among
@@ -284,5 +449,18 @@ import Testing
     #expect(r.stdout.contains("rebuilt cases: "), "\(r.stdout)")
     #expect(r.stdout.contains("1 added, 0 removed, 0 changed"), "\(r.stdout)")
     #expect(r.stdout.contains("+ case_id=C-HN-2026-99999"), "\(r.stdout)")
+    #expect(!r.stderr.contains("rebuilding"), "no bar off a terminal")
+
+    // On a terminal (script(1) gives it one), a bar over the views, wiped for each one's line.
+    let command =
+      ([hosoBinary()] + ["--store", s.store.path, "--key", s.store.keyPath])
+      + ["--queries", s.queries.path, "--role", "auditor", "rebuild", "cases", "yearly_trend"]
+    let tty = runProgram(
+      ["script", "-q", "-e", "-c", command.map { "'\($0)'" }.joined(separator: " "), "/dev/null"])
+    #expect(tty.status == 0, "\(tty)")
+    for view in ["0% 0/2 cases", "50% 1/2 yearly_trend"] {
+      #expect(tty.stdout.contains("\r\u{1B}[2Khoso: rebuilding: "), "\(tty.stdout)")
+      #expect(tty.stdout.contains(view + "\r\u{1B}[2Krebuilt "), "\(tty.stdout)")
+    }
   }
 }
