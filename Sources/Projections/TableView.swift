@@ -86,8 +86,19 @@ package struct TableView {
         values.append(value)
       }
     }
-    var order = Array(rows.indices)
-    order.sort { rows[$0] != rows[$1] ? rows[$0] < rows[$1] : seqs[$0] < seqs[$1] }
+    // By row, then seq. The patches table holds them in seq order, so a sort of (row, index)
+    // packed in one word does it, without a comparison closure (300,000 closings).
+    var order: [Int]
+    if zip(seqs, seqs.dropFirst()).allSatisfy({ $0 <= $1 }),
+      rows.allSatisfy({ $0 >= 0 && $0 < 1 << 32 }), rows.count < 1 << 32
+    {
+      var keys = rows.indices.map { UInt64(rows[$0]) << 32 | UInt64($0) }
+      keys.sort()
+      order = keys.map { Int($0 & 0xFFFF_FFFF) }
+    } else {
+      order = Array(rows.indices)
+      order.sort { rows[$0] != rows[$1] ? rows[$0] < rows[$1] : seqs[$0] < seqs[$1] }
+    }
     patchSeqs.reserveCapacity(order.count)
     patchColumns.reserveCapacity(order.count)
     patchValues.reserveCapacity(order.count)

@@ -181,18 +181,18 @@ package final class Engine {
 
   package init(store: String) throws {
     self.store = store
-    loadPlanPeriods()
+    PlanPeriods.load { [store] in Self.planPeriods(store: store) }
   }
 
   /// The national programmes' periods from `plans` (level national): `plan_period`'s data.
-  private func loadPlanPeriods() {
+  private static func planPeriods(store: String) -> [PlanPeriods.Period] {
     let spec = BuiltinTables.all.first { $0.name == "plans" }!
-    guard let v = try? TableView.open(store: store, spec: spec) else { return }
+    guard let v = try? TableView.open(store: store, spec: spec) else { return [] }
     let names = v.table.schema.map(\.name)
     guard let level = names.firstIndex(of: "level"),
       let start = names.firstIndex(of: "period_start"),
       let end = names.firstIndex(of: "period_end")
-    else { return }
+    else { return [] }
     var periods: [(Int64, Int64, String)] = []
     for r in 0..<v.table.rowCount where v.isVisible(r) {
       guard case .text("national") = v.value(r, level), case .int(let s) = v.value(r, start),
@@ -205,7 +205,7 @@ package final class Engine {
       periods.removeAll { y1 <= $0.0 && $0.1 <= y2 }
       periods.append((y1, y2, "\(y1)-\(y2)"))
     }
-    PlanPeriods.periods = periods.map { (start: $0.0, end: $0.1, label: $0.2) }
+    return periods.map { (start: $0.0, end: $0.1, label: $0.2) }
   }
 
   /// Parses and runs `sql` (one or more statements); the answer of each.

@@ -304,10 +304,30 @@ package enum Functions {
 }
 
 /// The periods of the national programmes, from the `plans` table (national level): a year
-/// that none covers is its own period. Set by the engine when it opens a store.
+/// that none covers is its own period. Read when a statement first asks for one (most never
+/// do), from the store the engine opened last.
 package enum PlanPeriods {
-  nonisolated(unsafe) package static var periods: [(start: Int64, end: Int64, label: String)] =
-    []
+  package typealias Period = (start: Int64, end: Int64, label: String)
+  private static let lock = NSLock()
+  nonisolated(unsafe) private static var loader: (@Sendable () -> [Period])?
+  nonisolated(unsafe) private static var loaded: [Period]?
+
+  /// Where the periods come from: called once, at the first use.
+  package static func load(from loader: @escaping @Sendable () -> [Period]) {
+    lock.withLock {
+      self.loader = loader
+      loaded = nil
+    }
+  }
+
+  package static var periods: [Period] {
+    lock.withLock {
+      if let loaded { return loaded }
+      let periods = loader?() ?? []
+      loaded = periods
+      return periods
+    }
+  }
 
   package static func period(ofYear y: Int64) -> String {
     for p in periods where p.start <= y && y <= p.end { return p.label }
