@@ -37,7 +37,14 @@ package struct TableView {
   private var patchSeqs: [UInt64] = []
   /// The column index, or -1 for a void.
   private var patchColumns: [Int16] = []
-  private var patchValues: [Value] = []
+  /// Where each patch's value is: its row in the patches table (group << 32 | row), decoded
+  /// when asked for. Most patches are never read by a statement (a scan reads only the
+  /// columns it needs), so opening a view decodes none.
+  private var patchRefs: [UInt64] = []
+  private var patchTable: Table?
+  /// Whether any patch up to `asOf` sets column i: a scan reads the others' stored values
+  /// without looking at the patched rows.
+  private var columnPatched: [Bool] = []
 
   package init(
     table: Table, patches patchTable: Table?, asOf: UInt64 = .max, columnCount: Int? = nil,
@@ -47,43 +54,46 @@ package struct TableView {
     self.asOf = asOf
     self.columnCount = columnCount ?? table.schema.count
     self.excludedTypes = excludedTypes
+    columnPatched = Array(repeating: false, count: table.schema.count)
     guard let patchTable else { return }
+    self.patchTable = patchTable
     // (row, seq, column, value) of every patch, then sorted by row (stable: seq order kept).
     var rows: [Int] = []
     var seqs: [UInt64] = []
     var columns: [Int16] = []
-    var values: [Value] = []
-    for g in patchTable.groups {
-      let c = g.columns
-      // The column names of a dictionary-encoded `column`, as indices of this table.
-      let named: [Int16?]? =
-        c[2].isDictionary
-        ? (0..<c[2].dictionaryCount).map {
-          table.columnIndex(String(decoding: c[2].dictionaryEntry($0), as: UTF8.self)).map {
+    var refs: [UInt64] = []
+    let total = patchTable.groups.reduce(0) { $0 + $1.rows }
+    rows.reserveCapacity(total)
+    seqs.reserveCapacity(total)
+    columns.reserveCapacity(total)
+    refs.reserveCapacity(total)
+    for (k, g) in patchTable.groups.enumerated() {
+      let (target, seq, name) = (g.columns[0], g.columns[1], g.columns[2])
+      // The column names of a dictionary-encoded `column`, as indices of this table (-2: a
+      // column this table lacks).
+      let named: [Int16] =
+        name.isDictionary
+        ? (0..<name.dictionaryCount).map {
+          table.columnIndex(String(decoding: name.dictionaryEntry($0), as: UTF8.self)).map {
             Int16($0)
-          }
-        } : nil
+          } ?? -2
+        } : []
       for r in 0..<g.rows {
-        let seq = UInt64(c[1].int64(r))
-        guard seq <= asOf else { continue }
+        let s = UInt64(seq.int64(r))
+        guard s <= asOf else { continue }
         let column: Int16
-        if !c[2].isValid(r) {
+        if !name.isValid(r) {
           column = -1
-        } else if let index = named.map({ $0[c[2].code(r)] })
-          ?? c[2].string(r).flatMap({ table.columnIndex($0) }).map({ Int16($0) })
-        {
-          column = index
+        } else if name.isDictionary {
+          column = named[name.code(r)]
         } else {
-          continue  // a column this table lacks
+          column = name.string(r).flatMap { table.columnIndex($0) }.map { Int16($0) } ?? -2
         }
-        let value: Value =
-          c[3].isValid(r)
-          ? .int(c[3].int64(r))
-          : c[4].isValid(r) ? .double(c[4].double(r)) : c[5].string(r).map { .text($0) } ?? .null
-        rows.append(Int(c[0].int64(r)))
-        seqs.append(seq)
+        if column == -2 { continue }  // a column this table lacks
+        rows.append(Int(target.int64(r)))
+        seqs.append(s)
         columns.append(column)
-        values.append(value)
+        refs.append(UInt64(k) << 32 | UInt64(r))
       }
     }
     // By row, then seq. The patches table holds them in seq order, so a sort of (row, index)
@@ -101,7 +111,7 @@ package struct TableView {
     }
     patchSeqs.reserveCapacity(order.count)
     patchColumns.reserveCapacity(order.count)
-    patchValues.reserveCapacity(order.count)
+    patchRefs.reserveCapacity(order.count)
     for (k, i) in order.enumerated() {
       if k == 0 || rows[i] != patchedRows.last! {
         if k > 0 { starts.append(Int32(k)) }
@@ -109,10 +119,15 @@ package struct TableView {
       }
       patchSeqs.append(seqs[i])
       patchColumns.append(columns[i])
-      patchValues.append(values[i])
+      patchRefs.append(refs[i])
     }
     starts.append(Int32(order.count))
+    for c in columns where c >= 0 && Int(c) < columnPatched.count { columnPatched[Int(c)] = true }
   }
+
+  /// Whether a patch up to `asOf` sets `column` in some row (when not, its stored values are
+  /// the view's).
+  package func isPatched(column: Int) -> Bool { columnPatched[column] }
 
   /// The range of `row`'s patches in the flat arrays; nil when none touches it.
   private func patchRange(_ row: Int) -> Range<Int>? {
@@ -190,15 +205,27 @@ package struct TableView {
     var v = base(row, column)
     guard let range = patchRange(row) else { return v }
     for p in range where patchColumns[p] == column {
+      let new = patchValue(p)
       if table.schema[column].name == "data", case .text(let old) = v,
-        case .text(let changes) = patchValues[p]
+        case .text(let changes) = new
       {
         v = .text(JSONMerge.merge(old, changes))
       } else {
-        v = patchValues[p]
+        v = new
       }
     }
     return v
+  }
+
+  /// The value patch `p` sets (a void's: NULL).
+  private func patchValue(_ p: Int) -> Value {
+    guard let patchTable else { return .null }
+    let g = patchTable.groups[Int(patchRefs[p] >> 32)]
+    let r = Int(patchRefs[p] & 0xFFFF_FFFF)
+    let (int, double, text) = (g.columns[3], g.columns[4], g.columns[5])
+    if int.isValid(r) { return .int(int.int64(r)) }
+    if double.isValid(r) { return .double(double.double(r)) }
+    return text.string(r).map { .text($0) } ?? .null
   }
 
   /// The value of a patched column (corrections applied), nil when no patch up to `asOf`
@@ -229,7 +256,7 @@ package struct TableView {
     (patchRange(row) ?? 0..<0).map {
       (
         patchSeqs[$0], patchColumns[$0] < 0 ? nil : table.schema[Int(patchColumns[$0])].name,
-        patchValues[$0]
+        patchValue($0)
       )
     }
   }

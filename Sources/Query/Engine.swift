@@ -525,7 +525,7 @@ package final class Engine {
         }
         if reader.hasNulls { v.nulls = rows.map { !reader.isValid(Int($0)) } }
         // Rows a correction changed: their values as patched.
-        for (i, row) in patched {
+        for (i, row) in patched where view.isPatched(column: c) {
           if let value = view.patchedValue(row, c) {
             Self.set(&v, i, Self.sqlValue(value, types[k]))
           }

@@ -274,6 +274,7 @@ extension FastAggregate {
         nulls.withUnsafeMutableBufferPointer { reader.gatherNulls(s, into: $0.baseAddress!) }
       }
       // Rows a correction changed.
+      guard view.isPatched(column: column) else { return (out, nulls) }
       for (p, row) in view.patched(among: sel, base: base, count: g.rows) {
         switch view.patchedValue(row, column) {
         case nil: break
