@@ -26,7 +26,8 @@ extension Shell {
     pthread_sigmask(SIG_UNBLOCK, &blocked, nil)
     signal(SIGINT) { _ in interruptRequested = 1 }
     engine.cancelled = { interruptRequested != 0 }
-    write(welcome() + "\n")
+    // (Wider than the terminal, it wraps: it is no result for the pager.)
+    write(welcome() + "\n", paged: false)
     // ~/.hosorc first, as sqlite3 reads ~/.sqliterc.
     let rc = ProcessInfo.processInfo.environment["HOSO_RC"] ?? (NSHomeDirectory() + "/.hosorc")
     if let data = FileManager.default.contents(atPath: rc) {

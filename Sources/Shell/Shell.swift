@@ -171,36 +171,39 @@ package final class Shell {
     let started = Date()
     // On a terminal, a statement that runs past two seconds gets a bar of the row groups read.
     let bar = interactive && isatty(2) == 1 ? ProgressBar(engine) : nil
-    defer { bar?.stop() }
+    let results: [QueryResult]
     do {
-      let results = try engine.run(sql)
-      do {
-        try commands.recordAccess(sql, results.reduce(0) { $0 + $1.rows.count })
-      } catch {
-        complain((error as? CommandError)?.message ?? "\(error)")
-        return !bail
-      }
-      for r in results {
-        last = r
-        write(render(r))
-        // Beside CSV and JSON (data), the note goes to stderr.
-        if let line = r.suppressionNote {
-          if mode == .csv || mode == .json {
-            FileHandle.standardError.write(Data("(\(line))\n".utf8))
-          } else {
-            write("(\(line))\n")
-          }
-        }
-      }
-      if timer {
-        write(String(format: "Run Time (s): real %.3f\n", Date().timeIntervalSince(started)))
-      }
-      commands.warnStale(engine)
-      return true
+      results = try engine.run(sql)
+      bar?.stop()
     } catch {
+      // The bar is wiped before the message, not left in front of it.
+      bar?.stop()
       complain(error.rendered(in: sql))
       return !bail
     }
+    do {
+      try commands.recordAccess(sql, results.reduce(0) { $0 + $1.rows.count })
+    } catch {
+      complain((error as? CommandError)?.message ?? "\(error)")
+      return !bail
+    }
+    for r in results {
+      last = r
+      write(render(r))
+      // Beside CSV and JSON (data), the note goes to stderr.
+      if let line = r.suppressionNote {
+        if mode == .csv || mode == .json {
+          FileHandle.standardError.write(Data("(\(line))\n".utf8))
+        } else {
+          write("(\(line))\n")
+        }
+      }
+    }
+    if timer {
+      write(String(format: "Run Time (s): real %.3f\n", Date().timeIntervalSince(started)))
+    }
+    commands.warnStale(engine)
+    return true
   }
 
   func render(_ r: QueryResult) -> String {
@@ -241,9 +244,11 @@ package final class Shell {
     return text
   }
 
-  func write(_ text: String) {
+  /// Writes `text` to the output; a result (`paged`) too tall or wide for the terminal goes
+  /// through the pager.
+  func write(_ text: String, paged: Bool = true) {
     let data = Data(text.utf8)
-    if output == nil && interactive && pager && page(text) { return }
+    if paged && output == nil && interactive && pager && page(text) { return }
     if let output {
       output.write(data)
       if outputOnce {
