@@ -24,12 +24,14 @@ extension Shell {
     let args = Array(words.dropFirst())
     switch name {
     case ".help":
+      guard args.isEmpty else { return usage(name) }
       let width = Self.dotCommands.map(\.usage.count).max() ?? 0
       write(
         Self.dotCommands.map {
           $0.usage + String(repeating: " ", count: width - $0.usage.count + 2) + $0.what
         }.joined(separator: "\n") + "\nStatements end with ;\n")
     case ".quit", ".exit":
+      guard args.isEmpty else { return usage(".quit") }
       return false
     case ".tables":
       guard args.isEmpty else { return usage(name) }

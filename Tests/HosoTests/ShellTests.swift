@@ -4,7 +4,7 @@ import Testing
 
 /// `hoso shell` through a pipe and with -c/-f: statements in order, no prompt, exit 1 at the
 /// first error unless `.bail off`, and every dot command. (The terminal, with its line editor,
-/// is issue 7's next part.)
+/// is TerminalTests'.)
 @Suite struct ShellTests {
   static func store() throws -> TestStore {
     let store = TestStore()
@@ -67,6 +67,72 @@ import Testing
     #expect(bad.status == 1 && bad.stderr.contains("unknown argument -x for shell"))
   }
 
+  /// The terminal tests' statements through a pipe: the output exactly, no prompt, no codes.
+  @Test func theTerminalTestsStatementsThroughAPipe() throws {
+    let s = TestStore()
+    #expect(try s.run(["demo", "--count", "5000"]).status == 0)
+    let r = try Self.shell(
+      s,
+      """
+      SELECT year, count(*) AS n
+      FROM events WHERE year BETWEEN 2012 AND 2013 GROUP BY year ORDER BY year;
+      SELECT year, count(*) AS n
+      FROM events WHERE year BETWEEN 2012 AND 2014 GROUP BY year ORDER BY year;
+      SELECT count(DISTINCT province_now) AS provinces FROM events WHERE province_now <> 'Hà Nội';
+      .mode csv
+      SELECT 41 + 1 AS answer;
+      .mode table
+      SELECT year, count(*) AS n FROM events WHERE year BETWEEN 2012 AND 2016 GROUP BY year ORDER BY year;
+      .chart bar
+      .quit
+
+      """)
+    #expect(r.status == 0 && r.stderr.isEmpty, "\(r.stderr)")
+    #expect(
+      r.stdout
+        == """
+        ┌───────┬───────┐
+        │ year  │ n     │
+        │ int64 │ int64 │
+        ├───────┼───────┤
+        │  2012 │   307 │
+        │  2013 │   356 │
+        └───────┴───────┘
+        ┌───────┬───────┐
+        │ year  │ n     │
+        │ int64 │ int64 │
+        ├───────┼───────┤
+        │  2012 │   307 │
+        │  2013 │   356 │
+        │  2014 │   331 │
+        └───────┴───────┘
+        ┌───────────┐
+        │ provinces │
+        │ int64     │
+        ├───────────┤
+        │        33 │
+        └───────────┘
+        answer\r
+        42\r
+        ┌───────┬───────┐
+        │ year  │ n     │
+        │ int64 │ int64 │
+        ├───────┼───────┤
+        │  2012 │   307 │
+        │  2013 │   356 │
+        │  2014 │   331 │
+        │  2015 │   350 │
+        │  2016 │   380 │
+        └───────┴───────┘
+        2012 █████████████████████████████████████████████████▎ 307
+        2013 █████████████████████████████████████████████████████████▏ 356
+        2014 █████████████████████████████████████████████████████▏ 331
+        2015 ████████████████████████████████████████████████████████▏ 350
+        2016 █████████████████████████████████████████████████████████████ 380
+
+        """, "\(r.stdout)")
+  }
+
   @Test func everyDotCommand() throws {
     let s = try Self.store()
     let dir = TemporaryDirectory("hoso-shell")
@@ -111,9 +177,11 @@ import Testing
       .chart bar
       .chart line year n
       .audit C-BK-2013-001
+      .audit C-BK-2013-001 AS OF 2013-08-01 12:00:00
       .views
       .report budget_bac_kan_2011_2015
       .rebuild yearly_trend
+      .rebuild
       .quit
       SELECT 'never' AS after_quit;
       """)
@@ -136,9 +204,13 @@ import Testing
     #expect(out.contains("Run Time (s): real "))
     #expect(out.contains("│             2 │") && out.contains("│            1 │"), "\(out)")
     #expect(out.contains("█"), "\(out)")
-    #expect(out.contains("case C-BK-2013-001:"))
+    #expect(out.contains("case C-BK-2013-001: 5 events, as known now"))
+    // As known then: neither the correction nor the closure, recorded later that day and after.
+    #expect(
+      out.contains(
+        "case C-BK-2013-001: 4 events, as known at 2013-08-01 12:00:00 (Vietnam time)"))
     #expect(out.contains("yearly_trend") && out.contains("Tổng cộng"))
-    #expect(out.contains("rebuilt yearly_trend:"))
+    #expect(out.contains("rebuilt yearly_trend:") && out.contains("rebuilt cases:"))
     #expect(!out.contains("never"))
   }
 
@@ -158,6 +230,12 @@ import Testing
       (".schema a b", "usage: .schema [NAME]"),
       (".tables now", "usage: .tables"),
       (".pager sometimes", "usage: .pager on|off"),
+      (".help me", "usage: .help"),
+      (".quit now", "usage: .quit"),
+      (".views all", "usage: .views"),
+      (".last one", "usage: .last"),
+      (".output a b", "usage: .output [FILE]"),
+      (".chart", "usage: .chart bar|line [X Y [SERIES]]"),
     ] {
       let r = try Self.shell(s, line + "\n")
       #expect(r.status == 1 && r.stderr == usage + "\n", "\(line): \(r.stderr)")
