@@ -35,8 +35,7 @@ extension Shell {
       return false
     case ".tables":
       guard args.isEmpty else { return usage(name) }
-      let names = BuiltinTables.all.map(\.name) + engine.materializedViewNames()
-      write(names.joined(separator: "\n") + "\n")
+      write(tableNames().joined(separator: "\n") + "\n")
     case ".views":
       guard args.isEmpty else { return usage(name) }
       return delegate { try commands.views() }
@@ -51,7 +50,7 @@ extension Shell {
           out += "CREATE TABLE \(n) (\n"
           out += columns.map { "  \($0.0) \($0.1.rawValue)" }.joined(separator: ",\n") + "\n);\n"
         } catch {
-          complain(error.rendered(in: n))
+          complain(explained(error).rendered(in: n))
           return !bail
         }
       }
@@ -150,6 +149,9 @@ extension Shell {
 
   /// Runs a CLI command for a dot command; its errors are the shell's errors.
   func delegate(_ body: () throws -> Int32) -> Bool {
+    // The commands print through stdio's buffer, the shell past it: flushed, so that their
+    // output comes before what follows it (in a pipe, it came last).
+    defer { fflush(nil) }
     do {
       let status = try body()
       if status != 0 { failed = true }

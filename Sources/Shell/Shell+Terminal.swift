@@ -96,7 +96,7 @@ extension Shell {
     let text = String(buffer)
     let word = String(buffer[start..<cursor])
     let before = String(buffer[..<start]).trimmingCharacters(in: .whitespaces)
-    let tables = BuiltinTables.all.map(\.name) + engine.materializedViewNames()
+    let tables = tableNames()
     var pool: [String]
     if before.isEmpty && word.hasPrefix(".") {
       pool = Shell.dotCommands.map(\.name)

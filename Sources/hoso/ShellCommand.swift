@@ -56,7 +56,8 @@ extension CommandLine {
         } catch let e as LogError {
           throw Shell.CommandError(e.description)
         }
-      })
+      },
+      viewNames: { viewCatalog(g).definitions.map(\.name) })
     let shell = try Shell(
       store: store.path, logPath: store.logPath, interactive: interactive, commands: commands)
     configure(shell.engine, g)

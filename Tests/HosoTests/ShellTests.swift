@@ -214,6 +214,29 @@ import Testing
     #expect(!out.contains("never"))
   }
 
+  @Test func viewsNotBuiltYetAreListedAndExplained() throws {
+    let s = try Self.store()
+    let r = try Self.shell(
+      s,
+      """
+      .bail off
+      .tables
+      SELECT count(*) AS years FROM yearly_trend;
+      .rebuild yearly_trend
+      SELECT count(*) > 0 AS built FROM yearly_trend;
+      """, ["-csv"])
+    #expect(r.stdout.contains("units\ncases\n") && r.stdout.contains("\nyearly_trend\n"))
+    #expect(
+      r.stderr.hasPrefix(
+        """
+        Catalog Error: Table with name yearly_trend does not exist!
+        The view yearly_trend is not built yet: .rebuild yearly_trend builds it
+
+        LINE 1: SELECT count(*) AS years FROM yearly_trend;
+        """), "\(r.stderr)")
+    #expect(r.stdout.hasSuffix("built\r\ntrue\r\n"), "\(r.stdout)")
+  }
+
   @Test func wrongArgumentsGiveAUsageLine() throws {
     let s = try Self.store()
     for (line, usage) in [

@@ -94,6 +94,13 @@ extension TerminalTests {
     s = try t.wait(for: "u,some\nHÀ NỘI,true\n")
     #expect(s.contains("u,some\nHÀ NỘI,true\n"), "\(s)")
 
+    // A view not built yet is completed too.
+    try t.type("SELECT * FROM yearly_t")
+    try t.press("Tab")
+    s = try t.wait(for: "hoso> SELECT * FROM yearly_trend")
+    #expect(s.contains("hoso> SELECT * FROM yearly_trend"), "\(s)")
+    try t.press("C-u")
+
     // Colours: an unclosed quote, and an unclosed bracket, in red.
     try t.press("C-l")
     try t.type("SELECT 'abc, (1")
