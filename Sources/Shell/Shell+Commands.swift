@@ -150,8 +150,26 @@ extension Shell {
   /// Runs a CLI command for a dot command; its errors are the shell's errors.
   func delegate(_ body: () throws -> Int32) -> Bool {
     // The commands print through stdio's buffer, the shell past it: flushed, so that their
-    // output comes before what follows it (in a pipe, it came last).
-    defer { fflush(nil) }
+    // output comes before what follows it (in a pipe, it came last). Under `.output` or
+    // `.once` it goes to the file, as a result would.
+    fflush(nil)
+    let screen = output.map { file -> Int32 in
+      let screen = dup(1)
+      dup2(file.fileDescriptor, 1)
+      return screen
+    }
+    defer {
+      fflush(nil)
+      if let screen {
+        dup2(screen, 1)
+        close(screen)
+        if outputOnce {
+          try? output?.close()
+          output = nil
+          outputOnce = false
+        }
+      }
+    }
     do {
       let status = try body()
       if status != 0 { failed = true }

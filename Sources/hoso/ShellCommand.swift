@@ -61,6 +61,8 @@ extension CommandLine {
     let shell = try Shell(
       store: store.path, logPath: store.logPath, interactive: interactive, commands: commands)
     configure(shell.engine, g)
+    // What was printed before (a first run's demo store) comes before what the shell writes.
+    fflush(nil)
     if let mode { shell.mode = mode }
     if bail { shell.bail = true }
     if let command {

@@ -133,6 +133,14 @@ import Testing
         """, "\(r.stdout)")
   }
 
+  @Test func hosoWithNoCommandIsTheShellOnTheStore() throws {
+    let s = try Self.store()
+    let r = try runHoso(
+      [], stdin: Array("SELECT count(*) AS n FROM events;\n".utf8),
+      environment: ["HOSO_STORE": s.path, "HOSO_KEY": s.keyPath])
+    #expect(r.status == 0 && r.stdout.hasSuffix("│    20 │\n└───────┘\n"), "\(r.stdout)\(r.stderr)")
+  }
+
   @Test func everyDotCommand() throws {
     let s = try Self.store()
     let dir = TemporaryDirectory("hoso-shell")
@@ -157,6 +165,8 @@ import Testing
       .maxrows 0
       .once \(dir.path)/once.txt
       SELECT 'to the file' AS where_;
+      .once \(dir.path)/audit.txt
+      .audit C-BK-2013-001 AS OF 2013-06-03
       SELECT 'on the screen' AS here;
       .output \(dir.path)/out.txt
       SELECT 1 AS filed_one;
@@ -198,6 +208,10 @@ import Testing
     #expect(!out.contains("to the file") && out.contains("on the screen"))
     #expect(
       try String(contentsOfFile: dir.path + "/once.txt", encoding: .utf8).contains("to the file"))
+    // A store-level command's output goes to the file too.
+    let audit = try String(contentsOfFile: dir.path + "/audit.txt", encoding: .utf8)
+    #expect(audit.hasPrefix("case C-BK-2013-001: 1 events, as known at 2013-06-03 23:59:59"))
+    #expect(!out.contains("as known at 2013-06-03"))
     let file = try String(contentsOfFile: dir.path + "/out.txt", encoding: .utf8)
     #expect(file.contains("filed_one") && file.contains("filed_two"))
     #expect(!out.contains("filed_one") && out.contains("seven"))
