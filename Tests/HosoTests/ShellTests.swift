@@ -67,7 +67,8 @@ import Testing
     #expect(bad.status == 1 && bad.stderr.contains("unknown argument -x for shell"))
   }
 
-  /// The terminal tests' statements through a pipe: the output exactly, no prompt, no codes.
+  /// The terminal tests' statements through a pipe, and charts by series: the output exactly,
+  /// no prompt, no codes.
   @Test func theTerminalTestsStatementsThroughAPipe() throws {
     let s = TestStore()
     #expect(try s.run(["demo", "--count", "5000"]).status == 0)
@@ -84,6 +85,10 @@ import Testing
       .mode table
       SELECT year, count(*) AS n FROM events WHERE year BETWEEN 2012 AND 2016 GROUP BY year ORDER BY year;
       .chart bar
+      .mode csv
+      SELECT year, type, count(*) AS n FROM events WHERE type IN ('tip.received', 'case.closed') AND year BETWEEN 2012 AND 2014 GROUP BY ALL ORDER BY 2, 1;
+      .chart bar year n type
+      .chart line year n type
       .quit
 
       """)
@@ -129,6 +134,22 @@ import Testing
         2014 █████████████████████████████████████████████████████▏ 331
         2015 ████████████████████████████████████████████████████████▏ 350
         2016 █████████████████████████████████████████████████████████████ 380
+        year,type,n\r
+        2012,case.closed,12\r
+        2013,case.closed,14\r
+        2014,case.closed,9\r
+        2012,tip.received,10\r
+        2013,tip.received,18\r
+        2014,tip.received,9\r
+        case.closed  2012 ████████████████████████████████ 12
+        case.closed  2013 █████████████████████████████████████▎ 14
+        case.closed  2014 ████████████████████████ 9
+        tip.received 2012 ██████████████████████████▋ 10
+        tip.received 2013 ████████████████████████████████████████████████ 18
+        tip.received 2014 ████████████████████████ 9
+        case.closed  ▅▆▄  12 → 9
+        tip.received ▄█▄  10 → 9
+                     2012 … 2014
 
         """, "\(r.stdout)")
   }
