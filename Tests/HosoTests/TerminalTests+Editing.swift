@@ -22,7 +22,11 @@ extension TerminalTests {
 
     // The history file is read (↑ recalls its last entry) and the rc file run (.mode csv).
     try t.press("Up")
-    try t.wait(for: "hoso> SELECT 2099 AS n;")
+    try t.expectScreen("hoso> SELECT 2099 AS n;")
+    try t.press("Up")
+    try t.expectScreen("hoso> SELECT 2098 AS n;")
+    try t.press("Down")
+    try t.expectScreen("hoso> SELECT 2099 AS n;")
     try t.press("Enter")
     var s = try t.wait(for: "n\n2099\n")
     #expect(s.contains("n\n2099\n"), "\(s)")
@@ -72,9 +76,9 @@ extension TerminalTests {
     try t.press("C-l")
     try t.press("C-r")
     try t.type("AS deux")
-    s = try t.wait(for: "(reverse-i-search)`AS deux': SELECT 7 AS one, 3 AS deux;")
+    try t.expectScreen("(reverse-i-search)`AS deux': SELECT 7 AS one, 3 AS deux;")
     try t.press("Enter")
-    try t.wait(for: "hoso> SELECT 7 AS one, 3 AS deux;")
+    try t.expectScreen("hoso> SELECT 7 AS one, 3 AS deux;")
     try t.press("Enter")
     s = try t.wait(for: "one,deux\n7,3\n")
     #expect(s.contains("one,deux\n7,3\n"), "\(s)")
@@ -85,7 +89,7 @@ extension TerminalTests {
     try t.press("Tab")
     try t.type(" \(dir.path)/scr")
     try t.press("Tab")
-    try t.wait(for: "hoso> .read \(dir.path)/script.sql")
+    try t.expectScreen("hoso> .read \(dir.path)/script.sql")
     try t.press("Enter")
     s = try t.wait(for: "src\nfrom the file\n")
     #expect(s.contains("src\nfrom the file\n"), "\(s)")
@@ -98,12 +102,23 @@ extension TerminalTests {
     try t.type(" WHERE yea")
     try t.press("Tab")
     try t.type(" > 0;")
-    s = try t.wait(
-      for: "SELECT upper('hà nội') AS u, count(*) > 0 AS some FROM tips WHERE year > 0;")
+    try t.expectScreen(
+      "SELECT upper('hà nội') AS u, count(*) > 0 AS some FROM tips WHERE year > 0;")
     try t.press("Enter")
     s = try t.wait(for: "u,some\nHÀ NỘI,true\n")
     #expect(s.contains("u,some\nHÀ NỘI,true\n"), "\(s)")
 
+    // Columns of the table the statement reads, not of the others: fine_vnd is an inspection's.
+    try t.type("SELECT * FROM tips WHERE fine")
+    try t.press("Tab")
+    try t.type("#")
+    try t.expectScreen("hoso> SELECT * FROM tips WHERE fine#")
+    try t.press("C-u")
+    try t.type("SELECT * FROM inspections WHERE fine")
+    try t.press("Tab")
+    try t.type("#")
+    try t.expectScreen("hoso> SELECT * FROM inspections WHERE fine_vnd#")
+    try t.press("C-u")
     // A view not built yet is completed too.
     try t.type("SELECT * FROM yearly_t")
     try t.press("Tab")
@@ -126,6 +141,7 @@ extension TerminalTests {
     try t.type("SELECT count(*) FROM evnts;")
     try t.press("Enter")
     s = try t.wait(for: "Did you mean \"events\"?")
+    #expect(s.contains("Did you mean \"events\"?"), "\(s)")
     #expect(
       s.contains("LINE 1: SELECT count(*) FROM evnts;\n" + String(repeating: " ", count: 29) + "^"),
       "\(s)")
@@ -179,6 +195,14 @@ extension TerminalTests {
 }
 
 extension TerminalTests.Tmux {
+  /// Waits until the screen shows `text`; the test fails if it never does.
+  func expectScreen(
+    _ text: String, seconds: Double = 10, sourceLocation: SourceLocation = #_sourceLocation
+  ) throws {
+    let s = try wait(for: text, seconds: seconds)
+    #expect(s.contains(text), "\(s)", sourceLocation: sourceLocation)
+  }
+
   /// Waits until the screen with its escape codes (`capture-pane -e`) shows `text`.
   @discardableResult
   func waitColoured(for text: String, seconds: Double = 10) throws -> String {
