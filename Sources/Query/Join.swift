@@ -1,3 +1,5 @@
+import Projections
+
 /// Joins: both sides read whole, the right one hashed on the equality conditions of ON (any
 /// other condition checked on each candidate pair), LEFT JOIN keeping unmatched left rows
 /// with NULLs. A join that would hold more than 200 million values (rows × columns; a few
@@ -164,6 +166,22 @@ extension Engine {
           pairsL.append(i)
           pairsR.append(c)
         }
+      }
+      if kind != .left && (residualCondition == nil || kind == .cross) {
+        // Every pair is a row: gathered a row group at a time (the batches deliver would cut),
+        // so that a join of millions of pairs stops at Ctrl-C between row groups rather than
+        // after gathering them all, and never holds them all at once.
+        var start = 0
+        while start < pairsL.count {
+          if self.cancelled() { throw SQLError(.interrupted, "Interrupted!") }
+          let end = min(pairsL.count, start + ColumnGroup.rows)
+          let part =
+            gather(l, Array(pairsL[start..<end]), lKeep)
+            + gather(r, Array(pairsR[start..<end]), rKeep)
+          if try !body(Batch(columns: needed.map { part[$0] }, count: end - start)) { return }
+          start = end
+        }
+        return
       }
       // Pairs that pass the rest of the ON condition.
       let keep = lKeep.union(rKeep.map { $0 + nl })

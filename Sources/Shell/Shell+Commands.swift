@@ -24,17 +24,18 @@ extension Shell {
     let args = Array(words.dropFirst())
     switch name {
     case ".help":
+      guard args.isEmpty else { return usage(name) }
       let width = Self.dotCommands.map(\.usage.count).max() ?? 0
       write(
         Self.dotCommands.map {
           $0.usage + String(repeating: " ", count: width - $0.usage.count + 2) + $0.what
         }.joined(separator: "\n") + "\nStatements end with ;\n")
     case ".quit", ".exit":
+      guard args.isEmpty else { return usage(".quit") }
       return false
     case ".tables":
       guard args.isEmpty else { return usage(name) }
-      let names = BuiltinTables.all.map(\.name) + engine.materializedViewNames()
-      write(names.joined(separator: "\n") + "\n")
+      write(tableNames().joined(separator: "\n") + "\n")
     case ".views":
       guard args.isEmpty else { return usage(name) }
       return delegate { try commands.views() }
@@ -49,7 +50,7 @@ extension Shell {
           out += "CREATE TABLE \(n) (\n"
           out += columns.map { "  \($0.0) \($0.1.rawValue)" }.joined(separator: ",\n") + "\n);\n"
         } catch {
-          complain(error.rendered(in: n))
+          complain(explained(error).rendered(in: n))
           return !bail
         }
       }
@@ -148,6 +149,27 @@ extension Shell {
 
   /// Runs a CLI command for a dot command; its errors are the shell's errors.
   func delegate(_ body: () throws -> Int32) -> Bool {
+    // The commands print through stdio's buffer, the shell past it: flushed, so that their
+    // output comes before what follows it (in a pipe, it came last). Under `.output` or
+    // `.once` it goes to the file, as a result would.
+    fflush(nil)
+    let screen = output.map { file -> Int32 in
+      let screen = dup(1)
+      dup2(file.fileDescriptor, 1)
+      return screen
+    }
+    defer {
+      fflush(nil)
+      if let screen {
+        dup2(screen, 1)
+        close(screen)
+        if outputOnce {
+          try? output?.close()
+          output = nil
+          outputOnce = false
+        }
+      }
+    }
     do {
       let status = try body()
       if status != 0 { failed = true }

@@ -26,7 +26,8 @@ extension Shell {
     pthread_sigmask(SIG_UNBLOCK, &blocked, nil)
     signal(SIGINT) { _ in interruptRequested = 1 }
     engine.cancelled = { interruptRequested != 0 }
-    write(welcome() + "\n")
+    // (Wider than the terminal, it wraps: it is no result for the pager.)
+    write(welcome() + "\n", paged: false)
     // ~/.hosorc first, as sqlite3 reads ~/.sqliterc.
     let rc = ProcessInfo.processInfo.environment["HOSO_RC"] ?? (NSHomeDirectory() + "/.hosorc")
     if let data = FileManager.default.contents(atPath: rc) {
@@ -95,7 +96,7 @@ extension Shell {
     let text = String(buffer)
     let word = String(buffer[start..<cursor])
     let before = String(buffer[..<start]).trimmingCharacters(in: .whitespaces)
-    let tables = BuiltinTables.all.map(\.name) + engine.materializedViewNames()
+    let tables = tableNames()
     var pool: [String]
     if before.isEmpty && word.hasPrefix(".") {
       pool = Shell.dotCommands.map(\.name)

@@ -28,12 +28,15 @@ package final class Shell {
     /// Records a statement and the rows it returned in the access log before they are shown;
     /// a statement whose access cannot be recorded is not shown.
     package var recordAccess: (_ statement: String, _ rows: Int) throws -> Void
+    /// The names of the views defined (built or not).
+    package var viewNames: () -> [String]
 
     package init(
       views: @escaping () throws -> Int32, audit: @escaping ([String]) throws -> Int32,
       rebuild: @escaping ([String]) throws -> Int32, report: @escaping ([String]) throws -> Int32,
       warnStale: @escaping (Engine) -> Void,
-      recordAccess: @escaping (String, Int) throws -> Void = { _, _ in }
+      recordAccess: @escaping (String, Int) throws -> Void = { _, _ in },
+      viewNames: @escaping () -> [String] = { [] }
     ) {
       self.views = views
       self.audit = audit
@@ -41,6 +44,7 @@ package final class Shell {
       self.report = report
       self.warnStale = warnStale
       self.recordAccess = recordAccess
+      self.viewNames = viewNames
     }
   }
 
@@ -171,36 +175,63 @@ package final class Shell {
     let started = Date()
     // On a terminal, a statement that runs past two seconds gets a bar of the row groups read.
     let bar = interactive && isatty(2) == 1 ? ProgressBar(engine) : nil
-    defer { bar?.stop() }
+    let results: [QueryResult]
     do {
-      let results = try engine.run(sql)
-      do {
-        try commands.recordAccess(sql, results.reduce(0) { $0 + $1.rows.count })
-      } catch {
-        complain((error as? CommandError)?.message ?? "\(error)")
-        return !bail
-      }
-      for r in results {
-        last = r
-        write(render(r))
-        // Beside CSV and JSON (data), the note goes to stderr.
-        if let line = r.suppressionNote {
-          if mode == .csv || mode == .json {
-            FileHandle.standardError.write(Data("(\(line))\n".utf8))
-          } else {
-            write("(\(line))\n")
-          }
-        }
-      }
-      if timer {
-        write(String(format: "Run Time (s): real %.3f\n", Date().timeIntervalSince(started)))
-      }
-      commands.warnStale(engine)
-      return true
+      results = try engine.run(sql)
+      bar?.stop()
     } catch {
-      complain(error.rendered(in: sql))
+      // The bar is wiped before the message, not left in front of it.
+      bar?.stop()
+      complain(explained(error).rendered(in: sql))
       return !bail
     }
+    do {
+      try commands.recordAccess(sql, results.reduce(0) { $0 + $1.rows.count })
+    } catch {
+      complain((error as? CommandError)?.message ?? "\(error)")
+      return !bail
+    }
+    for r in results {
+      last = r
+      write(render(r))
+      // Beside CSV and JSON (data), the note goes to stderr.
+      if let line = r.suppressionNote {
+        if mode == .csv || mode == .json {
+          FileHandle.standardError.write(Data("(\(line))\n".utf8))
+        } else {
+          write("(\(line))\n")
+        }
+      }
+    }
+    if timer {
+      write(String(format: "Run Time (s): real %.3f\n", Date().timeIntervalSince(started)))
+    }
+    commands.warnStale(engine)
+    return true
+  }
+
+  /// The built-in tables, then the views (built or not), as `.tables` lists them and Tab
+  /// completes them.
+  func tableNames() -> [String] {
+    let views = Set(engine.materializedViewNames()).union(commands.viewNames())
+    return BuiltinTables.all.map(\.name) + views.sorted()
+  }
+
+  /// A statement that names a view not built yet is told how to build it (the engine knows
+  /// only the views built).
+  func explained(_ error: SQLError) -> SQLError {
+    guard error.kind == .catalog else { return error }
+    let built = Set(engine.materializedViewNames())
+    for view in commands.viewNames() where !built.contains(view) {
+      if error.message.hasPrefix("Table with name \(view) does not exist!") {
+        var e = error
+        e.message =
+          "Table with name \(view) does not exist!\nThe view \(view) is not built yet:"
+          + " .rebuild \(view) builds it"
+        return e
+      }
+    }
+    return error
   }
 
   func render(_ r: QueryResult) -> String {
@@ -241,9 +272,11 @@ package final class Shell {
     return text
   }
 
-  func write(_ text: String) {
+  /// Writes `text` to the output; a result (`paged`) too tall or wide for the terminal goes
+  /// through the pager.
+  func write(_ text: String, paged: Bool = true) {
     let data = Data(text.utf8)
-    if output == nil && interactive && pager && page(text) { return }
+    if paged && output == nil && interactive && pager && page(text) { return }
     if let output {
       output.write(data)
       if outputOnce {

@@ -69,10 +69,13 @@ extension CommandLine {
         } catch let e as LogError {
           throw Shell.CommandError(e.description)
         }
-      })
+      },
+      viewNames: { viewCatalog(g).definitions.map(\.name) })
     let shell = try Shell(
       store: store.path, logPath: store.logPath, interactive: interactive, commands: commands)
     configure(shell.engine, g)
+    // What was printed before (a first run's demo store) comes before what the shell writes.
+    fflush(nil)
     if let mode { shell.mode = mode }
     if bail { shell.bail = true }
     if let command {

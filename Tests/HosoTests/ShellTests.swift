@@ -4,7 +4,7 @@ import Testing
 
 /// `hoso shell` through a pipe and with -c/-f: statements in order, no prompt, exit 1 at the
 /// first error unless `.bail off`, and every dot command. (The terminal, with its line editor,
-/// is issue 7's next part.)
+/// is TerminalTests'.)
 @Suite struct ShellTests {
   static func store() throws -> TestStore {
     let store = TestStore()
@@ -67,6 +67,101 @@ import Testing
     #expect(bad.status == 1 && bad.stderr.contains("unknown argument -x for shell"))
   }
 
+  /// The terminal tests' statements through a pipe, and charts by series: the output exactly,
+  /// no prompt, no codes.
+  @Test func theTerminalTestsStatementsThroughAPipe() throws {
+    let s = TestStore()
+    #expect(try s.run(["demo", "--count", "5000"]).status == 0)
+    let r = try Self.shell(
+      s,
+      """
+      SELECT year, count(*) AS n
+      FROM events WHERE year BETWEEN 2012 AND 2013 GROUP BY year ORDER BY year;
+      SELECT year, count(*) AS n
+      FROM events WHERE year BETWEEN 2012 AND 2014 GROUP BY year ORDER BY year;
+      SELECT count(DISTINCT province_now) AS provinces FROM events WHERE province_now <> 'Hà Nội';
+      .mode csv
+      SELECT 41 + 1 AS answer;
+      .mode table
+      SELECT year, count(*) AS n FROM events WHERE year BETWEEN 2012 AND 2016 GROUP BY year ORDER BY year;
+      .chart bar
+      .mode csv
+      SELECT year, type, count(*) AS n FROM events WHERE type IN ('tip.received', 'case.closed') AND year BETWEEN 2012 AND 2014 GROUP BY ALL ORDER BY 2, 1;
+      .chart bar year n type
+      .chart line year n type
+      .quit
+
+      """)
+    #expect(r.status == 0 && r.stderr.isEmpty, "\(r.stderr)")
+    #expect(
+      r.stdout
+        == """
+        ┌───────┬───────┐
+        │ year  │ n     │
+        │ int64 │ int64 │
+        ├───────┼───────┤
+        │  2012 │   307 │
+        │  2013 │   356 │
+        └───────┴───────┘
+        ┌───────┬───────┐
+        │ year  │ n     │
+        │ int64 │ int64 │
+        ├───────┼───────┤
+        │  2012 │   307 │
+        │  2013 │   356 │
+        │  2014 │   331 │
+        └───────┴───────┘
+        ┌───────────┐
+        │ provinces │
+        │ int64     │
+        ├───────────┤
+        │        33 │
+        └───────────┘
+        answer\r
+        42\r
+        ┌───────┬───────┐
+        │ year  │ n     │
+        │ int64 │ int64 │
+        ├───────┼───────┤
+        │  2012 │   307 │
+        │  2013 │   356 │
+        │  2014 │   331 │
+        │  2015 │   350 │
+        │  2016 │   380 │
+        └───────┴───────┘
+        2012 █████████████████████████████████████████████████▎ 307
+        2013 █████████████████████████████████████████████████████████▏ 356
+        2014 █████████████████████████████████████████████████████▏ 331
+        2015 ████████████████████████████████████████████████████████▏ 350
+        2016 █████████████████████████████████████████████████████████████ 380
+        year,type,n\r
+        2012,case.closed,12\r
+        2013,case.closed,14\r
+        2014,case.closed,9\r
+        2012,tip.received,10\r
+        2013,tip.received,18\r
+        2014,tip.received,9\r
+        case.closed  2012 ████████████████████████████████ 12
+        case.closed  2013 █████████████████████████████████████▎ 14
+        case.closed  2014 ████████████████████████ 9
+        tip.received 2012 ██████████████████████████▋ 10
+        tip.received 2013 ████████████████████████████████████████████████ 18
+        tip.received 2014 ████████████████████████ 9
+        case.closed  ▅▆▄  12 → 9
+        tip.received ▄█▄  10 → 9
+                     2012 … 2014
+
+        """, "\(r.stdout)")
+  }
+
+  @Test func hosoWithNoCommandIsTheShellOnTheStore() throws {
+    let s = try Self.store()
+    let r = try runHoso(
+      [], stdin: Array("SELECT count(*) AS n FROM events;\n".utf8),
+      environment: ["HOSO_STORE": s.path, "HOSO_KEY": s.keyPath])
+    #expect(r.status == 0 && r.stdout.hasSuffix("│    20 │\n└───────┘\n"), "\(r.stdout)\(r.stderr)")
+  }
+
   @Test func everyDotCommand() throws {
     let s = try Self.store()
     let dir = TemporaryDirectory("hoso-shell")
@@ -91,6 +186,8 @@ import Testing
       .maxrows 0
       .once \(dir.path)/once.txt
       SELECT 'to the file' AS where_;
+      .once \(dir.path)/audit.txt
+      .audit C-BK-2013-001 AS OF 2013-06-03
       SELECT 'on the screen' AS here;
       .output \(dir.path)/out.txt
       SELECT 1 AS filed_one;
@@ -111,9 +208,11 @@ import Testing
       .chart bar
       .chart line year n
       .audit C-BK-2013-001
+      .audit C-BK-2013-001 AS OF 2013-08-01 12:00:00
       .views
       .report budget_bac_kan_2011_2015
       .rebuild yearly_trend
+      .rebuild
       .quit
       SELECT 'never' AS after_quit;
       """)
@@ -130,16 +229,47 @@ import Testing
     #expect(!out.contains("to the file") && out.contains("on the screen"))
     #expect(
       try String(contentsOfFile: dir.path + "/once.txt", encoding: .utf8).contains("to the file"))
+    // A store-level command's output goes to the file too.
+    let audit = try String(contentsOfFile: dir.path + "/audit.txt", encoding: .utf8)
+    #expect(audit.hasPrefix("case C-BK-2013-001: 1 events, as known at 2013-06-03 23:59:59"))
+    #expect(!out.contains("as known at 2013-06-03"))
     let file = try String(contentsOfFile: dir.path + "/out.txt", encoding: .utf8)
     #expect(file.contains("filed_one") && file.contains("filed_two"))
     #expect(!out.contains("filed_one") && out.contains("seven"))
     #expect(out.contains("Run Time (s): real "))
     #expect(out.contains("│             2 │") && out.contains("│            1 │"), "\(out)")
     #expect(out.contains("█"), "\(out)")
-    #expect(out.contains("case C-BK-2013-001:"))
+    #expect(out.contains("case C-BK-2013-001: 5 events, as known now"))
+    // As known then: neither the correction nor the closure, recorded later that day and after.
+    #expect(
+      out.contains(
+        "case C-BK-2013-001: 4 events, as known at 2013-08-01 12:00:00 (Vietnam time)"))
     #expect(out.contains("yearly_trend") && out.contains("Tổng cộng"))
-    #expect(out.contains("rebuilt yearly_trend:"))
+    #expect(out.contains("rebuilt yearly_trend:") && out.contains("rebuilt cases:"))
     #expect(!out.contains("never"))
+  }
+
+  @Test func viewsNotBuiltYetAreListedAndExplained() throws {
+    let s = try Self.store()
+    let r = try Self.shell(
+      s,
+      """
+      .bail off
+      .tables
+      SELECT count(*) AS years FROM yearly_trend;
+      .rebuild yearly_trend
+      SELECT count(*) > 0 AS built FROM yearly_trend;
+      """, ["-csv"])
+    #expect(r.stdout.contains("units\ncases\n") && r.stdout.contains("\nyearly_trend\n"))
+    #expect(
+      r.stderr.hasPrefix(
+        """
+        Catalog Error: Table with name yearly_trend does not exist!
+        The view yearly_trend is not built yet: .rebuild yearly_trend builds it
+
+        LINE 1: SELECT count(*) AS years FROM yearly_trend;
+        """), "\(r.stderr)")
+    #expect(r.stdout.hasSuffix("built\r\ntrue\r\n"), "\(r.stdout)")
   }
 
   @Test func wrongArgumentsGiveAUsageLine() throws {
@@ -158,6 +288,12 @@ import Testing
       (".schema a b", "usage: .schema [NAME]"),
       (".tables now", "usage: .tables"),
       (".pager sometimes", "usage: .pager on|off"),
+      (".help me", "usage: .help"),
+      (".quit now", "usage: .quit"),
+      (".views all", "usage: .views"),
+      (".last one", "usage: .last"),
+      (".output a b", "usage: .output [FILE]"),
+      (".chart", "usage: .chart bar|line [X Y [SERIES]]"),
     ] {
       let r = try Self.shell(s, line + "\n")
       #expect(r.status == 1 && r.stderr == usage + "\n", "\(line): \(r.stderr)")

@@ -77,13 +77,18 @@ import Testing
     }
   }
 
-  static func start(_ store: TestStore, history: String) throws -> Tmux {
+  /// The shell on `store` in tmux, with its history in `history`, `rc` read at start and
+  /// `pager` (a shell command) for what does not fit.
+  static func start(
+    _ store: TestStore, history: String, rc: String = "/nonexistent", pager: String = "cat"
+  ) throws -> Tmux {
     let command =
-      "env HOSO_ROLE=auditor HOSO_HISTORY=\(history) HOSO_RC=/nonexistent PAGER=cat \(hosoBinary()) --store \(store.path)"
-      + " --key \(store.keyPath) --queries \(packageRoot)/queries shell"
+      "env HOSO_ROLE=auditor HOSO_HISTORY=\(history) HOSO_RC=\(rc) PAGER='\(pager)' \(hosoBinary())"
+      + " --store \(store.path) --key \(store.keyPath) --queries \(packageRoot)/queries shell"
     let t = try Tmux(command)
     let s = try t.wait(for: "hoso>")
-    #expect(s.contains(".help for help"), "\(s)")
+    // The welcome line: the store's size and time span, and where help is.
+    #expect(s.contains(" events recorded 20") && s.contains(".help for help"), "\(s)")
     return t
   }
 
