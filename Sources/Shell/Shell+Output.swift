@@ -9,21 +9,27 @@ import Query
 #endif
 
 /// The bar under a statement that runs long: drawn on stderr from the engine's progress,
-/// every 0.2 s once two seconds have passed, and wiped when the statement ends.
+/// every 0.2 s once two seconds have passed (`$HOSO_PROGRESS_AFTER` seconds), and wiped when
+/// the statement ends.
 final class ProgressBar: @unchecked Sendable {
   private let lock = NSLock()
   private var done = 0
   private var total = 0
   private var shown = false
+  /// Whether a bar with the engine's progress in it has been asked for.
+  private var requested = false
   private let queue = DispatchQueue(label: "hoso.progress")
   private let timer: DispatchSourceTimer
   private weak var engine: Engine?
+  private let started = DispatchTime.now()
+  private let after: Double
 
   init(_ engine: Engine) {
     self.engine = engine
+    after = Double(ProcessInfo.processInfo.environment["HOSO_PROGRESS_AFTER"] ?? "") ?? 2
     timer = DispatchSource.makeTimerSource(queue: queue)
     engine.progress = { [weak self] d, t in self?.set(d, t) }
-    timer.schedule(deadline: .now() + 2, repeating: 0.2)
+    timer.schedule(deadline: .now() + after, repeating: 0.2)
     timer.setEventHandler { [weak self] in self?.draw() }
     timer.resume()
   }
@@ -32,7 +38,14 @@ final class ProgressBar: @unchecked Sendable {
     lock.lock()
     done = max(done, d)
     total = t
+    // Past the delay, the first progress draws the bar at once (the timer may be later, or
+    // have drawn it before there was any).
+    let due =
+      !requested
+      && Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) >= after * 1e9
+    if due { requested = true }
     lock.unlock()
+    if due { queue.async { [weak self] in self?.draw() } }
   }
 
   private func draw() {

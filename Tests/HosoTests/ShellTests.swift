@@ -154,6 +154,34 @@ import Testing
         """, "\(r.stdout)")
   }
 
+  /// A statement past the delay (2 s; here 0, through `HOSO_PROGRESS_AFTER`) draws a bar of
+  /// row groups under the prompt, wiped when it ends; on a terminal only (script(1) gives
+  /// the shell one), and none for a statement quicker than the delay (here 600 s).
+  @Test func aLongStatementDrawsABarOnATerminal() throws {
+    let s = try Self.store()
+    let home = TemporaryDirectory("hoso-bar")
+    func run(after: String) -> ProgramResult {
+      let hoso = [
+        hosoBinary(), "--store", s.path, "--key", s.keyPath, "--role", "auditor", "shell",
+      ]
+      .map { "'\($0)'" }.joined(separator: " ")
+      let input = "SELECT type, count(*) AS n FROM events GROUP BY type;\\n.quit\\n"
+      return runProgram([
+        "sh", "-c",
+        "printf '\(input)' | HOME='\(home.path)' TERM=xterm HOSO_PROGRESS_AFTER=\(after)"
+          + " script -q -e -c \"\(hoso)\" /dev/null",
+      ])
+    }
+    let bar = run(after: "0")
+    #expect(bar.status == 0, "\(bar)")
+    #expect(bar.stdout.contains("hoso: running █"), "\(bar.stdout)")
+    #expect(bar.stdout.contains(" 1/1 row groups (Ctrl-C stops it)\r\u{1B}[2K"), "\(bar.stdout)")
+    #expect(bar.stdout.contains("tip.received"), "\(bar.stdout)")
+    let quick = run(after: "600")
+    #expect(quick.status == 0 && quick.stdout.contains("tip.received"), "\(quick)")
+    #expect(!quick.stdout.contains("hoso: running"), "\(quick.stdout)")
+  }
+
   @Test func hosoWithNoCommandIsTheShellOnTheStore() throws {
     let s = try Self.store()
     let r = try runHoso(
