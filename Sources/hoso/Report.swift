@@ -45,12 +45,21 @@ extension CommandLine {
     }
     // The deadline the file names, in the report's year; --as-of wins.
     let header = text.split(separator: "\n").prefix { $0.hasPrefix("--") }
+    let asOfLine = header.first {
+      $0.dropFirst(2).trimmingCharacters(in: .whitespaces).hasPrefix("as of:")
+    }
+    // A year given to a report of no one year would be ignored: say so rather.
+    if yearText != nil && !text.contains("$year") && asOfLine == nil {
+      let ofAYear = available.filter { other in
+        (try? String(contentsOfFile: folder + "/" + other + ".sql", encoding: .utf8))?
+          .contains("$year") ?? false
+      }
+      throw UsageError(
+        "report \(name) is not of one year and takes no --year (the reports of a year: "
+          + "\(ofAYear.joined(separator: ", ")))")
+    }
     var asOf = asOfText
-    if asOf == nil,
-      let line = header.first(where: {
-        $0.dropFirst(2).trimmingCharacters(in: .whitespaces).hasPrefix("as of:")
-      })
-    {
+    if asOf == nil, let line = asOfLine {
       let when = line.split(separator: ":", maxSplits: 1)[1].trimmingCharacters(in: .whitespaces)
       asOf = "\(year)-\(when)"
     }

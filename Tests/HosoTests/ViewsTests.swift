@@ -288,6 +288,9 @@ import Testing
     #expect(try total([]) > atDeadline)
     let bad = try s.run(["report", "annual", "--year", "soon"])
     #expect(bad.status == 1 && bad.stderr.contains("--year is a year"))
+    let yearless = try s.run(["report", "trend", "--year", "2015"])
+    #expect(yearless.status == 1, "\(yearless.stdout)")
+    #expect(yearless.stderr.contains("report trend is not of one year"), "\(yearless.stderr)")
     let unknown = try s.run(["report", "anual"])
     #expect(unknown.status == 1 && unknown.stderr.contains("did you mean annual?"))
     // A report over a view reads it as built; a deadline cannot apply to it.
