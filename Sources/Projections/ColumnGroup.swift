@@ -727,6 +727,50 @@ package struct ColumnReader {
     }
   }
 
+  /// `cells[i] += code(rows[i]) * stride` (dictionary-encoded VARCHAR; a code past the
+  /// dictionary reads its last entry), or `(int64(rows[i]) - low) * stride` for fixed-width
+  /// columns: a key's part of a histogram cell.
+  package func addCells(
+    _ rows: UnsafeBufferPointer<Int32>, low: Int64, stride: Int32,
+    into cells: UnsafeMutablePointer<Int32>
+  ) {
+    if isDictionary {
+      let last = max(dictionaryCount, 1) - 1
+      for i in 0..<rows.count {
+        let c = values.loadUnaligned(fromByteOffset: Int(rows[i]) &* 2, as: UInt16.self)
+        cells[i] &+= Int32(min(Int(UInt16(littleEndian: c)), last)) &* stride
+      }
+    } else {
+      for i in 0..<rows.count {
+        let v = values.loadUnaligned(fromByteOffset: Int(rows[i]) &* 8, as: Int64.self)
+        cells[i] &+= Int32(truncatingIfNeeded: Int64(littleEndian: v) &- low) &* stride
+      }
+    }
+  }
+
+  /// Keeps, in place, the rows of `rows` whose dictionary code `drop` does not flag (a NULL
+  /// row is kept); the count kept. Dictionary-encoded VARCHAR only.
+  package func keepRows(_ rows: UnsafeMutableBufferPointer<Int32>, droppingCodes drop: [Bool])
+    -> Int
+  {
+    guard !drop.isEmpty else { return rows.count }
+    let last = drop.count - 1
+    var n = 0
+    drop.withUnsafeBufferPointer { d in
+      for i in 0..<rows.count {
+        let r = Int(rows[i])
+        let c = Int(
+          UInt16(littleEndian: values.loadUnaligned(fromByteOffset: r &* 2, as: UInt16.self)))
+        let valid = validity.map { $0[r >> 3] & (1 << UInt8(r & 7)) != 0 } ?? true
+        if !(valid && d[min(c, last)]) {
+          rows[n] = rows[i]
+          n += 1
+        }
+      }
+    }
+    return n
+  }
+
   /// `out[i] = !isValid(rows[i])`; false when the column has no NULLs.
   package func gatherNulls(_ rows: UnsafeBufferPointer<Int32>, into out: UnsafeMutablePointer<Bool>)
   {

@@ -310,9 +310,8 @@ package struct TableView {
         }
         // Most groups hold none of the excluded types, or few: one pass over the codes.
         if drop.contains(true) {
-          drop.withUnsafeBufferPointer { d in
-            filter { r in !(c.isValid(r) && d[min(c.code(r), d.count - 1)]) }
-          }
+          let n = sel.withUnsafeMutableBufferPointer { c.keepRows($0, droppingCodes: drop) }
+          sel.removeLast(sel.count - n)
         }
       } else {
         filter { r in !excluded.contains(c.string(r) ?? "") }

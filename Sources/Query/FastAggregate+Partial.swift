@@ -58,7 +58,7 @@ extension FastAggregate {
       let rows = rowsToRead(g, base: base)
       if rows.skip { return }
       var sel = plan.view.visibleRows(g, base: base, only: rows.only)
-      if sel.isEmpty { return }
+      if sel.isEmpty || addDenseCounts(g, base: base, sel) { return }
       // The operands' values at the selected rows, patched rows read through the view: those
       // of the WHERE clause first, and the others only at the rows that pass it.
       var values: [Operand: ([Int64], [Bool])] = [:]

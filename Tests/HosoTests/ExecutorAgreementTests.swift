@@ -32,6 +32,14 @@ import Testing
     "SELECT type, count(*), max(year(occurred_at)) FROM events WHERE year(occurred_at) <= 2012 GROUP BY type",
     "SELECT seq, type FROM events WHERE year < 2012 OR unit = 'VN-HN' ORDER BY seq DESC LIMIT 3",
     "SELECT count(*) FROM events WHERE year BETWEEN 2011 AND 2012 AND province_now IN ('Hà Nội', 'Nowhere')",
+    // Counts by keys of a few values, from the histogram of codes and offsets; corrected
+    // key columns, as-of and voids among them.
+    "SELECT year, type, count(*), count(*) AS again FROM events GROUP BY ALL",
+    "SELECT type, unit, count(*) FROM events FOR SYSTEM_TIME AS OF TIMESTAMP '2019-01-01 00:00:00' GROUP BY ALL",
+    "SELECT kind, year, count(*) FROM establishments GROUP BY ALL",
+    "SELECT result, sanction, count(*) FROM inspections GROUP BY ALL",
+    "SELECT fine_vnd, count(*) FROM inspections GROUP BY 1",
+    "SELECT year, count(*) FROM supports GROUP BY year",
   ]
 
   @Test func vectorizedAndGeneralAgree() throws {
