@@ -40,6 +40,10 @@ import Testing
     "SELECT result, sanction, count(*) FROM inspections GROUP BY ALL",
     "SELECT fine_vnd, count(*) FROM inspections GROUP BY 1",
     "SELECT year, count(*) FROM supports GROUP BY year",
+    "SELECT year, count(*) FILTER (WHERE result = 'violation') AS v, count(*) FILTER (WHERE result IN ('violation', 'none') AND sanction <> 'fine') AS w, count(*) FROM inspections GROUP BY year",
+    "SELECT type, count(*) FROM events WHERE year >= 2015 AND unit <> 'VN-HN' GROUP BY type",
+    "SELECT count(*), count(*) FILTER (WHERE type = 'tip.received') FROM events",
+    "SELECT count(*) FROM events WHERE type = 'no such type'",
   ]
 
   @Test func vectorizedAndGeneralAgree() throws {
