@@ -102,9 +102,7 @@ package struct TableView {
     if zip(seqs, seqs.dropFirst()).allSatisfy({ $0 <= $1 }),
       rows.allSatisfy({ $0 >= 0 && $0 < 1 << 32 }), rows.count < 1 << 32
     {
-      var keys = rows.indices.map { UInt64(rows[$0]) << 32 | UInt64($0) }
-      keys.sort()
-      order = keys.map { Int($0 & 0xFFFF_FFFF) }
+      order = Self.radixOrder(rows)
     } else {
       order = Array(rows.indices)
       order.sort { rows[$0] != rows[$1] ? rows[$0] < rows[$1] : seqs[$0] < seqs[$1] }
@@ -322,7 +320,9 @@ package struct TableView {
     var i = Self.firstIndex(patched, atLeast: base)
     var voided: [Int32] = []
     while i < patched.count && patched[i] < base + g.rows {
-      if isVoided(patched[i]) { voided.append(Int32(patched[i] - base)) }
+      if (Int(starts[i])..<Int(starts[i + 1])).contains(where: { patchColumns[$0] < 0 }) {
+        voided.append(Int32(patched[i] - base))
+      }
       i += 1
     }
     if !voided.isEmpty {
@@ -357,6 +357,49 @@ package struct TableView {
     let i = Self.firstIndex(patchedRows, atLeast: base)
     let j = Self.firstIndex(patchedRows, atLeast: base + count)
     return patchedRows[i..<j]
+  }
+
+  /// The rows with patches in the row group that starts at table row `base` and holds
+  /// `count` rows that set one of the columns `touching` flags: where a condition on those
+  /// columns may hold though the stored values say it cannot.
+  package func patchedRows(from base: Int, count: Int, touching: [Bool]) -> [Int] {
+    let touched = touching.indices.filter { touching[$0] && $0 < columnPatched.count }
+    guard touched.contains(where: { columnPatched[$0] }) else { return [] }
+    var out: [Int] = []
+    var i = Self.firstIndex(patchedRows, atLeast: base)
+    while i < patchedRows.count && patchedRows[i] < base + count {
+      let sets = (Int(starts[i])..<Int(starts[i + 1])).contains {
+        let c = Int(patchColumns[$0])
+        return c >= 0 && c < touching.count && touching[c]
+      }
+      if sets { out.append(patchedRows[i]) }
+      i += 1
+    }
+    return out
+  }
+
+  /// The indices of `rows` (each in 0..<2^32) ordered by row, equal rows in index order: a
+  /// stable least-significant-digit radix sort, 11 bits a pass, as many passes as the largest
+  /// row needs (two for a table of up to 4 M rows).
+  package static func radixOrder(_ rows: [Int]) -> [Int] {
+    var order = Array(rows.indices)
+    guard rows.count > 1 else { return order }
+    let largest = rows.max() ?? 0
+    var scratch = order
+    var shift = 0
+    while shift == 0 || largest >> shift != 0 {
+      var counts = [Int](repeating: 0, count: 2049)
+      for i in order { counts[(rows[i] >> shift) & 2047 + 1] += 1 }
+      for d in 1..<counts.count { counts[d] += counts[d - 1] }
+      for i in order {
+        let d = (rows[i] >> shift) & 2047
+        scratch[counts[d]] = i
+        counts[d] += 1
+      }
+      swap(&order, &scratch)
+      shift += 11
+    }
+    return order
   }
 
   /// Whether `a` (ascending) holds `x`.

@@ -487,7 +487,7 @@ package final class Engine {
         !p.plan.mayPass(condition, in: g, strings: p.constantBytes)
       {
         // The zone map rules the group out: only its corrected rows may pass.
-        var patched = Array(view.patchedRows(from: base, count: g.rows))
+        var patched = view.patchedRows(from: base, count: g.rows, touching: p.conditionColumns)
         if let only { patched = patched.filter { TableView.contains(only, $0) } }
         if patched.isEmpty {
           base += g.rows

@@ -17,6 +17,9 @@ extension FastAggregate {
     var periodIDs: [Int64: Int64] = [:]
     /// The bytes of `plan.constants` as the tables store them, for the zone maps.
     let constantBytes: [[UInt8]]
+    /// Flags by column: those the WHERE clause reads (a patch of another cannot make a row
+    /// meet it).
+    let conditionColumns: [Bool]
 
     init(plan: FastAggregate) {
       self.plan = plan
@@ -29,6 +32,9 @@ extension FastAggregate {
       distinct = (0..<n).map { _ in PairSet() }
       for c in plan.constants { constantIDs.append(pool.intern(precomposed(c))) }
       constantBytes = plan.constants.map { Array(precomposed($0).utf8) }
+      var flags = [Bool](repeating: false, count: plan.types.count)
+      for o in plan.condition.map(FastAggregate.operands(of:)) ?? [] { flags[o.column] = true }
+      conditionColumns = flags
     }
 
     /// About how many bytes the groups, states, sets and strings hold.
@@ -103,7 +109,7 @@ extension FastAggregate {
       guard let c = plan.condition, !plan.mayPass(c, in: g, strings: constantBytes) else {
         return (false, plan.only)
       }
-      var rows = Array(plan.view.patchedRows(from: base, count: g.rows))
+      var rows = plan.view.patchedRows(from: base, count: g.rows, touching: conditionColumns)
       if let only = plan.only { rows = rows.filter { TableView.contains(only, $0) } }
       return (rows.isEmpty, rows)
     }

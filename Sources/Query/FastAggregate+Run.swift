@@ -65,6 +65,10 @@ extension FastAggregate {
     var build: [Int: ([Int64], [Bool])] = [:]
     for c in rightColumns { build[c] = ([], []) }
     var keys = GroupTable(width: 1)
+    // The right table's columns its own conditions read (a patch of another cannot make a
+    // row meet them).
+    var rightConditionColumns = [Bool](repeating: false, count: types.count - nl)
+    for o in rightOperands where o.column >= nl { rightConditionColumns[o.column - nl] = true }
     var first: [Int32] = []
     var next: [Int32] = []
     var base = 0
@@ -74,7 +78,7 @@ extension FastAggregate {
       // A group whose zone map rules its own conditions out: only its corrected rows.
       var only: [Int]?
       if let rc = rightCondition, !mayPass(rc, in: g, strings: p.constantBytes, offset: nl) {
-        only = Array(j.right.patchedRows(from: base, count: g.rows))
+        only = j.right.patchedRows(from: base, count: g.rows, touching: rightConditionColumns)
         if only?.isEmpty ?? true { continue }
       }
       var sel = j.right.visibleRows(g, base: base, only: only)

@@ -111,6 +111,18 @@ import Testing
     }
   }
 
+  /// A view's patches are put in row order by a radix sort: the same order as a sort by
+  /// (row, index), for rows of every width.
+  @Test(arguments: testSeeds(fixed: 5))
+  func patchesInRowOrder(seed: UInt64) {
+    var rng = SplitMix64(seed: seed)
+    let n = Int.random(in: 0...5000, using: &rng)
+    let largest = [1, 100, 1 << 11, 1 << 22, 1 << 31].randomElement(using: &rng)!
+    let rows = (0..<n).map { _ in Int.random(in: 0..<largest, using: &rng) }
+    let expected = rows.indices.sorted { (rows[$0], $0) < (rows[$1], $1) }
+    #expect(TableView.radixOrder(rows) == expected, "seed \(seed), \(n) rows below \(largest)")
+  }
+
   @Test func aGroupWithoutBoundsHasNone() throws {
     // Files written before the zone map record no bounds (their entries hold 0 there): read
     // as before, with nothing to skip by.
