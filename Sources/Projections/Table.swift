@@ -34,7 +34,7 @@ package final class Table {
   package let groups: [GroupReader]
   private let files: [MappedFile]
 
-  static let manifestName = "MANIFEST"
+  package static let manifestName = "MANIFEST"
   /// The manifest's first line; 2: group indexes carry a Bloom filter.
   static let format = "hoso-table 2"
 

@@ -179,6 +179,9 @@ package final class Engine {
   /// How many grouped scans the vectorized path answered (for the tests).
   package internal(set) var vectorizedScans = 0
 
+  /// The tables and views statements have opened, kept while unchanged.
+  let tables = TableCache()
+
   package init(store: String) throws {
     self.store = store
     PlanPeriods.load { [store] in Self.planPeriods(store: store) }
@@ -295,7 +298,7 @@ package final class Engine {
         ?? asOf ?? .max
       let view: TableView?
       do {
-        view = try TableView.open(store: store, spec: spec, asOf: seq)
+        view = try tables.view(store: store, spec: spec, asOf: seq)
       } catch {
         throw SQLError(.invalidInput, "cannot read table \(name): \(error)", at: at)
       }
@@ -411,7 +414,7 @@ package final class Engine {
     }
     let table: Table?
     do {
-      table = try Table.open(name: name, schema: nil, folder: folder)
+      table = try tables.table(name: name, folder: folder)
     } catch {
       throw SQLError(.invalidInput, "cannot read view \(name): \(error)", at: at)
     }

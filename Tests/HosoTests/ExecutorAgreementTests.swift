@@ -154,6 +154,41 @@ import Testing
     }
   }
 
+  /// An engine keeps the tables it opened (a shell's statements), and still sees what another
+  /// process appends, corrects or rebuilds between two statements: a new manifest is a new
+  /// table.
+  @Test func anOpenEngineSeesWhatIsAppendedAfterIt() throws {
+    let store = TestStore()
+    #expect(try store.run(["init"]).status == 0)
+    #expect(try store.run(["append", packageRoot + "/events/fixtures/valid.ndjson"]).status == 0)
+    let engine = try Engine(store: store.path)
+    func count(_ sql: String) throws -> Int64 {
+      guard case .int(let n) = try engine.run(sql)[0].rows.columns[0].value(0) else { return -1 }
+      return n
+    }
+    let events = try count("SELECT count(*) FROM events")
+    let tips = try count("SELECT count(*) FROM tips")
+    #expect(try count("SELECT count(*) FROM events") == events)
+    let more = """
+      {"id": "cache-tip-1", "type": "tip.received", "occurred_at": "2026-02-02T09:00:00+07:00", \
+      "recorded_at": "2026-02-02T09:00:00+07:00", "unit": "VN-BK-CM", "case": "C-BK-2026-777", \
+      "data": {"source": "hotline", "establishment": "E-BK-0001", "summary": "cache"}}
+
+      """
+    let appended = try store.run(["append", "-"], stdin: Array(more.utf8))
+    try #require(appended.status == 0, "\(appended.stderr)")
+    #expect(try count("SELECT count(*) FROM events") == events + 1)
+    #expect(try count("SELECT count(*) FROM tips") == tips + 1)
+    let voided = """
+      {"id": "cache-void-1", "type": "event.voided", "occurred_at": "2026-02-03T09:00:00+07:00", \
+      "recorded_at": "2026-02-03T09:00:00+07:00", "unit": "VN-BK-CM", "data": \
+      {"target": "cache-tip-1", "reason": "entered twice"}}
+
+      """
+    try #require(try store.run(["append", "-"], stdin: Array(voided.utf8)).status == 0)
+    #expect(try count("SELECT count(*) FROM tips") == tips)
+  }
+
   /// A statement past the memory limit, or cancelled, ends in an error, on either path.
   @Test func memoryLimitAndCancellation() throws {
     let store = TestStore()
