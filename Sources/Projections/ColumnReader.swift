@@ -1,0 +1,276 @@
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// One column of a stored row group.
+package struct ColumnReader {
+  package let type: ColumnType
+  package let rows: Int
+  /// nil when the column has no NULLs.
+  private let validity: UnsafePointer<UInt8>?
+  /// Plain fixed-width values, or the dictionary codes.
+  private let values: UnsafeRawPointer
+  private let ends: UnsafeRawPointer?
+  /// 4 or 8: the width of a plain VARCHAR's ends.
+  private let endWidth: Int
+  private let data: UnsafePointer<UInt8>?
+  /// Dictionary-encoded VARCHAR: the entries.
+  package let dictionaryCount: Int
+  private let dictionaryEnds: UnsafeRawPointer?
+  /// The whole column's bytes in the mapped file.
+  private let region: UnsafeRawBufferPointer
+  /// The least and the greatest value (bit patterns), when the file records them.
+  var bounds: (UInt64, UInt64)?
+
+  /// The least and the greatest value of a BIGINT, TIMESTAMP, DATE or BOOLEAN column (nil:
+  /// not recorded, or no value).
+  package var intBounds: ClosedRange<Int64>? {
+    guard let (lo, hi) = bounds, type != .double, type != .varchar else { return nil }
+    let (a, b) = (Int64(bitPattern: lo), Int64(bitPattern: hi))
+    return a <= b ? a...b : nil
+  }
+
+  /// The least and the greatest value of a DOUBLE column.
+  package var doubleBounds: ClosedRange<Double>? {
+    guard let (lo, hi) = bounds, type == .double else { return nil }
+    let (a, b) = (Double(bitPattern: lo), Double(bitPattern: hi))
+    return a <= b ? a...b : nil
+  }
+
+  /// Whether the dictionary holds `value` (dictionary-encoded VARCHAR only; its entries are
+  /// sorted by bytes, so a binary search).
+  package func dictionaryContains(_ value: UnsafeRawBufferPointer) -> Bool {
+    var lo = 0
+    var hi = dictionaryCount
+    while lo < hi {
+      let mid = (lo + hi) / 2
+      let e = dictionaryEntry(mid)
+      if e.elementsEqual(value) { return true }
+      if e.lexicographicallyPrecedes(value) { lo = mid + 1 } else { hi = mid }
+    }
+    return false
+  }
+
+  init?(
+    _ b: UnsafeRawBufferPointer, type: ColumnType, encoding: ColumnGroup.Encoding, hasNulls: Bool,
+    rows: Int
+  ) {
+    self.type = type
+    self.rows = rows
+    region = b
+    var at = 0
+    let base = b.baseAddress ?? UnsafeRawPointer(bitPattern: 8)!
+    if hasNulls {
+      let n = (rows + 7) / 8
+      guard b.count >= n else { return nil }
+      validity = base.assumingMemoryBound(to: UInt8.self)
+      at = (n + 7) & ~7
+    } else {
+      validity = nil
+    }
+    switch (type, encoding) {
+    case (.varchar, .dictionary):
+      guard b.count >= at + 4 else { return nil }
+      let n = Int(b.loadUnaligned(fromByteOffset: at, as: UInt32.self).littleEndian)
+      dictionaryCount = n
+      dictionaryEnds = base + at + 4
+      let bytesStart = at + 4 + 4 * n
+      guard b.count >= bytesStart else { return nil }
+      let total =
+        n == 0
+        ? 0 : Int(b.loadUnaligned(fromByteOffset: bytesStart - 4, as: UInt32.self).littleEndian)
+      data = (base + bytesStart).assumingMemoryBound(to: UInt8.self)
+      let codes = (bytesStart + total + 7) & ~7
+      guard b.count >= codes + 2 * rows, n <= 65_536 else { return nil }
+      values = base + codes
+      ends = nil
+      endWidth = 0
+    case (.varchar, .plain):
+      guard b.count >= at + 4 * rows else { return nil }
+      ends = base + at
+      values = base + at
+      endWidth = 4
+      let total =
+        rows == 0
+        ? 0
+        : Int(b.loadUnaligned(fromByteOffset: at + 4 * (rows - 1), as: UInt32.self).littleEndian)
+      let start = (at + 4 * rows + 7) & ~7
+      guard b.count >= start + total else { return nil }
+      data = (base + start).assumingMemoryBound(to: UInt8.self)
+      dictionaryCount = 0
+      dictionaryEnds = nil
+    case (.varchar, .plain64):
+      guard b.count >= at + 8 * rows else { return nil }
+      endWidth = 8
+      ends = base + at
+      values = base + at
+      let total =
+        rows == 0
+        ? 0
+        : Int(b.loadUnaligned(fromByteOffset: at + 8 * (rows - 1), as: UInt64.self).littleEndian)
+      guard b.count >= at + 8 * rows + total else { return nil }
+      data = (base + at + 8 * rows).assumingMemoryBound(to: UInt8.self)
+      dictionaryCount = 0
+      dictionaryEnds = nil
+    case (_, .plain):
+      guard b.count >= at + 8 * rows else { return nil }
+      values = base + at
+      ends = nil
+      endWidth = 0
+      data = nil
+      dictionaryCount = 0
+      dictionaryEnds = nil
+    default:
+      return nil
+    }
+  }
+
+  /// Maps the column's pages into this process at once (`MADV_POPULATE_READ`, Linux 5.14),
+  /// rather than a page fault every few pages as a scan reads it: the file is in the page
+  /// cache, and what a scan of a warm table waits for is the faults. A kernel without it
+  /// says EINVAL and the faults happen as before.
+  package func populate() {
+    guard let base = region.baseAddress, region.count > 0 else { return }
+    let page = 4096
+    let start = Int(bitPattern: base) & ~(page - 1)
+    let end = Int(bitPattern: base) + region.count
+    _ = madvise(UnsafeMutableRawPointer(bitPattern: start), end - start, 22)
+  }
+
+  package var hasNulls: Bool { validity != nil }
+  package var isDictionary: Bool { type == .varchar && ends == nil }
+
+  @inline(__always)
+  package func isValid(_ row: Int) -> Bool {
+    guard let validity else { return true }
+    return validity[row >> 3] & (1 << UInt8(row & 7)) != 0
+  }
+
+  @inline(__always)
+  package func int64(_ row: Int) -> Int64 {
+    values.loadUnaligned(fromByteOffset: row * 8, as: Int64.self).littleEndian
+  }
+
+  @inline(__always)
+  package func double(_ row: Int) -> Double {
+    Double(bitPattern: values.loadUnaligned(fromByteOffset: row * 8, as: UInt64.self).littleEndian)
+  }
+
+  /// The dictionary code of `row` (dictionary-encoded VARCHAR only).
+  @inline(__always)
+  package func code(_ row: Int) -> Int {
+    Int(values.loadUnaligned(fromByteOffset: row * 2, as: UInt16.self).littleEndian)
+  }
+
+  package func dictionaryEntry(_ k: Int) -> UnsafeRawBufferPointer {
+    let end = Int(
+      dictionaryEnds!.loadUnaligned(fromByteOffset: 4 * k, as: UInt32.self).littleEndian)
+    let start =
+      k == 0
+      ? 0
+      : Int(
+        dictionaryEnds!.loadUnaligned(fromByteOffset: 4 * (k - 1), as: UInt32.self).littleEndian)
+    return UnsafeRawBufferPointer(start: data! + start, count: end - start)
+  }
+
+  /// The bytes of a VARCHAR value (empty for NULL).
+  package func bytes(_ row: Int) -> UnsafeRawBufferPointer {
+    guard isValid(row) else { return UnsafeRawBufferPointer(start: nil, count: 0) }
+    if let ends {
+      func end(_ r: Int) -> Int {
+        endWidth == 4
+          ? Int(ends.loadUnaligned(fromByteOffset: r * 4, as: UInt32.self).littleEndian)
+          : Int(ends.loadUnaligned(fromByteOffset: r * 8, as: UInt64.self).littleEndian)
+      }
+      let start = row == 0 ? 0 : end(row - 1)
+      return UnsafeRawBufferPointer(start: data! + start, count: end(row) - start)
+    }
+    return dictionaryEntry(code(row))
+  }
+
+  package func string(_ row: Int) -> String? {
+    guard isValid(row) else { return nil }
+    return String(decoding: bytes(row), as: UTF8.self)
+  }
+
+  // MARK: Whole-vector reads (the query engine's scan): one call per row group and column
+
+  /// `out[i] = int64(rows[i])` (fixed-width columns; a DOUBLE's bit pattern).
+  package func gatherInt64(
+    _ rows: UnsafeBufferPointer<Int32>, into out: UnsafeMutablePointer<Int64>
+  ) {
+    for i in 0..<rows.count {
+      out[i] = values.loadUnaligned(fromByteOffset: Int(rows[i]) &* 8, as: Int64.self).littleEndian
+    }
+  }
+
+  /// `out[i] = table[code(rows[i])]` (dictionary-encoded VARCHAR; a NULL row's code is 0, and
+  /// a code past the table's end reads its last entry, so `table` must not be empty).
+  package func gatherCodes(
+    _ rows: UnsafeBufferPointer<Int32>, through table: UnsafeBufferPointer<Int64>,
+    into out: UnsafeMutablePointer<Int64>
+  ) {
+    let last = table.count - 1
+    for i in 0..<rows.count {
+      let c = values.loadUnaligned(fromByteOffset: Int(rows[i]) &* 2, as: UInt16.self).littleEndian
+      out[i] = table[min(Int(c), last)]
+    }
+  }
+
+  /// `cells[i] += code(rows[i]) * stride` (dictionary-encoded VARCHAR; a code past the
+  /// dictionary reads its last entry), or `(int64(rows[i]) - low) * stride` for fixed-width
+  /// columns: a key's part of a histogram cell.
+  package func addCells(
+    _ rows: UnsafeBufferPointer<Int32>, low: Int64, stride: Int32,
+    into cells: UnsafeMutablePointer<Int32>
+  ) {
+    if isDictionary {
+      let last = max(dictionaryCount, 1) - 1
+      for i in 0..<rows.count {
+        let c = values.loadUnaligned(fromByteOffset: Int(rows[i]) &* 2, as: UInt16.self)
+        cells[i] &+= Int32(min(Int(UInt16(littleEndian: c)), last)) &* stride
+      }
+    } else {
+      for i in 0..<rows.count {
+        let v = values.loadUnaligned(fromByteOffset: Int(rows[i]) &* 8, as: Int64.self)
+        cells[i] &+= Int32(truncatingIfNeeded: Int64(littleEndian: v) &- low) &* stride
+      }
+    }
+  }
+
+  /// Keeps, in place, the rows of `rows` whose dictionary code `drop` does not flag (a NULL
+  /// row is kept); the count kept. Dictionary-encoded VARCHAR only.
+  package func keepRows(_ rows: UnsafeMutableBufferPointer<Int32>, droppingCodes drop: [Bool])
+    -> Int
+  {
+    guard !drop.isEmpty else { return rows.count }
+    let last = drop.count - 1
+    var n = 0
+    drop.withUnsafeBufferPointer { d in
+      for i in 0..<rows.count {
+        let r = Int(rows[i])
+        let c = Int(
+          UInt16(littleEndian: values.loadUnaligned(fromByteOffset: r &* 2, as: UInt16.self)))
+        let valid = validity.map { $0[r >> 3] & (1 << UInt8(r & 7)) != 0 } ?? true
+        if !(valid && d[min(c, last)]) {
+          rows[n] = rows[i]
+          n += 1
+        }
+      }
+    }
+    return n
+  }
+
+  /// `out[i] = !isValid(rows[i])`; false when the column has no NULLs.
+  package func gatherNulls(_ rows: UnsafeBufferPointer<Int32>, into out: UnsafeMutablePointer<Bool>)
+  {
+    guard let validity else {
+      out.initialize(repeating: false, count: rows.count)
+      return
+    }
+    for i in 0..<rows.count {
+      let r = Int(rows[i])
+      out[i] = validity[r >> 3] & (1 << UInt8(r & 7)) == 0
+    }
+  }
+}
