@@ -238,6 +238,28 @@ package struct ColumnReader {
     }
   }
 
+  /// `histogram[cells[i] + part(rows[i])] += 1`, where `part` is what `addCells` adds (and
+  /// `cells` nil is all zeros): the last key's pass, counting each row's cell.
+  package func countCells(
+    _ rows: UnsafeBufferPointer<Int32>, low: Int64, stride: Int32,
+    adding cells: UnsafePointer<Int32>?, into histogram: UnsafeMutablePointer<Int>
+  ) {
+    if isDictionary {
+      let last = max(dictionaryCount, 1) - 1
+      for i in 0..<rows.count {
+        let c = values.loadUnaligned(fromByteOffset: Int(rows[i]) &* 2, as: UInt16.self)
+        let part = Int32(min(Int(UInt16(littleEndian: c)), last)) &* stride
+        histogram[Int((cells?[i] ?? 0) &+ part)] += 1
+      }
+    } else {
+      for i in 0..<rows.count {
+        let v = values.loadUnaligned(fromByteOffset: Int(rows[i]) &* 8, as: Int64.self)
+        let part = Int32(truncatingIfNeeded: Int64(littleEndian: v) &- low) &* stride
+        histogram[Int((cells?[i] ?? 0) &+ part)] += 1
+      }
+    }
+  }
+
   /// Keeps, in place, the rows of `rows` whose dictionary code `drop` does not flag (a NULL
   /// row is kept); the count kept. Dictionary-encoded VARCHAR only.
   package func keepRows(_ rows: UnsafeMutableBufferPointer<Int32>, droppingCodes drop: [Bool])

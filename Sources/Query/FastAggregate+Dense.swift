@@ -52,19 +52,27 @@ extension FastAggregate.Partial {
       guard total <= 1 << 16 else { return false }
     }
     // The histogram: one pass over the rows, a column at a time into the cells.
-    var cells = [Int32](repeating: 0, count: sel.count)
+    // All but the last column add their part to each row's cell; the last adds its own and
+    // counts the cell (one column: no cells at all).
+    var histogram = [Int](repeating: 0, count: total)
+    var cells = [Int32](repeating: 0, count: dimensions.count > 1 ? sel.count : 0)
     for (k, o) in dimensions.enumerated() {
+      let column = g.columns[o.column]
       cells.withUnsafeMutableBufferPointer { cells in
         sel.withUnsafeBufferPointer { sel in
-          g.columns[o.column].addCells(
-            sel, low: lows[k], stride: Int32(strides[k]), into: cells.baseAddress!)
+          if k < dimensions.count - 1 {
+            column.addCells(sel, low: lows[k], stride: Int32(strides[k]), into: cells.baseAddress!)
+          } else {
+            histogram.withUnsafeMutableBufferPointer { h in
+              column.countCells(
+                sel, low: lows[k], stride: Int32(strides[k]),
+                adding: k > 0 ? UnsafePointer(cells.baseAddress!) : nil, into: h.baseAddress!)
+            }
+          }
         }
       }
     }
-    var histogram = [Int](repeating: 0, count: total)
-    histogram.withUnsafeMutableBufferPointer { h in
-      for cell in cells { h[Int(cell)] += 1 }
-    }
+    if dimensions.isEmpty { histogram[0] = sel.count }
     // Each cell met: its values (a VARCHAR's id in the pool), the conditions on them, its
     // group, its counts.
     var ids: [[Int64]?] = dimensions.map { _ in nil }
