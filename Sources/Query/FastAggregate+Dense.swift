@@ -10,13 +10,23 @@ extension FastAggregate.Partial {
   /// per cell. The common question (`count(*) … GROUP BY year, type`, `count(*) FILTER (WHERE
   /// result = 'violation')`) reads each row once instead of through the general path.
   ///
-  /// Returns false, having done nothing, when the group or the plan is not of that shape: an
-  /// aggregate other than `count(*)`, a column read with a transform, NULLs, values without
-  /// recorded bounds or over too wide a range, or corrected rows in a column it reads.
-  mutating func addDenseCounts(_ g: GroupReader, base: Int, _ sel: [Int32]) -> Bool {
-    guard
-      plan.aggregates.allSatisfy({ $0.function == .count && $0.operand == nil && !$0.distinct })
-    else { return false }
+  /// Counts, sums, averages, least and greatest values of integer columns are kept per cell
+  /// too, in a second pass over the rows for each.
+  ///
+  /// Returns false, having done nothing, when the group or the plan is not of that shape: a
+  /// DISTINCT, an aggregate of a DOUBLE or VARCHAR, a column read with a transform, NULLs in a
+  /// key or condition, values without recorded bounds or over too wide a range, or a sum past
+  /// 64 bits in a cell. `sel` holds no row a patch changes (the caller reads those).
+  mutating func addDenseCounts(_ g: GroupReader, base: Int, _ sel: [Int32]) throws(SQLError)
+    -> Bool
+  {
+    for a in plan.aggregates {
+      guard !a.distinct else { return false }
+      guard let o = a.operand else { continue }
+      guard o.transform == .none, [.bigint, .timestamp, .date].contains(plan.types[o.column])
+      else { return false }
+    }
+    let valued = plan.aggregates.contains { $0.operand != nil }
     // The keys, then the other columns the conditions read.
     var dimensions = plan.keys
     let conditions = [plan.condition].compactMap { $0 } + plan.aggregates.compactMap(\.filter)
@@ -29,11 +39,9 @@ extension FastAggregate.Partial {
     var lows: [Int64] = []
     var strides: [Int] = []
     var total = 1
-    let corrected = !plan.view.patchedRows(from: base, count: g.rows).isEmpty
     for o in dimensions {
       let c = g.columns[o.column]
       guard o.transform == .none, !c.hasNulls else { return false }
-      if corrected && plan.view.isPatched(column: o.column) { return false }
       let span: Int
       if plan.types[o.column] == .varchar {
         guard c.isDictionary else { return false }
@@ -55,12 +63,13 @@ extension FastAggregate.Partial {
     // All but the last column add their part to each row's cell; the last adds its own and
     // counts the cell (one column: no cells at all).
     var histogram = [Int](repeating: 0, count: total)
-    var cells = [Int32](repeating: 0, count: dimensions.count > 1 ? sel.count : 0)
+    // (Aggregates of values read each row's cell again: then every column adds to it.)
+    var cells = [Int32](repeating: 0, count: dimensions.count > 1 || valued ? sel.count : 0)
     for (k, o) in dimensions.enumerated() {
       let column = g.columns[o.column]
       cells.withUnsafeMutableBufferPointer { cells in
         sel.withUnsafeBufferPointer { sel in
-          if k < dimensions.count - 1 {
+          if k < dimensions.count - 1 || valued {
             column.addCells(sel, low: lows[k], stride: Int32(strides[k]), into: cells.baseAddress!)
           } else {
             histogram.withUnsafeMutableBufferPointer { h in
@@ -72,7 +81,44 @@ extension FastAggregate.Partial {
         }
       }
     }
-    if dimensions.isEmpty { histogram[0] = sel.count }
+    if valued {
+      histogram.withUnsafeMutableBufferPointer { h in
+        for cell in cells { h[Int(cell)] += 1 }
+      }
+    } else if dimensions.isEmpty {
+      histogram[0] = sel.count
+    }
+    // Per aggregate of a column: its values' count, and their sum (or least, or greatest),
+    // by cell.
+    var valueCounts: [[Int64]] = plan.aggregates.map { _ in [] }
+    var valueStates: [[Int64]] = plan.aggregates.map { _ in [] }
+    for (j, a) in plan.aggregates.enumerated() {
+      guard let o = a.operand else { continue }
+      let column = g.columns[o.column]
+      var n = [Int64](repeating: 0, count: total)
+      var state = [Int64](
+        repeating: a.function == .min ? .max : a.function == .max ? .min : 0, count: total)
+      var overflow = false
+      for (i, r32) in sel.enumerated() {
+        let r = Int(r32)
+        guard column.isValid(r) else { continue }
+        let cell = Int(cells[i])
+        let x = column.int64(r)
+        n[cell] += 1
+        switch a.function {
+        case .min: state[cell] = min(state[cell], x)
+        case .max: state[cell] = max(state[cell], x)
+        case .sum, .avg:
+          let (sum, o) = state[cell].addingReportingOverflow(x)
+          state[cell] = sum
+          overflow = overflow || o
+        case .count: break
+        }
+      }
+      if overflow { return false }
+      valueCounts[j] = n
+      valueStates[j] = state
+    }
     // Each cell met: its values (a VARCHAR's id in the pool), the conditions on them, its
     // group, its counts.
     var ids: [[Int64]?] = dimensions.map { _ in nil }
@@ -101,7 +147,24 @@ extension FastAggregate.Partial {
       growStates()
       for (j, a) in plan.aggregates.enumerated() {
         if let f = a.filter, !evaluate(f, values, count: 1)[0] { continue }
-        counts[j][group] += Int64(n)
+        guard a.operand != nil else {
+          counts[j][group] += Int64(n)
+          continue
+        }
+        let (m, x) = (valueCounts[j][cell], valueStates[j][cell])
+        if m == 0 { continue }
+        let first = counts[j][group] == 0
+        counts[j][group] += m
+        switch a.function {
+        case .count: break
+        case .sum:
+          let (sum, o) = ints[j][group].addingReportingOverflow(x)
+          if o { throw SQLError.sumOverflow }
+          ints[j][group] = sum
+        case .avg: doubles[j][group] += Double(x)
+        case .min: if first || x < ints[j][group] { ints[j][group] = x }
+        case .max: if first || x > ints[j][group] { ints[j][group] = x }
+        }
       }
     }
     return true

@@ -20,6 +20,8 @@ extension FastAggregate {
     /// Flags by column: those the WHERE clause reads (a patch of another cannot make a row
     /// meet it).
     let conditionColumns: [Bool]
+    /// Flags by column: those the plan reads at all.
+    let readColumns: [Bool]
 
     init(plan: FastAggregate) {
       self.plan = plan
@@ -35,6 +37,8 @@ extension FastAggregate {
       var flags = [Bool](repeating: false, count: plan.types.count)
       for o in plan.condition.map(FastAggregate.operands(of:)) ?? [] { flags[o.column] = true }
       conditionColumns = flags
+      for o in plan.operands { flags[o.column] = true }
+      readColumns = flags
     }
 
     /// About how many bytes the groups, states, sets and strings hold.
@@ -64,7 +68,30 @@ extension FastAggregate {
       let rows = rowsToRead(g, base: base)
       if rows.skip { return }
       var sel = plan.view.visibleRows(g, base: base, only: rows.only)
-      if sel.isEmpty || addDenseCounts(g, base: base, sel) { return }
+      if sel.isEmpty { return }
+      // The rows whose values a patch changes go the general way below; the others, when
+      // the plan is of the shape, into the histogram of cells.
+      let patched = plan.view.patchedRows(from: base, count: g.rows, touching: readColumns)
+      if patched.isEmpty {
+        if try addDenseCounts(g, base: base, sel) { return }
+      } else {
+        var (clean, changed): ([Int32], [Int32]) = ([], [])
+        var p = 0
+        for r in sel {
+          while p < patched.count && patched[p] - base < Int(r) { p += 1 }
+          if p < patched.count && patched[p] - base == Int(r) {
+            changed.append(r)
+          } else {
+            clean.append(r)
+          }
+        }
+        var counted = clean.isEmpty
+        if !counted { counted = try addDenseCounts(g, base: base, clean) }
+        if counted {
+          sel = changed
+          if sel.isEmpty { return }
+        }
+      }
       // The operands' values at the selected rows, patched rows read through the view: those
       // of the WHERE clause first, and the others only at the rows that pass it.
       var values: [Operand: ([Int64], [Bool])] = [:]

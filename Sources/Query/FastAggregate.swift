@@ -268,9 +268,11 @@ struct FastAggregate: @unchecked Sendable {
 
 }
 
-/// A literal's text as the store holds text: NFC.
+/// A literal's text as the store holds text: composed (NFC) when it has combining marks
+/// (U+0300–U+037F: the bytes 0xCC and 0xCD, the rule of `append`), as it is otherwise. Most
+/// literals have none, and skip Foundation's normalization (4 ms at its first use).
 func precomposed(_ s: String) -> String {
-  s.utf8.contains { $0 >= 0xCC } ? s.precomposedStringWithCanonicalMapping : s
+  s.utf8.contains { $0 == 0xCC || $0 == 0xCD } ? s.precomposedStringWithCanonicalMapping : s
 }
 
 extension SQLError {

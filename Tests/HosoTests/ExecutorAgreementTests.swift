@@ -44,6 +44,9 @@ import Testing
     "SELECT type, count(*) FROM events WHERE year >= 2015 AND unit <> 'VN-HN' GROUP BY type",
     "SELECT count(*), count(*) FILTER (WHERE type = 'tip.received') FROM events",
     "SELECT count(*) FROM events WHERE type = 'no such type'",
+    // Sums, least and greatest values by cell; corrected fines read the general way.
+    "SELECT year, result, count(*), sum(fine_vnd), avg(fine_vnd), min(fine_vnd), max(fine_vnd), count(fine_vnd) FROM inspections GROUP BY ALL",
+    "SELECT sum(fine_vnd) FILTER (WHERE result = 'violation'), min(occurred_at), max(seq) FROM inspections WHERE province_now <> 'Hà Nội'",
   ]
 
   @Test func vectorizedAndGeneralAgree() throws {
