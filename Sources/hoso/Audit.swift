@@ -90,7 +90,8 @@ extension CommandLine {
   }
 
   static func auditTable(_ a: CaseAudit, _ asOf: Int64?) -> String {
-    var out = "case \(a.caseId): \(a.entries.count) events"
+    let n = a.entries.count
+    var out = "case \(a.caseId): \(n) \(n == 1 ? "event" : "events")"
     out +=
       asOf.map { ", as known at \(wall($0 + 7 * 3_600_000_000)) (Vietnam time)" }
       ?? ", as known now"

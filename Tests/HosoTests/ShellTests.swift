@@ -259,7 +259,7 @@ import Testing
       try String(contentsOfFile: dir.path + "/once.txt", encoding: .utf8).contains("to the file"))
     // A store-level command's output goes to the file too.
     let audit = try String(contentsOfFile: dir.path + "/audit.txt", encoding: .utf8)
-    #expect(audit.hasPrefix("case C-BK-2013-001: 1 events, as known at 2013-06-03 23:59:59"))
+    #expect(audit.hasPrefix("case C-BK-2013-001: 1 event, as known at 2013-06-03 23:59:59"))
     #expect(!out.contains("as known at 2013-06-03"))
     let file = try String(contentsOfFile: dir.path + "/out.txt", encoding: .utf8)
     #expect(file.contains("filed_one") && file.contains("filed_two"))
