@@ -1,3 +1,5 @@
+import EventLog
+
 #if canImport(Glibc)
   import Glibc
 #elseif canImport(Musl)
@@ -34,27 +36,14 @@ package enum Timestamp {
     }
   }
 
-  /// Days from 1970-01-01 to a civil date (Howard Hinnant's algorithm).
-  package static func daysFromCivil(_ y0: Int64, _ m: Int64, _ d: Int64) -> Int64 {
-    let y = m <= 2 ? y0 - 1 : y0
-    let era = (y >= 0 ? y : y - 399) / 400
-    let yoe = y - era * 400
-    let doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-    return era * 146097 + doe - 719468
+  /// Days from 1970-01-01 to a civil date.
+  package static func daysFromCivil(_ y: Int64, _ m: Int64, _ d: Int64) -> Int64 {
+    CivilCalendar.days(year: y, month: m, day: d)
   }
 
   /// The civil date of a day count since 1970-01-01.
-  package static func civilFromDays(_ z0: Int64) -> (year: Int64, month: Int64, day: Int64) {
-    let z = z0 + 719468
-    let era = (z >= 0 ? z : z - 146096) / 146097
-    let doe = z - era * 146097
-    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-    let mp = (5 * doy + 2) / 153
-    let d = doy - (153 * mp + 2) / 5 + 1
-    let m = mp < 10 ? mp + 3 : mp - 9
-    return (m <= 2 ? yoe + era * 400 + 1 : yoe + era * 400, m, d)
+  package static func civilFromDays(_ z: Int64) -> (year: Int64, month: Int64, day: Int64) {
+    CivilCalendar.date(days: z)
   }
 
   package static func daysInMonth(_ year: Int64, _ month: Int64) -> Int64 {

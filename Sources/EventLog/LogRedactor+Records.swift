@@ -257,19 +257,11 @@ extension LogRedactor {
   }
 
   /// Microseconds since the epoch as `2026-12-02T03:00:00Z`, with `.ffffff` when not whole
-  /// seconds. Civil dates from days after Howard Hinnant's `civil_from_days`.
+  /// seconds.
   static func formatTime(_ micros: Int64) -> String {
     let (seconds, fraction) = floorDivision(micros, 1_000_000)
     let (days, time) = floorDivision(seconds, 86_400)
-    let z = days + 719_468
-    let era = (z >= 0 ? z : z - 146_096) / 146_097
-    let doe = z - era * 146_097
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-    let mp = (5 * doy + 2) / 153
-    let day = doy - (153 * mp + 2) / 5 + 1
-    let month = mp < 10 ? mp + 3 : mp - 9
-    let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
+    let (year, month, day) = CivilCalendar.date(days: days)
     func pad(_ v: Int64, _ width: Int) -> String {
       let s = String(v)
       return String(repeating: "0", count: max(0, width - s.count)) + s
@@ -281,7 +273,7 @@ extension LogRedactor {
     return text + "Z"
   }
 
-  /// The inverse of `formatTime`, or nil. Hinnant's `days_from_civil`.
+  /// The inverse of `formatTime`, or nil.
   static func parseTime(_ text: some StringProtocol) -> Int64? {
     let b = Array(text.utf8)
     func number(_ r: Range<Int>) -> Int64? {
@@ -301,12 +293,7 @@ extension LogRedactor {
       guard b[19] == UInt8(ascii: "."), let f = number(20..<26) else { return nil }
       fraction = f
     }
-    let y = month <= 2 ? year - 1 : year
-    let era = (y >= 0 ? y : y - 399) / 400
-    let yoe = y - era * 400
-    let doy = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-    let days = era * 146_097 + doe - 719_468
+    let days = CivilCalendar.days(year: year, month: month, day: day)
     let micros = ((days * 86_400 + hour * 3600 + minute * 60 + second) * 1_000_000) + fraction
     return formatTime(micros) == text ? micros : nil
   }
