@@ -3,13 +3,24 @@
 // No package dependencies: Foundation, Dispatch and the C library only.
 import PackageDescription
 
+/// The one module compiled for more than the x86-64 baseline: its SHA-NI and SSE4.2 kernels run
+/// only after `CPU` has found those instructions at run time (see Sources/Accelerated).
+#if arch(x86_64)
+  let acceleratedSettings: [SwiftSetting] = [
+    .unsafeFlags(["-Xcc", "-msse4.2", "-Xcc", "-msha"])
+  ]
+#else
+  let acceleratedSettings: [SwiftSetting] = []
+#endif
+
 let package = Package(
   name: "hoso",
   products: [
     .executable(name: "hoso", targets: ["hoso"])
   ],
   targets: [
-    .target(name: "EventLog"),
+    .target(name: "Accelerated", swiftSettings: acceleratedSettings),
+    .target(name: "EventLog", dependencies: ["Accelerated"]),
     .target(name: "Domain", dependencies: ["EventLog"]),
     .target(name: "Projections", dependencies: ["EventLog", "Domain"]),
     .target(name: "Query", dependencies: ["Projections", "Domain", "EventLog"]),
@@ -24,7 +35,7 @@ let package = Package(
       dependencies: ["EventLog", "Domain"],
       path: "Tests/TestSupport"
     ),
-    .testTarget(name: "EventLogTests", dependencies: ["EventLog", "TestSupport"]),
+    .testTarget(name: "EventLogTests", dependencies: ["Accelerated", "EventLog", "TestSupport"]),
     .testTarget(name: "DomainTests", dependencies: ["Domain", "EventLog", "TestSupport"]),
     .testTarget(name: "QueryTests", dependencies: ["Query", "TestSupport"]),
     .testTarget(

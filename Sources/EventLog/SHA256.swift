@@ -1,3 +1,5 @@
+import Accelerated
+
 /// SHA-256 (FIPS 180-4), streaming.
 ///
 /// The log hashes every byte it seals, so the compression function is written for speed: whole
@@ -5,6 +7,8 @@
 /// message schedule live in locals rather than arrays (no bounds checks, no heap), and the 64
 /// rounds are unrolled with their constants inline. Only a partial block is copied into the value.
 /// About 500 MB/s on x86-64, close to OpenSSL's assembly when it may not use SHA-NI or AVX2.
+/// Where the processor has the SHA extensions, `SHA256Instructions` does the compression instead,
+/// about four times faster; both are tested against the NIST vectors and each other.
 package struct SHA256: Sendable {
   /// The eight chaining words H0...H7.
   private struct State {
@@ -28,8 +32,14 @@ package struct SHA256: Sendable {
   /// Total message length in bytes, for the length field of the final padding.
   private var length: UInt64 = 0
 
-  /// A hash of the empty message, ready for `update`.
-  package init() {}
+  /// Whether the compression runs on the SHA extensions; false to force the portable code.
+  private let usesInstructions: Bool
+
+  /// A hash of the empty message, ready for `update`. `portable` forces the plain-Swift
+  /// compression even where the processor has the SHA extensions (for tests and measurements).
+  package init(portable: Bool = false) {
+    usesInstructions = !portable && CPU.hasSHA256Instructions
+  }
 
   /// Appends `bytes` to the message.
   package mutating func update(_ bytes: UnsafeRawBufferPointer) {
@@ -47,12 +57,15 @@ package struct SHA256: Sendable {
       remaining -= take
       guard pendingCount == 64 else { return }
       let block = pending
-      withUnsafeBytes(of: block) { Self.compress(&state, $0.baseAddress!, blocks: 1) }
+      let instructions = usesInstructions
+      withUnsafeBytes(of: block) {
+        Self.compress(&state, $0.baseAddress!, blocks: 1, instructions)
+      }
       pendingCount = 0
     }
     let blocks = remaining / 64
     if blocks > 0 {
-      Self.compress(&state, input, blocks: blocks)
+      Self.compress(&state, input, blocks: blocks, usesInstructions)
       input += blocks * 64
       remaining -= blocks * 64
     }
@@ -80,13 +93,15 @@ package struct SHA256: Sendable {
       if used >= 56 {
         // No room for the 8-byte length: this block is finished with zeros, and one more follows.
         for index in (used + 1)..<64 { block[index] = 0 }
-        Self.compress(&state, UnsafeRawPointer(block.baseAddress!), blocks: 1)
+        Self.compress(
+          &state, UnsafeRawPointer(block.baseAddress!), blocks: 1, usesInstructions)
         for index in 0..<56 { block[index] = 0 }
       } else {
         for index in (used + 1)..<56 { block[index] = 0 }
       }
       block.storeBytes(of: bitLength.bigEndian, toByteOffset: 56, as: UInt64.self)
-      Self.compress(&state, UnsafeRawPointer(block.baseAddress!), blocks: 1)
+      Self.compress(
+        &state, UnsafeRawPointer(block.baseAddress!), blocks: 1, usesInstructions)
     }
     pendingCount = 0
     let words = state
@@ -105,13 +120,13 @@ package struct SHA256: Sendable {
   }
 
   /// The SHA-256 digest of `bytes`.
-  package static func hash(_ bytes: [UInt8]) -> [UInt8] {
-    bytes.withUnsafeBytes { hash($0) }
+  package static func hash(_ bytes: [UInt8], portable: Bool = false) -> [UInt8] {
+    bytes.withUnsafeBytes { hash($0, portable: portable) }
   }
 
   /// The SHA-256 digest of `bytes`.
-  package static func hash(_ bytes: UnsafeRawBufferPointer) -> [UInt8] {
-    var hasher = SHA256()
+  package static func hash(_ bytes: UnsafeRawBufferPointer, portable: Bool = false) -> [UInt8] {
+    var hasher = SHA256(portable: portable)
     hasher.update(bytes)
     return hasher.finalize()
   }
@@ -120,7 +135,23 @@ package struct SHA256: Sendable {
   ///
   /// The chaining words are loaded once and stored once for the whole run rather than per block,
   /// so a long update goes straight from one block to the next.
-  private static func compress(_ state: inout State, _ data: UnsafeRawPointer, blocks: Int) {
+  private static func compress(
+    _ state: inout State, _ data: UnsafeRawPointer, blocks: Int, _ usesInstructions: Bool
+  ) {
+    if usesInstructions {
+      withUnsafeMutableBytes(of: &state) { words in
+        let words = words.bindMemory(to: UInt32.self)
+        SHA256Instructions.compress(words.baseAddress.unsafelyUnwrapped, data, blocks: blocks)
+      }
+      return
+    }
+    portableCompress(&state, data, blocks: blocks)
+  }
+
+  /// The compression function in plain Swift, for processors without the SHA extensions.
+  private static func portableCompress(
+    _ state: inout State, _ data: UnsafeRawPointer, blocks: Int
+  ) {
     var h0 = state.h0
     var h1 = state.h1
     var h2 = state.h2

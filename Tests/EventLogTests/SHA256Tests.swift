@@ -1,4 +1,6 @@
+import Accelerated
 import EventLog
+import TestSupport
 import Testing
 
 /// Known-answer and streaming tests for `SHA256`.
@@ -17,14 +19,17 @@ struct SHA256Tests {
     ),
   ])
   func nistVectors(message: String, digest: String) {
-    #expect(hex(SHA256.hash(Array(message.utf8))) == digest)
+    for portable in [false, true] {
+      #expect(hex(SHA256.hash(Array(message.utf8), portable: portable)) == digest)
+    }
   }
 
-  @Test func oneMillionAs() {
+  @Test(arguments: [false, true]) func oneMillionAs(portable: Bool) {
     let expected = "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0"
-    #expect(hex(SHA256.hash([UInt8](repeating: 0x61, count: 1_000_000))) == expected)
+    let message = [UInt8](repeating: 0x61, count: 1_000_000)
+    #expect(hex(SHA256.hash(message, portable: portable)) == expected)
     // The same message fed in uneven pieces, so updates cross block boundaries.
-    var hasher = SHA256()
+    var hasher = SHA256(portable: portable)
     let piece = [UInt8](repeating: 0x61, count: 997)
     var fed = 0
     while fed < 1_000_000 {
@@ -49,7 +54,38 @@ struct SHA256Tests {
     (128, "6836cf13bac400e9105071cd6af47084dfacad4e5e302c94bfed24e013afb73e"),
   ])
   func paddingBoundaries(length: Int, digest: String) {
-    #expect(hex(SHA256.hash([UInt8](repeating: 0x61, count: length))) == digest)
+    for portable in [false, true] {
+      let message = [UInt8](repeating: 0x61, count: length)
+      #expect(hex(SHA256.hash(message, portable: portable)) == digest)
+    }
+  }
+
+  /// The SHA extensions' compression and the portable one agree on random messages of every
+  /// length up to five blocks, and on long runs of blocks, at every alignment. Where the
+  /// processor lacks the extensions both sides are the portable code and the test says so.
+  /// Set HOSO_TEST_SEED to replay a failing seed.
+  @Test func instructionsMatchPortableCode() {
+    if !CPU.hasSHA256Instructions {
+      print("SHA256Tests: this processor has no SHA extensions; only the portable code ran")
+    }
+    for seed in testSeeds(fixed: 0x5AA2_56) where !instructionsMatch(seed: seed) {
+      Issue.record("SHA-256 of the SHA extensions and the portable code differ; seed \(seed)")
+    }
+  }
+
+  private func instructionsMatch(seed: UInt64) -> Bool {
+    var random = SplitMix64(seed: seed)
+    let lengths = Array(0...320) + [4096, 65_536 + 17]
+    for length in lengths {
+      let start = Int(random.next() % 16)
+      let storage = (0..<(length + 16)).map { _ in UInt8(truncatingIfNeeded: random.next()) }
+      let (fast, portable) = storage.withUnsafeBytes { all in
+        let bytes = UnsafeRawBufferPointer(rebasing: all[start..<(start + length)])
+        return (SHA256.hash(bytes), SHA256.hash(bytes, portable: true))
+      }
+      guard fast == portable else { return false }
+    }
+    return true
   }
 
   /// Splitting the message anywhere, or feeding it in small chunks, gives the one-shot digest.
