@@ -156,7 +156,8 @@ package enum Appender {
         throw error
       }
       if let seqs {
-        ingest.batchCommitted(firstSeq: seqs.lowerBound, reader: try LogReader(at: store.logPath))
+        let path = store.logPath
+        ingest.batchCommitted(firstSeq: seqs.lowerBound, reader: { try LogReader(at: path) })
       }
       return Result(
         appended: ingest.accepted - acceptedBefore, seqs: seqs,

@@ -26,7 +26,7 @@ package struct Ingest {
 
   private let now: Int64
   private var validator: LineValidator
-  private var out: [UInt8] = []
+  private var out = ByteBuffer(capacity: 4096)
   private var lastRecordedAt: Int64
 
   /// - Parameters:
@@ -45,7 +45,6 @@ package struct Ingest {
     self.now = now
     validator = LineValidator(now: now, pseudonymizer: pseudonymizer)
     lastRecordedAt = state.lastRecordedAt
-    out.reserveCapacity(4096)
     // Slots for an event every 256 bytes spare most rehashing on the way (realistic events
     // are 250-300 bytes; a guess too low only means the table grows as before).
     reserve(bytes: expectedBytes)
@@ -63,8 +62,9 @@ package struct Ingest {
     try out.withUnsafeBytes(body)
   }
 
-  /// Releases the validator's scratch memory.
+  /// Releases the validator's scratch memory and the record buffer.
   package func finish() {
+    out.deallocate()
     validator.deallocate()
     recheck?.deallocate()
   }
@@ -78,13 +78,15 @@ package struct Ingest {
   }
 
   /// The batch of the lines accepted so far is in the log from `firstSeq` on: their ids get
-  /// their seqs, and the next input starts a new batch (`reader` then sees the new records,
-  /// for the comparison behind a duplicate).
-  package mutating func batchCommitted(firstSeq: UInt64, reader: LogReader) {
+  /// their seqs, and the next input starts a new batch (`reader` opens a reader that sees the
+  /// new records, for the comparison behind a duplicate; called only if one is needed).
+  package mutating func batchCommitted(
+    firstSeq: UInt64, reader: @escaping () throws -> LogReader
+  ) {
     for (k, e) in pendingEntries.enumerated() { state.ids.setSeq(e, firstSeq + UInt64(k)) }
     if let last = pendingEntries.indices.last { state.lastSeq = firstSeq + UInt64(last) }
     state.lastRecordedAt = max(state.lastRecordedAt, lastRecordedAt)
-    state.replaceReader(reader)
+    state.replaceReader(opening: reader)
     pendingEntries.removeAll(keepingCapacity: true)
     pendingLines.removeAll(keepingCapacity: true)
     batch = RecordBatch()
@@ -108,7 +110,7 @@ package struct Ingest {
         line: number, column: characterColumn(ofByteOffset: error.offset, in: line),
         "invalid JSON: \(error.message)")
     }
-    out.removeAll(keepingCapacity: true)
+    out.removeAll()
     let facts = try validator.validate(
       into: &out, state: state, stamp: max(now, lastRecordedAt))
     return try commit(facts, line: line, number: number)
@@ -240,14 +242,15 @@ package struct Ingest {
         let (start, count, number) = pendingLines[i]
         var again = recheck ?? LineValidator(now: now, pseudonymizer: pseudonymizer)
         defer { recheck = again }
-        var bytes: [UInt8] = []
+        var bytes = ByteBuffer(capacity: count + count / 4)
+        defer { bytes.deallocate() }
         guard
           (try? again.parse(UnsafeRawBufferPointer(start: start, count: count), number: number))
             != nil,
           (try? again.validate(into: &bytes, state: state, stamp: max(now, state.lastRecordedAt)))
             != nil
         else { return false }
-        other = bytes
+        other = bytes.array
       }
       return other.withUnsafeBytes { CanonicalEnvelope.sameContent($0, payload) }
     }

@@ -103,7 +103,7 @@ struct LineValidator {
   // MARK: Envelope
 
   mutating func validate(
-    into out: inout [UInt8], state: borrowing StoreState, stamp: Int64
+    into out: inout ByteBuffer, state: borrowing StoreState, stamp: Int64
   ) throws(InputError) -> Facts {
     guard doc.nodes[0].kind == .object else {
       throw fail(0, nil, "an event is a JSON object, one per line")
@@ -195,32 +195,32 @@ struct LineValidator {
     guard doc.nodes[dataN].kind == .object else { throw fail(dataN, "data", "data is an object") }
 
     // The canonical envelope.
-    Self.appendLiteral(#"{"id":"#, to: &out)
+    out.appendLiteral(#"{"id":"#)
     let idStart = out.count + 1
     appendString(id, to: &out)
     f.idRange = idStart..<(out.count - 1)
-    Self.appendLiteral(#","type":"#, to: &out)
+    out.appendLiteral(#","type":"#)
     appendString(typeBytes, to: &out)
-    Self.appendLiteral(#","occurred_at":""#, to: &out)
+    out.appendLiteral(#","occurred_at":""#)
     appendTime(occurred, from: occurredN, to: &out)
     let recordedStart = out.count
-    Self.appendLiteral(#"","recorded_at":""#, to: &out)
+    out.appendLiteral(#"","recorded_at":""#)
     appendTime(recorded, from: recordedN, to: &out)
     out.append(UInt8(ascii: "\""))
     f.recordedAtRange = (recordedStart + 1)..<out.count
-    Self.appendLiteral(#","unit":"#, to: &out)
+    out.appendLiteral(#","unit":"#)
     let unitStart = out.count + 1
     appendString(unit, to: &out)
     f.unitRange = unitStart..<(out.count - 1)
     if let caseBytes {
-      Self.appendLiteral(#","case":"#, to: &out)
+      out.appendLiteral(#","case":"#)
       appendString(caseBytes, to: &out)
     }
     if let actor {
-      Self.appendLiteral(#","actor":"#, to: &out)
+      out.appendLiteral(#","actor":"#)
       appendString(actor, to: &out)
     }
-    Self.appendLiteral(#","data":"#, to: &out)
+    out.appendLiteral(#","data":"#)
     try writeObject(dataN, of: type, path: "data", into: &out, state: state)
     out.append(UInt8(ascii: "}"))
     return f
@@ -232,7 +232,7 @@ struct LineValidator {
   /// `path` names it in messages: `data`, `data.changes`, `data.targets[2]`.
   mutating func writeObject(
     _ object: Int, of type: Catalog.EventType, path: @autoclosure () -> String,
-    into out: inout [UInt8], state: borrowing StoreState, requireAll: Bool = true
+    into out: inout ByteBuffer, state: borrowing StoreState, requireAll: Bool = true
   ) throws(InputError) {
     let infos = type.infos
     // The value node of each field, -1 when absent: at most 8 fields, on the stack.
@@ -321,7 +321,7 @@ struct LineValidator {
 
   private mutating func writeValue(
     _ node: Int, _ field: FieldInfo, path: @autoclosure () -> String,
-    into out: inout [UInt8], state: borrowing StoreState, target: Catalog.EventType?,
+    into out: inout ByteBuffer, state: borrowing StoreState, target: Catalog.EventType?,
     options: @autoclosure () -> Catalog.Kind
   ) throws(InputError) {
     let n = doc.nodes[node]
@@ -455,7 +455,7 @@ struct LineValidator {
 
   /// Appends a time's canonical text. A time given already in canonical form (seconds,
   /// `+07:00`, as most inputs write it) is copied instead of formatted again.
-  private mutating func appendTime(_ t: Int64, from node: Int, to out: inout [UInt8]) {
+  private mutating func appendTime(_ t: Int64, from node: Int, to out: inout ByteBuffer) {
     if node >= 0, !doc.nodes[node].hasEscapes {
       let s = bytes(node)
       if s.count == 25, s[10] == UInt8(ascii: "T"), s[19] == UInt8(ascii: "+"),
@@ -474,17 +474,37 @@ struct LineValidator {
   private func checkText(
     _ s: UnsafeRawBufferPointer, _ node: Int, _ field: @autoclosure () -> String
   ) throws(InputError) {
+    guard let base = s.baseAddress else { return }
     var run = 0
     var found = 0
-    for b in s {
-      if b >= 0x30 && b <= 0x39 {
-        run += 1
-      } else {
-        if run == 9 || run == 12 {
-          found = run
-          break
+    var at = 0
+    // Eight bytes at a time while they hold no digit (most text): such a word ends any run.
+    scan: while at < s.count {
+      if at + 8 <= s.count {
+        let word = base.loadUnaligned(fromByteOffset: at, as: UInt64.self)
+        if !Self.hasDigit(word) {
+          if run == 9 || run == 12 {
+            found = run
+            break scan
+          }
+          run = 0
+          at += 8
+          continue
         }
-        run = 0
+      }
+      let end = min(at + 8, s.count)
+      while at < end {
+        let b = base.load(fromByteOffset: at, as: UInt8.self)
+        if b >= 0x30 && b <= 0x39 {
+          run += 1
+        } else {
+          if run == 9 || run == 12 {
+            found = run
+            break scan
+          }
+          run = 0
+        }
+        at += 1
       }
     }
     if found == 0 && (run == 9 || run == 12) { found = run }
@@ -497,10 +517,21 @@ struct LineValidator {
     }
   }
 
+  /// Whether any byte of `word` is an ASCII digit: "has a byte between m and n" of Bit
+  /// Twiddling Hacks, for 0x2F < b < 0x3A (bytes from 0x80 up never count).
+  @inline(__always)
+  static func hasDigit(_ word: UInt64) -> Bool {
+    let ones: UInt64 = 0x0101_0101_0101_0101
+    let low7 = word & (ones &* 0x7F)
+    let belowTop = (ones &* (127 + 0x3A)) &- low7
+    let aboveBottom = low7 &+ (ones &* (127 - 0x2F))
+    return belowTop & ~word & aboveBottom & (ones &* 0x80) != 0
+  }
+
   /// Appends a string from `bytes(_:)` as canonical JSON. One that lies inside the line is
   /// a string node without escapes, and such a node's bytes are already canonical (valid
   /// JSON has no raw quote, backslash or control character in a string): copied as they are.
-  func appendString(_ s: UnsafeRawBufferPointer, to out: inout [UInt8]) {
+  func appendString(_ s: UnsafeRawBufferPointer, to out: inout ByteBuffer) {
     if mayBeDecomposed && Self.hasCombiningMarks(s) {
       var composed = String(decoding: s, as: UTF8.self).precomposedStringWithCanonicalMapping
       composed.withUTF8 { Self.appendEscaped(UnsafeRawBufferPointer($0), to: &out) }
@@ -521,22 +552,15 @@ struct LineValidator {
     return memchr(base, 0xCC, b.count) != nil || memchr(base, 0xCD, b.count) != nil
   }
 
-  /// Appends a literal's bytes with one copy (not through `String.UTF8View`'s iterator).
-  @inline(__always)
-  static func appendLiteral(_ s: StaticString, to out: inout [UInt8]) {
-    out.append(contentsOf: UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
-  }
-
   /// Appends decoded UTF-8 as a canonical JSON string.
-  static func appendEscaped(_ raw: UnsafeRawBufferPointer, to out: inout [UInt8]) {
-    var w = CanonicalJSONWriter(capacity: 0)
-    swap(&w.bytes, &out)
+  static func appendEscaped(_ raw: UnsafeRawBufferPointer, to out: inout ByteBuffer) {
+    var w = CanonicalJSONWriter(capacity: raw.count + 2)
     w.writeEscaped(raw)
-    swap(&w.bytes, &out)
+    w.bytes.withUnsafeBytes { out.appendBytes($0) }
   }
 
   /// Appends a decimal integer without going through `String`.
-  static func appendInteger(_ v: Int64, to out: inout [UInt8]) {
+  static func appendInteger(_ v: Int64, to out: inout ByteBuffer) {
     if v < 0 { out.append(UInt8(ascii: "-")) }
     var m = v.magnitude
     let start = out.count
@@ -544,7 +568,7 @@ struct LineValidator {
       out.append(0x30 + UInt8(m % 10))
       m /= 10
     } while m > 0
-    out[start...].reverse()
+    out.reverseSuffix(from: start)
   }
 
   static func isIdentifier(_ u: UnsafeRawBufferPointer) -> Bool {

@@ -27,13 +27,19 @@ package struct PreparedLine: Sendable {
 
 /// A slice of the input, prepared off the main thread.
 package final class PreparedChunk: @unchecked Sendable {
-  package var out: [UInt8] = []
+  package var out: ByteBuffer
   package var lines: [PreparedLine] = []
   /// Lines in the chunk, blank ones included (for numbering the next chunk).
   package var lineCount = 0
   /// Set when preparing stopped at a line the full path must judge (most likely an error):
   /// the input offset just after that line. Nothing after it was prepared.
   package var stoppedAfter: Int?
+
+  init(capacity: Int) {
+    out = ByteBuffer(capacity: capacity)
+  }
+
+  deinit { out.deallocate() }
 }
 
 /// Validation in two stages on two threads: a preparing thread parses, validates and encodes
@@ -140,8 +146,10 @@ package final class PreparedInput: @unchecked Sendable {
     for i in stride(from: worker, to: chunkCount, by: workers) {
       windows[worker].wait()
       if lock.withLock({ cancelled || i > stopAt }) { return }
-      let c = PreparedChunk()
-      prepare(bounds[i]..<bounds[i + 1], into: c, validator: &validator, state: empty)
+      // Canonical JSON is about as long as its input; a stamped recorded_at adds some.
+      let range = bounds[i]..<bounds[i + 1]
+      let c = PreparedChunk(capacity: range.count + range.count / 4)
+      prepare(range, into: c, validator: &validator, state: empty)
       lock.withLock {
         chunks[i] = c
         // Past a line the full path must judge, nothing more is needed.
@@ -157,7 +165,6 @@ package final class PreparedInput: @unchecked Sendable {
     state: StoreState
   ) {
     guard let base else { return }
-    c.out.reserveCapacity(range.count + range.count / 4)
     var start = range.lowerBound
     var number = 0
     while start < range.upperBound {
@@ -186,7 +193,7 @@ package final class PreparedInput: @unchecked Sendable {
       }
       let mark = c.out.count
       guard let f = try? v.validate(into: &c.out, state: state, stamp: stamp) else {
-        c.out.removeSubrange(mark...)
+        c.out.removeSuffix(from: mark)
         c.lines.append(p)
         c.stoppedAfter = next
         c.lineCount = number

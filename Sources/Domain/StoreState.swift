@@ -72,7 +72,7 @@ package struct StoreState {
   package var units = IdTable()
   package var lastRecordedAt: Int64 = .min
   package var lastSeq: UInt64 = 0
-  private var reader: LogReader?
+  private var reader: LazyReader?
 
   package init() {}
 
@@ -80,7 +80,7 @@ package struct StoreState {
   /// anywhere stops the load with a `.damaged` `LogError`.
   package static func load(from reader: LogReader) throws -> StoreState {
     var s = StoreState()
-    s.reader = reader
+    s.reader = LazyReader(reader)
     try reader.readRecords { r in
       let p = r.payload
       guard let e = CanonicalEnvelope.peek(p) else {
@@ -104,12 +104,35 @@ package struct StoreState {
     return s
   }
 
-  mutating func replaceReader(_ reader: LogReader) { self.reader = reader }
+  /// Reads later records through a reader that `open` makes when one is first needed.
+  mutating func replaceReader(opening open: @escaping () throws -> LogReader) {
+    reader = LazyReader(open)
+  }
 
   /// The payload of the record at `seq`, for the exact comparison behind a duplicate.
   package func payload(seq: UInt64) -> [UInt8]? {
     var out: [UInt8]?
-    try? reader?.readRecords(in: seq...seq) { out = Array($0.payload) }
+    try? reader?.reader()?.readRecords(in: seq...seq) { out = Array($0.payload) }
     return out
+  }
+}
+
+/// A log reader opened on first use. Opening one after a commit scans the segment being
+/// written (every frame's CRC): 5 % of an `append` that then never reads a record, because only
+/// a duplicate of an event committed earlier in the same session needs one.
+private final class LazyReader {
+  private var open: (() throws -> LogReader)?
+  private var opened: LogReader?
+
+  init(_ reader: LogReader) { opened = reader }
+  init(_ open: @escaping () throws -> LogReader) { self.open = open }
+
+  /// The reader, opened now if need be; nil if it cannot be opened.
+  func reader() -> LogReader? {
+    if opened == nil, let open {
+      opened = try? open()
+      self.open = nil
+    }
+    return opened
   }
 }

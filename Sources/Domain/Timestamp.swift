@@ -61,7 +61,59 @@ package enum Timestamp {
 
   /// Parses `YYYY-MM-DDTHH:MM:SS[.ffffff](Z|±HH:MM)` from raw bytes, without allocating.
   package static func parse(_ b: UnsafeRawBufferPointer) -> Result<Int64, Problem> {
-    func digits(_ at: Int, _ n: Int) -> Int64? {
+    if let t = parseCanonical(b) { return .success(t) }
+    return parseAny(b)
+  }
+
+  /// The canonical form alone, `YYYY-MM-DDTHH:MM:SS+07:00`, as nearly every input writes it:
+  /// the separators in one compare, the digits a word at a time. Nil for anything else (the
+  /// general parser then decides, and names the problem).
+  @inline(__always)
+  private static func parseCanonical(_ b: UnsafeRawBufferPointer) -> Int64? {
+    guard b.count == 25, let p = b.baseAddress else { return nil }
+    let w0 = UInt64(littleEndian: p.loadUnaligned(fromByteOffset: 0, as: UInt64.self))
+    let w1 = UInt64(littleEndian: p.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
+    let w2 = UInt64(littleEndian: p.loadUnaligned(fromByteOffset: 16, as: UInt64.self))
+    let last = p.load(fromByteOffset: 24, as: UInt8.self)
+    // "YYYY-MM-" "DDTHH:MM" ":SS+07:0" "0": the fixed bytes, then every other byte a digit.
+    let shape0: UInt64 = 0x2D00_002D_0000_0000  // bytes 4 and 7 are '-'
+    let shape1: UInt64 = 0x0000_3A00_0054_0000  // byte 10 'T', byte 13 ':'
+    let shape2: UInt64 = 0x303A_3730_2B00_003A  // ':' SS '+' '0' '7' ':' '0'
+    let mask0: UInt64 = 0xFF00_00FF_0000_0000
+    let mask1: UInt64 = 0x0000_FF00_00FF_0000
+    let mask2: UInt64 = 0xFFFF_FFFF_FF00_00FF
+    guard w0 & mask0 == shape0, w1 & mask1 == shape1, w2 & mask2 == shape2, last == 0x30,
+      allDigits(w0, ~mask0), allDigits(w1, ~mask1), allDigits(w2, ~mask2)
+    else { return nil }
+    @inline(__always) func digit(_ w: UInt64, _ byte: Int) -> Int64 {
+      Int64((w &>> UInt64(byte * 8)) & 0x0F)
+    }
+    let year = digit(w0, 0) * 1000 + digit(w0, 1) * 100 + digit(w0, 2) * 10 + digit(w0, 3)
+    let month = digit(w0, 5) * 10 + digit(w0, 6)
+    let day = digit(w1, 0) * 10 + digit(w1, 1)
+    let hour = digit(w1, 3) * 10 + digit(w1, 4)
+    let minute = digit(w1, 6) * 10 + digit(w1, 7)
+    let second = digit(w2, 1) * 10 + digit(w2, 2)
+    guard (1...12).contains(month), day >= 1, day <= daysInMonth(year, month), hour <= 23,
+      minute <= 59, second <= 59
+    else { return nil }
+    let days = daysFromCivil(year, month, day)
+    return (days * 86400 + hour * 3600 + minute * 60 + second - 7 * 3600) * 1_000_000
+  }
+
+  /// Whether every byte of `w` that `mask` selects is an ASCII digit.
+  @inline(__always)
+  private static func allDigits(_ w: UInt64, _ mask: UInt64) -> Bool {
+    let ones: UInt64 = 0x0101_0101_0101_0101
+    // A digit is 0x30-0x39: high nibble 3, and low nibble + 6 does not carry into bit 4.
+    let highNibbles = (w & (ones &* 0xF0)) ^ (ones &* 0x30)
+    let carries = (w &+ (ones &* 0x06)) & (ones &* 0xF0) ^ (ones &* 0x30)
+    return (highNibbles | carries) & mask == 0
+  }
+
+  /// Parses `YYYY-MM-DDTHH:MM:SS[.ffffff](Z|±HH:MM)`, any offset, with fractions.
+  package static func parseAny(_ b: UnsafeRawBufferPointer) -> Result<Int64, Problem> {
+    @inline(__always) func digits(_ at: Int, _ n: Int) -> Int64? {
       guard at + n <= b.count else { return nil }
       var v: Int64 = 0
       for i in at..<(at + n) {
@@ -148,7 +200,20 @@ package enum Timestamp {
   }
 
   /// Appends the canonical text of a time to `out` (no allocation of its own).
+  package static func append(_ micros: Int64, to out: inout ByteBuffer) {
+    out.write(atMost: 32) { write(micros, to: $0) }
+  }
+
+  /// Appends the canonical text of a time to `out` (no allocation of its own).
   package static func append(_ micros: Int64, to out: inout [UInt8]) {
+    withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 32) { b in
+      let n = write(micros, to: b.baseAddress.unsafelyUnwrapped)
+      out.append(contentsOf: UnsafeBufferPointer(start: b.baseAddress, count: n))
+    }
+  }
+
+  /// Writes the canonical text of a time at `b` (at most 32 bytes); returns its length.
+  private static func write(_ micros: Int64, to b: UnsafeMutablePointer<UInt8>) -> Int {
     let local = micros + vietnamOffsetSeconds * 1_000_000
     var seconds = local / 1_000_000
     var fraction = local % 1_000_000
@@ -165,10 +230,9 @@ package enum Timestamp {
     let (y, m, d) = civilFromDays(days)
     // Fixed width: "YYYY-MM-DDTHH:MM:SS", then ".ffffff" if any, then "+07:00".
     let width = 19 + (fraction != 0 ? 7 : 0) + 6
-    let start = out.count
-    out.append(contentsOf: repeatElement(0x30, count: width))
-    out.withUnsafeMutableBufferPointer { b in
-      func put(_ v: Int64, _ at: Int, _ n: Int) {
+    let start = 0
+    do {
+      @inline(__always) func put(_ v: Int64, _ at: Int, _ n: Int) {
         var x = v
         for k in stride(from: start + at + n - 1, through: start + at, by: -1) {
           b[k] = 0x30 + UInt8(truncatingIfNeeded: x % 10)
@@ -199,6 +263,7 @@ package enum Timestamp {
       b[at + 4] = 0x30
       b[at + 5] = 0x30
     }
+    return width
   }
 
   /// Now, in microseconds since the epoch. `clock_gettime(CLOCK_REALTIME)`.

@@ -144,6 +144,36 @@ import Testing
       ], field: "data.summary", "9-digit")
   }
 
+  /// Text is refused exactly when a maximal run of digits is 9 or 12 long, wherever it falls
+  /// against the eight-byte words the check reads. Random texts of ASCII and Vietnamese
+  /// letters and digit runs, against the rule read one byte at a time; replay with
+  /// HOSO_TEST_SEED.
+  @Test func idNumbersInTextAreFoundAtEveryOffset() {
+    for seed in testSeeds(fixed: 0x1D_9_12) {
+      var random = SplitMix64(seed: seed)
+      for round in 0..<400 {
+        var text = "tin "
+        for _ in 0..<Int(random.next() % 6) {
+          switch random.next() % 4 {
+          case 0: text += String(repeating: "a", count: Int(random.next() % 11))
+          case 1: text += String(repeating: "ệ", count: Int(random.next() % 5))
+          case 2: text += " "
+          default: text += String(repeating: "7", count: Int(random.next() % 14))
+          }
+        }
+        let runs = text.split(whereSeparator: { !$0.isASCII || !$0.isNumber }).map(\.count)
+        let expected = runs.contains(9) || runs.contains(12)
+        let line = event(
+          "tip.received", #"{"source":"citizen","summary":"\#(text)"}"#, extra: #","case":"C1""#)
+        let refused = (try? ingest([line])) == nil
+        guard refused == expected else {
+          Issue.record("round \(round): \(text) refused: \(refused); seed \(seed)")
+          return
+        }
+      }
+    }
+  }
+
   @Test func personsArePseudonymsOrPseudonymized() throws {
     expectError(
       [event("support.provided", #"{"person":"Trần Văn B","kind":"loan"}"#)], field: "data.person",

@@ -59,4 +59,28 @@ import Testing
       #expect(try Timestamp.parse(text.utf8).get() == t, "\(text), seed \(seed)")
     }
   }
+
+  /// The canonical form's fast path gives what the general parser gives, on canonical times
+  /// and on every one-byte change of them (digits out of range, other separators, bytes from
+  /// 0x00 to 0xFF). Replay with HOSO_TEST_SEED.
+  @Test func canonicalFastPathAgreesWithTheGeneralParser() {
+    for seed in testSeeds(fixed: 0x7_1AE) {
+      var random = SplitMix64(seed: seed)
+      for round in 0..<3000 {
+        let micros = Int64(random.next() % 4_000_000_000) * 1_000_000
+        var text = Array(Timestamp.format(micros).utf8)
+        if round % 3 != 0 {
+          text[Int(random.next() % 25)] = UInt8(truncatingIfNeeded: random.next())
+        }
+        let (fast, general) = text.withUnsafeBytes {
+          (Timestamp.parse($0), Timestamp.parseAny($0))
+        }
+        guard fast == general else {
+          let shown = String(decoding: text, as: UTF8.self)
+          Issue.record("\(shown): \(fast) against \(general); seed \(seed)")
+          return
+        }
+      }
+    }
+  }
 }
