@@ -195,6 +195,36 @@ package struct ColumnReader {
 
   // MARK: Whole-vector reads (the query engine's scan): one call per row group and column
 
+  /// Calls `body(i, bytes)` for each valid row `rows[i]` of a plain (not dictionary) VARCHAR
+  /// column, in order: one call into this module per vector rather than two per row.
+  package func forEachString(
+    _ rows: UnsafeBufferPointer<Int32>, _ body: (Int, UnsafeRawBufferPointer) -> Void
+  ) {
+    guard let ends, let data else {
+      for i in 0..<rows.count where isValid(Int(rows[i])) { body(i, bytes(Int(rows[i]))) }
+      return
+    }
+    let wide = endWidth != 4
+    for i in 0..<rows.count {
+      let row = Int(rows[i])
+      if let validity, validity[row >> 3] & (1 << UInt8(row & 7)) == 0 { continue }
+      let start: Int
+      let end: Int
+      if wide {
+        start =
+          row == 0
+          ? 0 : Int(ends.loadUnaligned(fromByteOffset: (row - 1) * 8, as: UInt64.self).littleEndian)
+        end = Int(ends.loadUnaligned(fromByteOffset: row * 8, as: UInt64.self).littleEndian)
+      } else {
+        start =
+          row == 0
+          ? 0 : Int(ends.loadUnaligned(fromByteOffset: (row - 1) * 4, as: UInt32.self).littleEndian)
+        end = Int(ends.loadUnaligned(fromByteOffset: row * 4, as: UInt32.self).littleEndian)
+      }
+      body(i, UnsafeRawBufferPointer(start: data + start, count: end - start))
+    }
+  }
+
   /// `out[i] = int64(rows[i])` (fixed-width columns; a DOUBLE's bit pattern).
   package func gatherInt64(
     _ rows: UnsafeBufferPointer<Int32>, into out: UnsafeMutablePointer<Int64>
@@ -234,6 +264,60 @@ package struct ColumnReader {
       for i in 0..<rows.count {
         let v = values.loadUnaligned(fromByteOffset: Int(rows[i]) &* 8, as: Int64.self)
         cells[i] &+= Int32(truncatingIfNeeded: Int64(littleEndian: v) &- low) &* stride
+      }
+    }
+  }
+
+  /// `addCells` over every row of the group, `0..<count`, with `cells` indexed by row: no
+  /// selection vector to build or follow when every row is read.
+  package func addCells(
+    allOf count: Int, low: Int64, stride: Int32, into cells: UnsafeMutablePointer<Int32>
+  ) {
+    if isDictionary {
+      let last = max(dictionaryCount, 1) - 1
+      for r in 0..<count {
+        let c = values.loadUnaligned(fromByteOffset: r &* 2, as: UInt16.self)
+        cells[r] &+= Int32(min(Int(UInt16(littleEndian: c)), last)) &* stride
+      }
+    } else {
+      for r in 0..<count {
+        let v = values.loadUnaligned(fromByteOffset: r &* 8, as: Int64.self)
+        cells[r] &+= Int32(truncatingIfNeeded: Int64(littleEndian: v) &- low) &* stride
+      }
+    }
+  }
+
+  /// `countCells` over every row of the group, `0..<count` (`cells` indexed by row), but the
+  /// rows whose code in the dictionary-encoded column `types` `drop` flags: the visible rows
+  /// of a group without patches, read and counted in one pass.
+  package func countCells(
+    allOf count: Int, low: Int64, stride: Int32, adding cells: UnsafePointer<Int32>?,
+    dropping types: ColumnReader?, _ drop: [Bool], into histogram: UnsafeMutablePointer<Int>
+  ) {
+    let lastDrop = drop.count - 1
+    let typeCodes = types?.values
+    let typeValidity = types?.validity
+    drop.withUnsafeBufferPointer { d in
+      @inline(__always) func dropped(_ r: Int) -> Bool {
+        guard let typeCodes, lastDrop >= 0 else { return false }
+        if let typeValidity, typeValidity[r >> 3] & (1 << UInt8(r & 7)) == 0 { return false }
+        let c = UInt16(
+          littleEndian: typeCodes.loadUnaligned(fromByteOffset: r &* 2, as: UInt16.self))
+        return d[min(Int(c), lastDrop)]
+      }
+      if isDictionary {
+        let last = max(dictionaryCount, 1) - 1
+        for r in 0..<count where !dropped(r) {
+          let c = values.loadUnaligned(fromByteOffset: r &* 2, as: UInt16.self)
+          let part = Int32(min(Int(UInt16(littleEndian: c)), last)) &* stride
+          histogram[Int((cells?[r] ?? 0) &+ part)] += 1
+        }
+      } else {
+        for r in 0..<count where !dropped(r) {
+          let v = values.loadUnaligned(fromByteOffset: r &* 8, as: Int64.self)
+          let part = Int32(truncatingIfNeeded: Int64(littleEndian: v) &- low) &* stride
+          histogram[Int((cells?[r] ?? 0) &+ part)] += 1
+        }
       }
     }
   }

@@ -262,6 +262,39 @@ package struct TableView {
   /// The rows of `g` (a row group of `table` whose first row is `base`; indices inside it)
   /// visible in the view, ascending; only those of `only` (table-wide rows, ascending) when
   /// given. Whole vectors at a time: what a scan reads.
+  /// Which rows of a row group are visible, when that needs no selection vector.
+  package enum GroupVisibility {
+    /// Every row.
+    case all
+    /// None (a group recorded after the AS OF time).
+    case none
+    /// Every row but those whose code in the dictionary-encoded `types` column `drop` flags
+    /// (the view's excluded event types).
+    case droppingTypes(ColumnReader, [Bool])
+  }
+
+  /// The visible rows of the row group `g` (which starts at table row `base`) as one of the
+  /// simple cases of `GroupVisibility`, as the stored vectors say (the rows with patches,
+  /// `patchedRows(from:count:)`, are the caller's to read the general way), or nil when
+  /// `visibleRows` must work them out: an AS OF time inside the group, or excluded types not
+  /// dictionary-encoded.
+  package func simpleVisibility(_ g: GroupReader, base: Int) -> GroupVisibility? {
+    if asOf != .max && table.schema.first?.name == "seq" {
+      guard let b = g.columns[0].intBounds else { return nil }
+      let asOf = Int64(clamping: self.asOf)
+      if b.lowerBound > asOf { return GroupVisibility.none }
+      if b.upperBound > asOf { return nil }
+    }
+    let excluded = excludedTypes
+    guard !excluded.isEmpty else { return .all }
+    let c = g.columns[2]
+    guard c.isDictionary else { return nil }
+    let drop = (0..<c.dictionaryCount).map {
+      excluded.contains(String(decoding: c.dictionaryEntry($0), as: UTF8.self))
+    }
+    return drop.contains(true) ? .droppingTypes(c, drop) : .all
+  }
+
   package func visibleRows(_ g: GroupReader, base: Int, only: [Int]?) -> [Int32] {
     let excluded = excludedTypes
     let checkSeq = asOf != .max && table.schema.first?.name == "seq"

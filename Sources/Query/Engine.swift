@@ -181,10 +181,12 @@ package final class Engine {
 
   /// The tables and views statements have opened, kept while unchanged.
   let tables = TableCache()
+  /// The national programmes' periods, for `plan_period`: read at its first use.
+  let planPeriods: PlanPeriods
 
   package init(store: String) throws {
     self.store = store
-    PlanPeriods.load { [store] in Self.planPeriods(store: store) }
+    planPeriods = PlanPeriods { [store] in Self.planPeriods(store: store) }
   }
 
   /// The national programmes' periods from `plans` (level national): `plan_period`'s data.
@@ -213,6 +215,12 @@ package final class Engine {
 
   /// Parses and runs `sql` (one or more statements); the answer of each.
   package func run(_ sql: String) throws(SQLError) -> [QueryResult] {
+    try PlanPeriods.with(planPeriods) { () throws(SQLError) -> [QueryResult] in
+      try runStatements(sql)
+    }
+  }
+
+  private func runStatements(_ sql: String) throws(SQLError) -> [QueryResult] {
     try Parser.parse(sql).map { (s: Statement) throws(SQLError) -> QueryResult in
       switch s {
       case .select(let q):

@@ -20,6 +20,44 @@ extension FastAggregate.Partial {
   mutating func addDenseCounts(_ g: GroupReader, base: Int, _ sel: [Int32]) throws(SQLError)
     -> Bool
   {
+    try addDenseCounts(g, base: base, .selected(sel))
+  }
+
+  /// The rows a histogram counts: those of a selection vector, or every row of the group but
+  /// those of some event types (no vector built: the passes read the columns in order).
+  enum DenseRows {
+    case selected([Int32])
+    /// Every row of the group but those `dropping` flags by type, and but `except`.
+    case all(count: Int, dropping: (ColumnReader, [Bool])?, except: [Int32])
+  }
+
+  /// The histogram over every visible row of a group (see `simpleVisibility`) but the rows
+  /// `except` (those with patches, which the caller reads the general way): false, having
+  /// done nothing, when the plan is not of the shape, or needs each row's cell again
+  /// (aggregates of values).
+  mutating func addDenseCounts(
+    _ g: GroupReader, base: Int, visibility: TableView.GroupVisibility, except: [Int32]
+  ) throws(SQLError) -> Bool {
+    switch visibility {
+    case .none: return true
+    case .all:
+      return try addDenseCounts(g, base: base, .all(count: g.rows, dropping: nil, except: except))
+    case .droppingTypes(let types, let drop):
+      return try addDenseCounts(
+        g, base: base, .all(count: g.rows, dropping: (types, drop), except: except))
+    }
+  }
+
+  private mutating func addDenseCounts(_ g: GroupReader, base: Int, _ rows: DenseRows)
+    throws(SQLError) -> Bool
+  {
+    var sel: [Int32] = []
+    var everyRow: (count: Int, dropping: (ColumnReader, [Bool])?, except: [Int32])?
+    switch rows {
+    case .selected(let s): sel = s
+    case .all(let count, let dropping, let except): everyRow = (count, dropping, except)
+    }
+    if everyRow != nil && plan.aggregates.contains(where: { $0.operand != nil }) { return false }
     for a in plan.aggregates {
       guard !a.distinct else { return false }
       guard let o = a.operand else { continue }
@@ -63,6 +101,49 @@ extension FastAggregate.Partial {
     // All but the last column add their part to each row's cell; the last adds its own and
     // counts the cell (one column: no cells at all).
     var histogram = [Int](repeating: 0, count: total)
+    if let everyRow {
+      // No aggregate of values here (see above), so no cell is needed after its count.
+      if dimensions.isEmpty && everyRow.dropping != nil { return false }
+      var cells = [Int32](repeating: 0, count: dimensions.count > 1 ? everyRow.count : 0)
+      for (k, o) in dimensions.enumerated() {
+        let column = g.columns[o.column]
+        cells.withUnsafeMutableBufferPointer { cells in
+          if k < dimensions.count - 1 {
+            column.addCells(
+              allOf: everyRow.count, low: lows[k], stride: Int32(strides[k]),
+              into: cells.baseAddress!)
+          } else {
+            histogram.withUnsafeMutableBufferPointer { h in
+              column.countCells(
+                allOf: everyRow.count, low: lows[k], stride: Int32(strides[k]),
+                adding: k > 0 ? UnsafePointer(cells.baseAddress!) : nil,
+                dropping: everyRow.dropping?.0, everyRow.dropping?.1 ?? [],
+                into: h.baseAddress!)
+            }
+          }
+        }
+      }
+      if dimensions.isEmpty { histogram[0] = everyRow.count }
+      // The rows left to the caller leave their cells, as the stored vectors counted them.
+      for r32 in everyRow.except {
+        let r = Int(r32)
+        if let (types, drop) = everyRow.dropping, types.isValid(r),
+          drop[min(types.code(r), drop.count - 1)]
+        {
+          continue
+        }
+        var cell = 0
+        for (k, o) in dimensions.enumerated() {
+          let c = g.columns[o.column]
+          let part =
+            plan.types[o.column] == .varchar
+            ? min(c.code(r), max(c.dictionaryCount, 1) - 1) : Int(c.int64(r) &- lows[k])
+          cell += part * strides[k]
+        }
+        histogram[cell] -= 1
+      }
+      return try addCounts(histogram, g, dimensions, conditions, lows, strides, [], [])
+    }
     // (Aggregates of values read each row's cell again: then every column adds to it.)
     var cells = [Int32](repeating: 0, count: dimensions.count > 1 || valued ? sel.count : 0)
     for (k, o) in dimensions.enumerated() {
@@ -119,6 +200,17 @@ extension FastAggregate.Partial {
       valueCounts[j] = n
       valueStates[j] = state
     }
+    return try addCounts(
+      histogram, g, dimensions, conditions, lows, strides, valueCounts, valueStates)
+  }
+
+  /// Folds a histogram into the groups: `valueCounts` and `valueStates` by aggregate of a
+  /// column, and by cell (empty when there is none).
+  private mutating func addCounts(
+    _ histogram: [Int], _ g: GroupReader, _ dimensions: [FastAggregate.Operand],
+    _ conditions: [FastAggregate.Predicate], _ lows: [Int64], _ strides: [Int],
+    _ valueCounts: [[Int64]], _ valueStates: [[Int64]]
+  ) throws(SQLError) -> Bool {
     // Each cell met: its values (a VARCHAR's id in the pool), the conditions on them, its
     // group, its counts.
     var ids: [[Int64]?] = dimensions.map { _ in nil }

@@ -23,20 +23,23 @@ extension FastAggregate {
     let box = ResultBox(partials)
     let done = Counter()
     let failure = ErrorBox()
+    let periods = PlanPeriods.current
     DispatchQueue.concurrentPerform(iterations: workers) { w in
-      var p = Partial(plan: self)
-      do throws(SQLError) {
-        var g = w
-        while g < count {
-          if cancelled() { throw SQLError(.interrupted, "Interrupted!") }
-          try p.add(group: view.table.groups[g], base: firstRows[g])
-          try p.checkMemory()
-          progress?(done.add(), count)
-          g += workers
+      PlanPeriods.with(periods) {
+        var p = Partial(plan: self)
+        do throws(SQLError) {
+          var g = w
+          while g < count {
+            if cancelled() { throw SQLError(.interrupted, "Interrupted!") }
+            try p.add(group: view.table.groups[g], base: firstRows[g])
+            try p.checkMemory()
+            progress?(done.add(), count)
+            g += workers
+          }
+          box.set(w, p)
+        } catch {
+          failure.set(error)
         }
-        box.set(w, p)
-      } catch {
-        failure.set(error)
       }
     }
     if let e = failure.error { throw e }

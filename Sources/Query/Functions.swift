@@ -304,33 +304,61 @@ package enum Functions {
 }
 
 /// The periods of the national programmes, from the `plans` table (national level): a year
-/// that none covers is its own period. Read when a statement first asks for one (most never
-/// do), from the store the engine opened last.
-package enum PlanPeriods {
+/// that none covers is its own period. Each engine has its own, read when a statement first
+/// asks for one (most never do).
+///
+/// `plan_period` finds the periods of the statement running on its thread: `Engine.run` sets
+/// them for its thread, and the workers it starts for theirs. They were one global once, and
+/// engines on two stores in one process (the tests run so) took each other's.
+package final class PlanPeriods: @unchecked Sendable {
   package typealias Period = (start: Int64, end: Int64, label: String)
-  private static let lock = NSLock()
-  nonisolated(unsafe) private static var loader: (@Sendable () -> [Period])?
-  nonisolated(unsafe) private static var loaded: [Period]?
+  private let lock = NSLock()
+  private let loader: @Sendable () -> [Period]
+  private var loaded: [Period]?
 
-  /// Where the periods come from: called once, at the first use.
-  package static func load(from loader: @escaping @Sendable () -> [Period]) {
-    lock.withLock {
-      self.loader = loader
-      loaded = nil
-    }
+  /// Periods that `loader` reads at their first use.
+  package init(_ loader: @escaping @Sendable () -> [Period]) {
+    self.loader = loader
   }
 
-  package static var periods: [Period] {
+  package var periods: [Period] {
     lock.withLock {
       if let loaded { return loaded }
-      let periods = loader?() ?? []
+      let periods = loader()
       loaded = periods
       return periods
     }
   }
 
-  package static func period(ofYear y: Int64) -> String {
+  package func period(ofYear y: Int64) -> String {
     for p in periods where p.start <= y && y <= p.end { return p.label }
     return String(y)
   }
+
+  /// The period of year `y` under the periods of the statement running on this thread.
+  package static func period(ofYear y: Int64) -> String {
+    current.map { $0.period(ofYear: y) } ?? String(y)
+  }
+
+  /// The periods of the statement running on this thread.
+  package static var current: PlanPeriods? {
+    guard let p = pthread_getspecific(key) else { return nil }
+    return Unmanaged<PlanPeriods>.fromOpaque(p).takeUnretainedValue()
+  }
+
+  /// Runs `body` with `periods` as this thread's, then restores the ones before.
+  package static func with<R, E: Error>(
+    _ periods: PlanPeriods?, _ body: () throws(E) -> R
+  ) throws(E) -> R {
+    let before = pthread_getspecific(key)
+    pthread_setspecific(key, periods.map { Unmanaged.passUnretained($0).toOpaque() })
+    defer { pthread_setspecific(key, before) }
+    return try withExtendedLifetime(periods) { () throws(E) -> R in try body() }
+  }
+
+  private static let key: pthread_key_t = {
+    var key = pthread_key_t()
+    pthread_key_create(&key, nil)
+    return key
+  }()
 }

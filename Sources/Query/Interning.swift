@@ -250,20 +250,22 @@ struct GroupTable {
 /// managed by hand, as `StringPool`'s; a group is never negative, so `Int64.min` marks an
 /// empty slot.
 final class PairSet {
-  private var a: UnsafeMutablePointer<Int64>
-  private var b: UnsafeMutablePointer<Int64>
-  private var capacity = 1024
+  /// The pairs side by side, `x` at `2 * slot` and `y` after it: a probe reads one cache line.
+  private var slots: UnsafeMutablePointer<Int64>
+  private var capacity: Int
   private var count = 0
 
-  init() {
-    a = .allocate(capacity: capacity)
-    b = .allocate(capacity: capacity)
-    a.initialize(repeating: .min, count: capacity)
+  /// A set sized for about `expected` pairs before it first grows.
+  init(expected: Int = 512) {
+    var capacity = 1024
+    while capacity < expected * 2 { capacity *= 2 }
+    self.capacity = capacity
+    slots = .allocate(capacity: 2 * capacity)
+    for slot in 0..<capacity { slots[2 * slot] = .min }
   }
 
   deinit {
-    a.deallocate()
-    b.deallocate()
+    slots.deallocate()
   }
 
   /// Whether the pair was new.
@@ -273,12 +275,12 @@ final class PairSet {
       UInt64(bitPattern: x) &* 0x9E37_79B9_7F4A_7C15 ^ UInt64(bitPattern: y))
     let mask = capacity - 1
     var slot = Int(truncatingIfNeeded: h) & mask
-    while a[slot] != .min {
-      if a[slot] == x && b[slot] == y { return false }
+    while slots[2 * slot] != .min {
+      if slots[2 * slot] == x && slots[2 * slot + 1] == y { return false }
       slot = (slot + 1) & mask
     }
-    a[slot] = x
-    b[slot] = y
+    slots[2 * slot] = x
+    slots[2 * slot + 1] = y
     count += 1
     if count * 2 > capacity { grow() }
     return true
@@ -289,18 +291,16 @@ final class PairSet {
 
   /// Every pair held.
   var pairs: [(Int64, Int64)] {
-    (0..<capacity).filter { a[$0] != .min }.map { (a[$0], b[$0]) }
+    (0..<capacity).filter { slots[2 * $0] != .min }.map { (slots[2 * $0], slots[2 * $0 + 1]) }
   }
 
   private func grow() {
-    let (oa, ob, old) = (a, b, capacity)
+    let (old, oldCapacity) = (slots, capacity)
     capacity *= 2
-    a = .allocate(capacity: capacity)
-    b = .allocate(capacity: capacity)
-    a.initialize(repeating: .min, count: capacity)
+    slots = .allocate(capacity: 2 * capacity)
+    for slot in 0..<capacity { slots[2 * slot] = .min }
     count = 0
-    for i in 0..<old where oa[i] != .min { _ = insert(oa[i], ob[i]) }
-    oa.deallocate()
-    ob.deallocate()
+    for i in 0..<oldCapacity where old[2 * i] != .min { _ = insert(old[2 * i], old[2 * i + 1]) }
+    old.deallocate()
   }
 }

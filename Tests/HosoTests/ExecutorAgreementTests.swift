@@ -94,6 +94,31 @@ import Testing
     #expect(general.vectorizedScans == 0)
   }
 
+  /// Each engine reads `plan_period`'s periods from its own store, however many engines a
+  /// process holds and in whatever order they were opened: they were once one global, which
+  /// the last engine opened replaced, and the agreement test above failed now and then when
+  /// another test opened an engine on a store without plans.
+  @Test func eachEngineHasThePlanPeriodsOfItsStore() throws {
+    let demo = TestStore()
+    #expect(try demo.run(["demo", "--count", "3000"]).status == 0)
+    let empty = TestStore()
+    #expect(try empty.run(["init"]).status == 0)
+    let sql = "SELECT plan_period(TIMESTAMP '2012-05-01 00:00:00') AS p"
+    let a = try Engine(store: demo.path)
+    let b = try Engine(store: empty.path)
+    func period(_ e: Engine) throws -> SQLValue {
+      try e.run(sql)[0].rows.columns[0].value(0)
+    }
+    #expect(try period(a) == .text("2011-2015"))
+    #expect(try period(b) == .text("2012"))
+    #expect(try period(a) == .text("2011-2015"))
+    // A grouped query, whose workers evaluate it on threads of their own.
+    let grouped = try a.run(
+      "SELECT plan_period(occurred_at) AS p, count(*) FROM events WHERE year = 2012 GROUP BY p")
+    #expect(grouped[0].rows.count == 1)
+    #expect(grouped[0].rows.columns[0].value(0) == .text("2011-2015"))
+  }
+
   /// The zone maps skip a row group whose stored values cannot meet the condition, but never
   /// its corrected rows: a fine corrected to a value far above every stored one is found by
   /// every path (grouped, filtered scan, a join's right side), as the general executor, which
