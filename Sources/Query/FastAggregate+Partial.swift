@@ -14,6 +14,15 @@ extension FastAggregate {
     var doubles: [[Double]]
     var any: [[Bool]]
     var distinct: [PairSet]
+    /// For `count(DISTINCT x)` of a VARCHAR `x` read by nothing else: (group, string) pairs,
+    /// the strings never interned (see `PairStrings`). Nil for the other aggregates.
+    var pairStrings: [PairStrings?]
+    /// That operand `x`, if the plan has one.
+    let textOnly: Operand?
+    /// `x`'s bytes at the rows being accumulated (`values[x]` holds indices into it), and the
+    /// copies of its patched values they point into.
+    var textRows: [UnsafeRawBufferPointer] = []
+    var textStorage: [UnsafeMutableRawBufferPointer] = []
     var periodIDs: [Int64: Int64] = [:]
     /// The bytes of `plan.constants` as the tables store them, for the zone maps.
     let constantBytes: [[UInt8]]
@@ -36,6 +45,12 @@ extension FastAggregate {
       let rows = plan.view.table.groups.reduce(0) { $0 + $1.rows } / 2
       let expected = min(rows / 4, 1 << 17)
       distinct = plan.aggregates.map { PairSet(expected: $0.distinct ? expected : 0) }
+      let textOnly = Self.textOnlyOperand(of: plan)
+      self.textOnly = textOnly
+      pairStrings = plan.aggregates.map {
+        $0.distinct && $0.operand == textOnly && textOnly != nil
+          ? PairStrings(expected: expected) : nil
+      }
       for c in plan.constants { constantIDs.append(pool.intern(precomposed(c))) }
       constantBytes = plan.constants.map { Array(precomposed($0).utf8) }
       var flags = [Bool](repeating: false, count: plan.types.count)
@@ -45,9 +60,38 @@ extension FastAggregate {
       readColumns = flags
     }
 
+    /// The operand of `count(DISTINCT x)` that can skip the string pool: a VARCHAR column
+    /// read with no transform, by no key, other aggregate, or condition or FILTER but for
+    /// `IS [NOT] NULL`, in a plan without a join (whose rows carry interned ids).
+    static func textOnlyOperand(of plan: FastAggregate) -> Operand? {
+      guard plan.join == nil else { return nil }
+      let distinct = Set(plan.aggregates.filter(\.distinct).compactMap(\.operand))
+      guard distinct.count == 1, let o = distinct.first, o.transform == .none,
+        plan.types[o.column] == .varchar, !plan.keys.contains(where: { $0.column == o.column })
+      else { return nil }
+      // Conditions may test it for NULL only (its values are then indices, not ids).
+      func onlyNullTests(_ p: Predicate) -> Bool {
+        switch p {
+        case .isNull: return true
+        case .int(let x, _, _), .double(let x, _, _), .member(let x, _, _, _):
+          return x.column != o.column
+        case .and(let parts), .or(let parts): return parts.allSatisfy(onlyNullTests)
+        case .never: return true
+        }
+      }
+      let conditions = [plan.condition].compactMap { $0 } + plan.aggregates.compactMap(\.filter)
+      guard conditions.allSatisfy(onlyNullTests) else { return nil }
+      for a in plan.aggregates where a.operand?.column == o.column {
+        guard a.distinct, a.function == .count, a.operand == o else { return nil }
+      }
+      guard plan.operands.filter({ $0.column == o.column }).count == 1 else { return nil }
+      return o
+    }
+
     /// About how many bytes the groups, states, sets and strings hold.
     var memory: Int {
       table.memory + pool.memory + distinct.reduce(0) { $0 + $1.memory }
+        + pairStrings.reduce(0) { $0 + ($1?.memory ?? 0) }
         + table.count * plan.aggregates.count * 25
     }
 
@@ -112,8 +156,18 @@ extension FastAggregate {
       // of the WHERE clause first, and the others only at the rows that pass it.
       var values: [Operand: ([Int64], [Bool])] = [:]
       var raw: [Int: ([Int64], [Bool])] = [:]
+      defer {
+        for b in textStorage { b.deallocate() }
+        textStorage = []
+        textRows = []
+      }
       func read(_ operands: [Operand]) {
         for o in operands {
+          if o == textOnly {
+            let nulls = loadText(plan.view, g, column: o.column, base: base, sel)
+            values[o] = ((0..<Int64(sel.count)).map { $0 }, nulls)
+            continue
+          }
           if raw[o.column] == nil {
             raw[o.column] = load(
               plan.view, g, column: o.column, type: plan.types[o.column], base: base, sel)
@@ -297,6 +351,65 @@ extension FastAggregate {
       }
     }
 
+    /// The bytes of a VARCHAR column at `sel`, into `textRows` (patched values copied into
+    /// `textStorage`); its NULLs.
+    mutating func loadText(
+      _ view: TableView, _ g: GroupReader, column: Int, base: Int, _ sel: [Int32]
+    ) -> [Bool] {
+      let reader = g.columns[column]
+      if sel.count > 4096 { reader.populate() }
+      var rows = [UnsafeRawBufferPointer](
+        repeating: UnsafeRawBufferPointer(start: nil, count: 0), count: sel.count)
+      var nulls = [Bool](repeating: false, count: sel.count)
+      sel.withUnsafeBufferPointer { s in
+        rows.withUnsafeMutableBufferPointer { o in
+          if reader.isDictionary {
+            let entries = (0..<reader.dictionaryCount).map { reader.dictionaryEntry($0) }
+            let codes = [Int64](unsafeUninitializedCapacity: s.count) { b, n in
+              let identity = (0..<Int64(entries.count)).map { $0 } + [0]
+              identity.withUnsafeBufferPointer {
+                reader.gatherCodes(s, through: $0, into: b.baseAddress!)
+              }
+              n = s.count
+            }
+            if !entries.isEmpty {
+              for i in 0..<s.count { o[i] = entries[Int(codes[i])] }
+            }
+          } else {
+            reader.forEachString(s) { i, bytes in o[i] = bytes }
+          }
+        }
+        nulls.withUnsafeMutableBufferPointer { reader.gatherNulls(s, into: $0.baseAddress!) }
+      }
+      if view.isPatched(column: column) {
+        for (p, row) in view.patched(among: sel, base: base, count: g.rows) {
+          switch view.patchedValue(row, column) {
+          case nil: break
+          case .null?: nulls[p] = true
+          case .text(let text)?:
+            nulls[p] = false
+            let copy = UnsafeMutableRawBufferPointer.allocate(
+              byteCount: text.utf8.count, alignment: 1)
+            copy.copyBytes(from: text.utf8)
+            textStorage.append(copy)
+            rows[p] = UnsafeRawBufferPointer(copy)
+          case .int(let x)?:
+            nulls[p] = false
+            let text = String(x)
+            let copy = UnsafeMutableRawBufferPointer.allocate(
+              byteCount: text.utf8.count, alignment: 1)
+            copy.copyBytes(from: text.utf8)
+            textStorage.append(copy)
+            rows[p] = UnsafeRawBufferPointer(copy)
+          case .double?:
+            preconditionFailure("a DOUBLE patch in a VARCHAR column")
+          }
+        }
+      }
+      textRows = rows
+      return nulls
+    }
+
     /// A column's values at `sel`: integers, a DOUBLE's bits, or a VARCHAR's id in `pool`.
     /// Column `column` of `view`'s row group `g` (of SQL type `type`) at the rows `sel`.
     mutating func load(
@@ -475,6 +588,18 @@ extension FastAggregate {
         }
         return
       }
+      if let pairs = pairStrings[j] {
+        textRows.withUnsafeBufferPointer { text in
+          for (i, p32) in positions.enumerated() {
+            let p = Int(p32)
+            if let filter, !filter[p] { continue }
+            if nulls[p] { continue }
+            let g = Int(groupOf[i])
+            if pairs.insert(Int64(g), text[Int(v[p])]) { counts[g] += 1 }
+          }
+        }
+        return
+      }
       let set = distinct[j]
       for (i, p32) in positions.enumerated() {
         let p = Int(p32)
@@ -583,8 +708,12 @@ extension FastAggregate {
         }
       }
       for (j, a) in plan.aggregates.enumerated() where a.distinct {
+        if let pairs = pairStrings[j], let others = other.pairStrings[j] {
+          pairs.absorb(others, mapped: mapped, into: &counts[j])
+          continue
+        }
         let isString = a.operand.map(yieldsString) ?? false
-        for (og, v) in other.distinctPairs[j] {
+        for (og, v) in other.distinct[j].pairs {
           let g = mapped[Int(og)]
           if distinct[j].insert(Int64(g), isString ? ids[Int(v)] : v) { counts[j][g] += 1 }
         }

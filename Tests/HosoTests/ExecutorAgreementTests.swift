@@ -182,6 +182,45 @@ import Testing
     }
   }
 
+  /// `count(DISTINCT person)` reads the strings without interning them, corrected values
+  /// among them: two supports of different persons corrected to one new pseudonym count
+  /// once, on the vectorized path as on the general one.
+  @Test func aCorrectedStringCountsOnceInADistinctCount() throws {
+    let store = TestStore()
+    #expect(try store.run(["demo", "--count", "20000"]).status == 0)
+    let last = try store.run([
+      "query", "--format", "csv",
+      "SELECT id, unit, person, recorded_at FROM supports ORDER BY seq DESC LIMIT 2",
+    ])
+    let rows = last.stdout.split(whereSeparator: \.isNewline).dropFirst().map {
+      $0.split(separator: ",").map(String.init)
+    }
+    try #require(rows.count == 2 && rows[0][2] != rows[1][2], "\(last.stdout) \(last.stderr)")
+    let end = try store.run(["query", "--format", "csv", "SELECT max(recorded_at) FROM events_raw"])
+    let latest = end.stdout.split(whereSeparator: \.isNewline)[1].replacingOccurrences(
+      of: " ", with: "T")
+    let corrections = rows.enumerated().map { k, row in
+      """
+      {"id": "corr-person-\(k)", "type": "event.corrected", "occurred_at": "\(latest)+07:00", \
+      "recorded_at": "\(latest)+07:00", "unit": "\(row[1])", "data": {"target": "\(row[0])", \
+      "changes": {"person": "P-00000000000000ff"}, "reason": "distinct test"}}
+
+      """
+    }.joined()
+    let appended = try store.run(["append", "-"], stdin: Array(corrections.utf8))
+    try #require(appended.status == 0, "\(appended.stderr)")
+    let sql = """
+      SELECT count(*), count(DISTINCT person) FROM supports WHERE id IN ('\(rows[0][0])', '\(rows[1][0])')
+      """
+    for vectorized in [true, false] {
+      let engine = try Engine(store: store.path)
+      engine.vectorized = vectorized
+      let r = try engine.run(sql)[0].rows
+      #expect(r.columns[0].value(0) == .int(2), "vectorized: \(vectorized)")
+      #expect(r.columns[1].value(0) == .int(1), "vectorized: \(vectorized)")
+    }
+  }
+
   /// An engine keeps the tables it opened (a shell's statements), and still sees what another
   /// process appends, corrects or rebuilds between two statements: a new manifest is a new
   /// table.
