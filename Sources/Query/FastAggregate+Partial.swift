@@ -5,7 +5,7 @@ import Projections
 extension FastAggregate {
   struct Partial {
     let plan: FastAggregate
-    let pool = StringPool()
+    let pool: StringPool
     var table: GroupTable
     /// The ids of `plan.constants` in `pool`.
     var constantIDs: [Int64] = []
@@ -32,8 +32,11 @@ extension FastAggregate {
     /// Flags by column: those the plan reads at all.
     let readColumns: [Bool]
 
-    init(plan: FastAggregate) {
+    /// A partial over `pool` (a fresh one by default; a join's second worker gets a copy of
+    /// the first's, so that the build side's ids mean the same strings in both).
+    init(plan: FastAggregate, pool: StringPool = StringPool()) {
       self.plan = plan
+      self.pool = pool
       table = GroupTable(width: plan.keys.count + 1)
       let n = plan.aggregates.count
       counts = Array(repeating: [], count: n)

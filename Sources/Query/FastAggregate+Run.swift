@@ -121,12 +121,72 @@ extension FastAggregate {
       throw SQLError(
         .limit, "the right side of the join holds more than \(Engine.maxJoinCells) rows")
     }
+    // The left side's row groups in two workers, each with its own partial; the second's
+    // pool a copy of the first's, where the build side's strings have their ids.
+    var starts: [Int] = []
     base = 0
     for g in view.table.groups {
+      starts.append(base)
+      base += g.rows
+    }
+    let groupStarts = starts
+    let groupCount = starts.count
+    let workers = groupCount >= 2 ? 2 : 1
+    let partials = ResultBox(
+      [p] + (1..<workers).map { _ in Partial(plan: self, pool: p.pool.copy()) })
+    let failure = ErrorBox()
+    let shared = JoinBuild(source: j, keys: keys, first: first, next: next, build: build)
+    let periods = PlanPeriods.current
+    DispatchQueue.concurrentPerform(iterations: workers) { w in
+      PlanPeriods.with(periods) {
+        var p = partials.values[w]!
+        do throws(SQLError) {
+          var k = w
+          while k < groupCount {
+            try probe(
+              view.table.groups[k], base: groupStarts[k], into: &p, shared, leftColumns,
+              rightColumns: rightColumns, cancelled: cancelled)
+            k += workers
+          }
+          partials.set(w, p)
+        } catch {
+          failure.set(error)
+        }
+      }
+    }
+    if let e = failure.error { throw e }
+    p = partials.values[0]!
+    for w in 1..<workers { try p.merge(partials.values[w]!) }
+    if global && p.table.count == 0 {
+      let key = [Int64](repeating: 0, count: self.keys.count + 1)
+      _ = key.withUnsafeBufferPointer { p.table.group($0.baseAddress!) }
+      p.growStates()
+    }
+    return p.batch()
+  }
+
+  /// The build side of a hash join, read by the workers that probe it.
+  struct JoinBuild: @unchecked Sendable {
+    let source: JoinSource
+    let keys: GroupTable
+    let first: [Int32]
+    let next: [Int32]
+    let build: [Int: ([Int64], [Bool])]
+  }
+
+  /// Probes the build side with the rows of one row group of the left table (which starts at
+  /// table row `base`), and groups and aggregates the pairs into `p`.
+  private func probe(
+    _ g: GroupReader, base: Int, into p: inout Partial, _ shared: JoinBuild,
+    _ leftColumns: [Int], rightColumns: [Int], cancelled: @Sendable () -> Bool
+  ) throws(SQLError) {
+    let j = shared.source
+    let nl = j.leftColumns
+    let (keys, first, next, build) = (shared.keys, shared.first, shared.next, shared.build)
+    do {
       if cancelled() { throw SQLError(.interrupted, "Interrupted!") }
       let sel = view.visibleRows(g, base: base, only: nil)
-      defer { base += g.rows }
-      if sel.isEmpty { continue }
+      if sel.isEmpty { return }
       var raw: [Int: ([Int64], [Bool])] = [:]
       for c in Set(leftColumns + [j.leftKey]) {
         raw[c] = p.load(view, g, column: c, type: types[c], base: base, sel)
@@ -177,12 +237,6 @@ extension FastAggregate {
       }
       try flush()
     }
-    if global && p.table.count == 0 {
-      let key = [Int64](repeating: 0, count: self.keys.count + 1)
-      _ = key.withUnsafeBufferPointer { p.table.group($0.baseAddress!) }
-      p.growStates()
-    }
-    return p.batch()
   }
 
   final class ResultBox: @unchecked Sendable {

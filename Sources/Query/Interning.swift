@@ -36,6 +36,26 @@ final class StringPool {
     slots.deallocate()
   }
 
+  /// A pool holding the same strings under the same ids, which then grows apart from this one.
+  func copy() -> StringPool {
+    let c = StringPool()
+    c.bytes.deallocate()
+    c.ends.deallocate()
+    c.slots.deallocate()
+    c.byteCapacity = byteCapacity
+    c.byteCount = byteCount
+    c.idCapacity = idCapacity
+    c.count = count
+    c.slotCount = slotCount
+    c.bytes = .allocate(capacity: byteCapacity)
+    c.bytes.update(from: bytes, count: byteCount)
+    c.ends = .allocate(capacity: idCapacity)
+    c.ends.update(from: ends, count: count)
+    c.slots = .allocate(capacity: slotCount)
+    c.slots.update(from: slots, count: slotCount)
+    return c
+  }
+
   /// About how many bytes the pool holds.
   var memory: Int { byteCapacity + idCapacity * 8 + slotCount * 8 }
 

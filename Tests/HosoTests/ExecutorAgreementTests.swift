@@ -44,6 +44,10 @@ import Testing
     "SELECT type, count(*) FROM events WHERE year >= 2015 AND unit <> 'VN-HN' GROUP BY type",
     "SELECT count(*), count(*) FILTER (WHERE type = 'tip.received') FROM events",
     "SELECT count(*) FROM events WHERE type = 'no such type'",
+    // Joins whose left side has two row groups: probed by two workers, the second with a
+    // copy of the first's strings.
+    "SELECT e.unit, count(*), count(DISTINCT e.case_id), count(DISTINCT t.id), min(t.occurred_at) FROM events e JOIN tips t ON t.case_id = e.case_id GROUP BY e.unit",
+    "SELECT e.type, count(*), count(t.case_id), max(t.unit) FROM events e LEFT JOIN tips t ON t.case_id = e.case_id AND t.year >= 2018 GROUP BY ALL",
     // Sums, least and greatest values by cell; corrected fines read the general way.
     "SELECT year, result, count(*), sum(fine_vnd), avg(fine_vnd), min(fine_vnd), max(fine_vnd), count(fine_vnd) FROM inspections GROUP BY ALL",
     "SELECT sum(fine_vnd) FILTER (WHERE result = 'violation'), min(occurred_at), max(seq) FROM inspections WHERE province_now <> 'Hà Nội'",
