@@ -103,9 +103,8 @@ package final class Engine {
   package var memoryLimit: Int = Engine.defaultMemoryLimit()
 
   static func defaultMemoryLimit() -> Int {
-    if let text = ProcessInfo.processInfo.environment["HOSO_MEMORY_LIMIT"],
-      let n = parseBytes(text)
-    {
+    // getenv, not ProcessInfo's environment: that builds a dictionary of every variable.
+    if let value = getenv("HOSO_MEMORY_LIMIT"), let n = parseBytes(String(cString: value)) {
       return n
     }
     return Int(ProcessInfo.processInfo.physicalMemory / 2)

@@ -114,7 +114,8 @@ package struct Lexer {
       while let c = peek(), Self.isWord(c) { at += 1 }
       throw SQLError(.parser, "syntax error at or near \"\(text(start..<at))\"", at: start)
     }
-    let t = text(start..<at).replacingOccurrences(of: "_", with: "")
+    var t = text(start..<at)
+    if t.utf8.contains(0x5F) { t.removeAll { $0 == "_" } }
     return Token(kind: decimal ? .decimal(t) : .integer(t), start: start, end: at)
   }
 
