@@ -118,7 +118,7 @@ extension FastAggregate.Partial {
                 allOf: everyRow.count, low: lows[k], stride: Int32(strides[k]),
                 adding: k > 0 ? UnsafePointer(cells.baseAddress!) : nil,
                 dropping: everyRow.dropping?.0, everyRow.dropping?.1 ?? [],
-                into: h.baseAddress!)
+                into: h.baseAddress!, cellCount: h.count)
             }
           }
         }
