@@ -385,25 +385,24 @@ extension FastAggregate {
         nulls.withUnsafeMutableBufferPointer { reader.gatherNulls(s, into: $0.baseAddress!) }
       }
       if view.isPatched(column: column) {
+        /// A patched value's bytes, copied where they outlive this call.
+        func keep(_ text: String) -> UnsafeRawBufferPointer {
+          let copy = UnsafeMutableRawBufferPointer.allocate(
+            byteCount: text.utf8.count, alignment: 1)
+          copy.copyBytes(from: text.utf8)
+          textStorage.append(copy)
+          return UnsafeRawBufferPointer(copy)
+        }
         for (p, row) in view.patched(among: sel, base: base, count: g.rows) {
           switch view.patchedValue(row, column) {
           case nil: break
           case .null?: nulls[p] = true
           case .text(let text)?:
             nulls[p] = false
-            let copy = UnsafeMutableRawBufferPointer.allocate(
-              byteCount: text.utf8.count, alignment: 1)
-            copy.copyBytes(from: text.utf8)
-            textStorage.append(copy)
-            rows[p] = UnsafeRawBufferPointer(copy)
+            rows[p] = keep(text)
           case .int(let x)?:
             nulls[p] = false
-            let text = String(x)
-            let copy = UnsafeMutableRawBufferPointer.allocate(
-              byteCount: text.utf8.count, alignment: 1)
-            copy.copyBytes(from: text.utf8)
-            textStorage.append(copy)
-            rows[p] = UnsafeRawBufferPointer(copy)
+            rows[p] = keep(String(x))
           case .double?:
             preconditionFailure("a DOUBLE patch in a VARCHAR column")
           }
