@@ -35,7 +35,7 @@ let package = Package(
       dependencies: ["EventLog", "Domain"],
       path: "Tests/TestSupport"
     ),
-    .testTarget(name: "EventLogTests", dependencies: ["Accelerated", "EventLog", "TestSupport"]),
+    .testTarget(name: "EventLogTests", dependencies: ["EventLog", "TestSupport"]),
     .testTarget(name: "DomainTests", dependencies: ["Domain", "EventLog", "TestSupport"]),
     .testTarget(name: "QueryTests", dependencies: ["Query", "TestSupport"]),
     .testTarget(

@@ -127,11 +127,12 @@ private final class LazyReader {
   init(_ reader: LogReader) { opened = reader }
   init(_ open: @escaping () throws -> LogReader) { self.open = open }
 
-  /// The reader, opened now if need be; nil if it cannot be opened.
+  /// The reader, opened now if need be; nil if it cannot be opened (tried again at the next
+  /// call: a failure is not kept).
   func reader() -> LogReader? {
     if opened == nil, let open {
       opened = try? open()
-      self.open = nil
+      if opened != nil { self.open = nil }
     }
     return opened
   }

@@ -132,14 +132,17 @@ extension FastAggregate {
     let groupStarts = starts
     let groupCount = starts.count
     let workers = groupCount >= 2 ? 2 : 1
-    let partials = ResultBox(
-      [p] + (1..<workers).map { _ in Partial(plan: self, pool: p.pool.copy()) })
+    // Each worker starts from its own partial, read from this array (never written); the
+    // box only collects the results.
+    let initial = Starts(
+      partials: [p] + (1..<workers).map { _ in Partial(plan: self, pool: p.pool.copy()) })
+    let partials = ResultBox(initial.partials)
     let failure = ErrorBox()
     let shared = JoinBuild(source: j, keys: keys, first: first, next: next, build: build)
     let periods = PlanPeriods.current
     DispatchQueue.concurrentPerform(iterations: workers) { w in
       PlanPeriods.with(periods) {
-        var p = partials.values[w]!
+        var p = initial.partials[w]
         do throws(SQLError) {
           var k = w
           while k < groupCount {
@@ -163,6 +166,11 @@ extension FastAggregate {
       p.growStates()
     }
     return p.batch()
+  }
+
+  /// The partials the join's workers start from: each reads its own, none writes.
+  struct Starts: @unchecked Sendable {
+    let partials: [Partial]
   }
 
   /// The build side of a hash join, read by the workers that probe it.

@@ -100,6 +100,8 @@ extension Engine {
   {
     restrictedRows = rows
     defer { restrictedRows = nil }
-    return try execute(shape.select, ctes: [:], asOf: asOf)
+    return try PlanPeriods.with(planPeriods) { () throws(SQLError) -> QueryResult in
+      try execute(shape.select, ctes: [:], asOf: asOf)
+    }
   }
 }

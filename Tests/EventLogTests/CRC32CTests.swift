@@ -1,4 +1,3 @@
-import Accelerated
 import EventLog
 import TestSupport
 import Testing

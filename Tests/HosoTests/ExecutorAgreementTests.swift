@@ -121,6 +121,13 @@ import Testing
       "SELECT plan_period(occurred_at) AS p, count(*) FROM events WHERE year = 2012 GROUP BY p")
     #expect(grouped[0].rows.count == 1)
     #expect(grouped[0].rows.columns[0].value(0) == .text("2011-2015"))
+    // The same statement as a view keeps it up to date, by its incremental shape.
+    let sql2 =
+      "SELECT plan_period(occurred_at) AS p, count(*) AS n FROM events WHERE year = 2012 GROUP BY p"
+    let shape = try #require(a.incrementalShape(sql2))
+    let kept = try a.run(shape, rows: nil, asOf: nil)
+    #expect(kept.rows.count == 1)
+    #expect(kept.rows.columns[0].value(0) == .text("2011-2015"))
   }
 
   /// The zone maps skip a row group whose stored values cannot meet the condition, but never

@@ -4,8 +4,10 @@
 
 /// What the processor offers beyond the baseline the rest of hoso is compiled for.
 ///
-/// This module alone is compiled with SSE4.2 and the SHA extensions enabled (see Package.swift),
-/// so its kernels may use those instructions; nothing here may run unless `CPU` says they exist.
+/// The module `Accelerated` alone is compiled with SSE4.2 and the SHA extensions enabled (see
+/// Package.swift), so its kernels may use those instructions, and none of them may run unless
+/// `CPU` says they exist. `CPU` itself lives here, compiled for the baseline, so that finding
+/// out never runs an instruction the processor may lack.
 /// Linux reports the features in `/proc/cpuinfo`, read once. Elsewhere, and when
 /// `HOSO_PORTABLE_DIGESTS` is set (to measure or test the portable code), every answer is no.
 package enum CPU {
