@@ -79,10 +79,6 @@ extension FastAggregate.Partial {
     }
   }
 
-  var distinctPairs: [[(Int64, Int64)]] {
-    distinct.map { $0.pairs }
-  }
-
   func batch() -> Batch {
     let w = table.width
     var columns = plan.keyTypes.map { Vector(type: $0) }

@@ -9,12 +9,7 @@ extension FastAggregate {
   /// The grouped rows: the keys, then one column per aggregate, groups in the order first met.
   func run(cancelled: @escaping @Sendable () -> Bool, global: Bool) throws(SQLError) -> Batch {
     if let join { return try run(join, cancelled: cancelled, global: global) }
-    var starts: [Int] = []
-    var base = 0
-    for g in view.table.groups {
-      starts.append(base)
-      base += g.rows
-    }
+    let starts = groupStarts
     let count = starts.count
     // Two workers over interleaved row groups when there is enough to share.
     let workers = count >= 2 && only == nil ? 2 : 1
@@ -123,14 +118,8 @@ extension FastAggregate {
     }
     // The left side's row groups in two workers, each with its own partial; the second's
     // pool a copy of the first's, where the build side's strings have their ids.
-    var starts: [Int] = []
-    base = 0
-    for g in view.table.groups {
-      starts.append(base)
-      base += g.rows
-    }
-    let groupStarts = starts
-    let groupCount = starts.count
+    let groupStarts = self.groupStarts
+    let groupCount = groupStarts.count
     let workers = groupCount >= 2 ? 2 : 1
     // Each worker starts from its own partial, read from this array (never written); the
     // box only collects the results.
@@ -166,6 +155,17 @@ extension FastAggregate {
       p.growStates()
     }
     return p.batch()
+  }
+
+  /// The first table row of each row group of the scanned table.
+  var groupStarts: [Int] {
+    var starts: [Int] = []
+    var base = 0
+    for g in view.table.groups {
+      starts.append(base)
+      base += g.rows
+    }
+    return starts
   }
 
   /// The partials the join's workers start from: each reads its own, none writes.

@@ -148,9 +148,7 @@ final class StringPool {
 
   /// The id here of `other`'s string `id`.
   func intern(_ id: Int64, of other: StringPool) -> Int64 {
-    let i = Int(id)
-    let from = other.start(i)
-    return intern(UnsafeRawBufferPointer(start: other.bytes + from, count: other.ends[i] - from))
+    intern(other.bytes(id))
   }
 
   /// Whether string `a` sorts before string `b`, byte by byte.
