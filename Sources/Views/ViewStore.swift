@@ -56,7 +56,25 @@ package enum ViewStore {
       throw ViewError("cannot lock \(path): \(String(cString: strerror(errno)))")
     }
     defer { flock(fd, LOCK_UN) }
+    try recoverInterrupted(store: store)
     return try body()
+  }
+
+  /// What a rebuild killed midway left, put right by the next holder of the lock: a
+  /// half-made `V.rebuild` goes; `V.old` comes back when `V` is missing (a swap cut between
+  /// its renames, the view then judged again), and goes when `V` is there (a swap cut while
+  /// the old copy was being removed). Left, a `V.old` beside a fresh view stayed for good.
+  private static func recoverInterrupted(store: String) throws {
+    let root = folder(store: store)
+    let entries = (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []
+    var views = Set<String>()
+    for e in entries {
+      if e.hasSuffix(".rebuild") { views.insert(String(e.dropLast(".rebuild".count))) }
+      if e.hasSuffix(".old") { views.insert(String(e.dropLast(".old".count))) }
+    }
+    for v in views.sorted() {
+      try Projection.recoverInterruptedRebuild(root + "/" + v)
+    }
   }
 
   /// The checkpoint of the built-in tables (what a view built now reflects).

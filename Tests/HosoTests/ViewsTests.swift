@@ -335,6 +335,25 @@ import Testing
     }
   }
 
+  /// What a killed rebuild can leave, put right by the next rebuild, deterministically: a
+  /// half-made `V.rebuild`, a `V.old` beside a fresh `V` (killed while removing it), and a
+  /// `V.old` without `V` (killed between the swap's renames). The kill test above meets these
+  /// only when a kill lands in the right millisecond.
+  @Test func theNextRebuildClearsWhatAKilledOneLeft() throws {
+    let s = try Setup(count: 3_000)
+    #expect(try s.run(["rebuild"]).status == 0)
+    let built = try s.filesByView()
+    let root = s.store.path + "/matviews"
+    let fm = FileManager.default
+    try fm.createDirectory(atPath: root + "/cases.rebuild", withIntermediateDirectories: true)
+    #expect(fm.createFile(atPath: root + "/cases.rebuild/MANIFEST", contents: Data("half".utf8)))
+    try fm.createDirectory(atPath: root + "/indicators.old", withIntermediateDirectories: true)
+    #expect(fm.createFile(atPath: root + "/indicators.old/MANIFEST", contents: Data("half".utf8)))
+    try fm.moveItem(atPath: root + "/yearly_trend", toPath: root + "/yearly_trend.old")
+    #expect(try s.run(["rebuild"]).status == 0)
+    #expect(try s.filesByView() == built)
+  }
+
   /// Each committed view opens with a header: its name, what it is, and the rule it encodes;
   /// the reports with a deadline name it in theirs.
   @Test func everyViewSaysWhatItIsAndWhichRuleItEncodes() throws {
