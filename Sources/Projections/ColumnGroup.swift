@@ -137,8 +137,12 @@ package struct ColumnBuilder {
 /// A row group on disk: the columns of up to `ColumnGroup.rows` rows of one table, in one file.
 ///
 /// ```
-/// "HOSOGRP1" u32 crc32c (of everything after it) u16 columns u16 indexes u64 rows
-/// per column: u8 type u8 encoding u8 has-nulls u8 0  u32 bounds  u64 offset  u64 length
+/// "HOSOGRP2" u32 crc32c (of everything after it) u16 columns u16 indexes u64 rows
+/// per column: u8 type u8 encoding u8 has-nulls u8 has-bounds u32 0  u64 offset  u64 length
+///             then 16 bytes: VARCHAR u32 dictionary entries u32 their bytes (dictionary) or
+///             u64 the bytes (plain), u64 0; fixed-width columns with bounds the least and the
+///             greatest value (i64, or f64 for DOUBLE); else zeros
+/// per index:  u8 0 u8 column u16 0 u32 0  u64 offset  u64 length  u32 entries u32 blocks  u64 0
 /// sections, each at an 8-byte boundary:
 ///   validity   (rows + 7) / 8 bytes, bit set = value (only when has-nulls)
 ///   plain      BIGINT/TIMESTAMP/BOOLEAN/DATE: i64 × rows; DOUBLE: f64 × rows;
@@ -146,10 +150,11 @@ package struct ColumnBuilder {
 ///              (encoding 2: u64 ends, for a group of 4 GiB of text or more)
 ///   dictionary VARCHAR: u32 entries, u32 ends × entries, the bytes (entries sorted by bytes),
 ///              then u16 codes × rows
-///   bounds     fixed-width columns with a value: the least and the greatest (i64, or f64
-///              for DOUBLE), 16 bytes at the offset the column's entry names (0: none; files
-///              of earlier versions have none)
+///   index      u64 entries u64 blocks, (u64 hash u32 row u32 0) × entries, the Bloom filter
 /// ```
+/// Sizes and bounds are in the directory, so that opening a group reads its first page alone
+/// (a table of 153 groups opened with a page fault in each VARCHAR column and in each group's
+/// bounds, 3 ms for the events table, more than a selective query's scan).
 /// The bounds are a zone map: a scan whose condition no stored value of a group can meet
 /// skips the group (reading only its corrected rows, whose values live elsewhere).
 /// A VARCHAR column is dictionary-encoded when its distinct values are at most a quarter of the
@@ -157,9 +162,9 @@ package struct ColumnBuilder {
 package enum ColumnGroup {
   /// Rows per group: a table of 10 M rows is 153 files; an append rewrites only the last.
   package static let rows = 65_536
-  static let magic: [UInt8] = Array("HOSOGRP1".utf8)
+  static let magic: [UInt8] = Array("HOSOGRP2".utf8)
   static let headerSize = 24
-  static let entrySize = 24
+  static let entrySize = 40
 
   enum Encoding: UInt8 {
     /// Fixed-width values; VARCHAR: u32 ends, then the bytes.
@@ -193,23 +198,27 @@ package enum ColumnGroup {
       if hasNulls { out += c.validity }
       align(&out)
       var encoding = Encoding.plain
+      var sizes: UInt64 = 0
       switch c.type {
       case .bigint, .timestamp, .boolean, .date:
         c.ints.withUnsafeBytes { out += $0 }
       case .double:
         c.doubles.withUnsafeBytes { out += $0 }
       case .varchar:
-        if let dictionary = dictionaryEncoding(c) {
+        if let (dictionary, entries, bytes) = dictionaryEncoding(c) {
           encoding = .dictionary
           out += dictionary
+          sizes = UInt64(entries) | UInt64(bytes) << 32
         } else if c.bytes.count <= Int(UInt32.max) {
           for e in c.ends { append(UInt32(e), to: &out) }
           align(&out)
           out += c.bytes
+          sizes = UInt64(c.bytes.count)
         } else {
           encoding = .plain64
           c.ends.withUnsafeBytes { out += $0 }
           out += c.bytes
+          sizes = UInt64(c.bytes.count)
         }
       }
       let e = headerSize + i * entrySize
@@ -218,6 +227,7 @@ package enum ColumnGroup {
       out[e + 2] = hasNulls ? 1 : 0
       store(UInt64(start), at: e + 8, in: &out)
       store(UInt64(out.count - start), at: e + 16, in: &out)
+      store(sizes, at: e + 24, in: &out)
     }
     for (k, i) in indexed.enumerated() {
       let c = columns[i]
@@ -260,14 +270,16 @@ package enum ColumnGroup {
       out[e + 1] = UInt8(i)
       store(UInt64(start), at: e + 8, in: &out)
       store(UInt64(out.count - start), at: e + 16, in: &out)
+      store(UInt32(pairs.count), at: e + 24, in: &out)
+      store(UInt32(blocks), at: e + 28, in: &out)
     }
-    // The bounds of each fixed-width column, after everything else.
+    // The bounds of each fixed-width column, in its entry.
     for (i, c) in columns.enumerated() {
-      guard let (lo, hi) = bounds(c), out.count + 16 <= Int(UInt32.max) else { continue }
-      align(&out)
-      store(UInt32(out.count), at: headerSize + i * entrySize + 4, in: &out)
-      append(lo, to: &out)
-      append(hi, to: &out)
+      guard let (lo, hi) = bounds(c) else { continue }
+      let e = headerSize + i * entrySize
+      out[e + 3] = 1
+      store(lo, at: e + 24, in: &out)
+      store(hi, at: e + 32, in: &out)
     }
     align(&out)
     let crc = out.withUnsafeBytes { CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[12...])) }
@@ -305,7 +317,9 @@ package enum ColumnGroup {
     }
   }
 
-  private static func dictionaryEncoding(_ c: ColumnBuilder) -> [UInt8]? {
+  /// The dictionary section of a VARCHAR column of few distinct values, its entries, and
+  /// the bytes of its entries; nil when the column is better plain.
+  private static func dictionaryEncoding(_ c: ColumnBuilder) -> ([UInt8], Int, Int)? {
     let rows = c.count
     guard rows > 0 else { return nil }
     // Distinct values in first-seen order (an id table: hashed a word at a time, no Strings).
@@ -343,12 +357,13 @@ package enum ColumnGroup {
       append(end, to: &out)
     }
     for e in order { out += values[e] }
+    let bytes = Int(end)
     align(&out)
     // At most rows / 4 = 16,384 entries: a code fits in 16 bits.
     for r in 0..<rows {
       append(UInt16(entryOfRow[r] >= 0 ? code[Int(entryOfRow[r])] : 0), to: &out)
     }
-    return out
+    return (out, values.count, bytes)
   }
 
   /// 64-byte blocks of a group index's Bloom filter: about 16 bits a value (4 bits set in
@@ -407,8 +422,16 @@ package struct ProjectionError: Error, CustomStringConvertible {
 package struct GroupReader {
   package let rows: Int
   package let columns: [ColumnReader]
-  /// Hash indexes by column: 16-byte entries (hash, row), sorted.
-  private var indexes: [Int: UnsafeRawBufferPointer] = [:]
+  /// Hash indexes by column: 16-byte entries (hash, row), sorted, then the Bloom filter.
+  private var indexes: [Int: Index] = [:]
+
+  private struct Index {
+    var section: UnsafeRawBufferPointer
+    /// The entries and the filter's blocks, as the group's directory gives them (the
+    /// section's own copy is not read: opening a group touches its first page only).
+    var count: Int
+    var blocks: Int
+  }
 
   /// Reads the group in `bytes`, checking its magic and layout against `schema`, and with
   /// `verify` its checksum too (which reads every byte: `hoso verify` does, an open does not).
@@ -440,19 +463,16 @@ package struct GroupReader {
       guard offset >= 0, length >= 0, offset + length <= bytes.count else {
         throw bad("column \(s.name) lies outside the file")
       }
+      let sizes = bytes.loadUnaligned(fromByteOffset: e + 24, as: UInt64.self).littleEndian
       guard
         var c = ColumnReader(
           UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + length)]), type: type,
-          encoding: encoding, hasNulls: bytes[e + 2] != 0, rows: rows)
+          encoding: encoding, hasNulls: bytes[e + 2] != 0, rows: rows, sizes: sizes)
       else { throw bad("column \(s.name) is malformed") }
-      let at = Int(bytes.loadUnaligned(fromByteOffset: e + 4, as: UInt32.self).littleEndian)
-      if at != 0 {
-        guard type != .varchar, at + 16 <= bytes.count else {
-          throw bad("column \(s.name)'s bounds lie outside the file")
-        }
+      if bytes[e + 3] != 0 {
+        guard type != .varchar else { throw bad("column \(s.name) has bounds, as text") }
         c.bounds = (
-          bytes.loadUnaligned(fromByteOffset: at, as: UInt64.self).littleEndian,
-          bytes.loadUnaligned(fromByteOffset: at + 8, as: UInt64.self).littleEndian
+          sizes, bytes.loadUnaligned(fromByteOffset: e + 32, as: UInt64.self).littleEndian
         )
       }
       columns.append(c)
@@ -465,12 +485,14 @@ package struct GroupReader {
       let length = Int(bytes.loadUnaligned(fromByteOffset: e + 16, as: UInt64.self).littleEndian)
       guard column < count, schema[column].type == .varchar, length >= 16, offset >= 0,
         offset + length <= bytes.count,
-        case let n = Int(bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self).littleEndian),
+        case let n = Int(bytes.loadUnaligned(fromByteOffset: e + 24, as: UInt32.self).littleEndian),
         case let blocks = Int(
-          bytes.loadUnaligned(fromByteOffset: offset + 8, as: UInt64.self).littleEndian),
-        n >= 0, blocks == ColumnGroup.bloomBlocks(n), length == 16 + 16 * n + 64 * blocks
+          bytes.loadUnaligned(fromByteOffset: e + 28, as: UInt32.self).littleEndian),
+        blocks == ColumnGroup.bloomBlocks(n), length == 16 + 16 * n + 64 * blocks
       else { throw bad("index \(k) is malformed") }
-      indexes[column] = UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + length)])
+      indexes[column] = Index(
+        section: UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + length)]), count: n,
+        blocks: blocks)
     }
   }
 
@@ -479,10 +501,9 @@ package struct GroupReader {
   /// The rows whose `column` holds exactly `value`, in row order, found through the column's
   /// index (nil when the column has none).
   package func rows(where column: Int, equals value: UnsafeRawBufferPointer) -> [Int]? {
-    guard let section = indexes[column] else { return nil }
+    guard let found = indexes[column] else { return nil }
     let h = ColumnGroup.valueHash(value)
-    let n = Int(section.loadUnaligned(fromByteOffset: 0, as: UInt64.self).littleEndian)
-    let blocks = Int(section.loadUnaligned(fromByteOffset: 8, as: UInt64.self).littleEndian)
+    let (section, n, blocks) = (found.section, found.count, found.blocks)
     let (block, bits) = ColumnGroup.bloomBits(h, blocks: blocks)
     let bloom = 16 + 16 * n + 64 * block
     for k in 0..<4 {
@@ -505,7 +526,7 @@ package struct GroupReader {
     let c = columns[column]
     while lo < n, index.loadUnaligned(fromByteOffset: lo * 16, as: UInt64.self).littleEndian == h {
       let r = Int(index.loadUnaligned(fromByteOffset: lo * 16 + 8, as: UInt32.self).littleEndian)
-      if c.bytes(r).elementsEqual(value) { out.append(r) }
+      if r < rows && c.bytes(r).elementsEqual(value) { out.append(r) }
       lo += 1
     }
     return out

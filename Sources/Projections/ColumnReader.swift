@@ -17,6 +17,9 @@ package struct ColumnReader {
   /// Dictionary-encoded VARCHAR: the entries.
   package let dictionaryCount: Int
   private let dictionaryEnds: UnsafeRawPointer?
+  /// VARCHAR: the bytes at `data` (the entries', or every value's). Each read of a value is
+  /// kept within them, so a damaged end or code reads wrong bytes of this file, never past it.
+  private let textBytes: Int
   /// The whole column's bytes in the mapped file.
   private let region: UnsafeRawBufferPointer
   /// The least and the greatest value (bit patterns), when the file records them.
@@ -51,9 +54,13 @@ package struct ColumnReader {
     return false
   }
 
+  /// The column in `b`, whose VARCHAR sizes `sizes` (from the group's directory: dictionary
+  /// entries in the low 32 bits and their bytes in the high; a plain column's bytes) say
+  /// where each part lies: nothing of the column itself is read, so an open touches none of
+  /// its pages. nil when a part would lie outside `b`.
   init?(
     _ b: UnsafeRawBufferPointer, type: ColumnType, encoding: ColumnGroup.Encoding, hasNulls: Bool,
-    rows: Int
+    rows: Int, sizes: UInt64
   ) {
     self.type = type
     self.rows = rows
@@ -70,45 +77,37 @@ package struct ColumnReader {
     }
     switch (type, encoding) {
     case (.varchar, .dictionary):
-      guard b.count >= at + 4 else { return nil }
-      let n = Int(b.loadUnaligned(fromByteOffset: at, as: UInt32.self).littleEndian)
+      let n = Int(sizes & 0xFFFF_FFFF)
+      let total = Int(sizes >> 32)
+      guard n <= 65_536 else { return nil }
       dictionaryCount = n
       dictionaryEnds = base + at + 4
       let bytesStart = at + 4 + 4 * n
-      guard b.count >= bytesStart else { return nil }
-      let total =
-        n == 0
-        ? 0 : Int(b.loadUnaligned(fromByteOffset: bytesStart - 4, as: UInt32.self).littleEndian)
       data = (base + bytesStart).assumingMemoryBound(to: UInt8.self)
+      textBytes = total
       let codes = (bytesStart + total + 7) & ~7
-      guard b.count >= codes + 2 * rows, n <= 65_536 else { return nil }
+      guard b.count >= codes + 2 * rows else { return nil }
       values = base + codes
       ends = nil
       endWidth = 0
     case (.varchar, .plain):
-      guard b.count >= at + 4 * rows else { return nil }
       ends = base + at
       values = base + at
       endWidth = 4
-      let total =
-        rows == 0
-        ? 0
-        : Int(b.loadUnaligned(fromByteOffset: at + 4 * (rows - 1), as: UInt32.self).littleEndian)
       let start = (at + 4 * rows + 7) & ~7
-      guard b.count >= start + total else { return nil }
+      guard sizes <= UInt32.max, b.count >= start + Int(sizes) else { return nil }
+      textBytes = Int(sizes)
       data = (base + start).assumingMemoryBound(to: UInt8.self)
       dictionaryCount = 0
       dictionaryEnds = nil
     case (.varchar, .plain64):
-      guard b.count >= at + 8 * rows else { return nil }
       endWidth = 8
       ends = base + at
       values = base + at
-      let total =
-        rows == 0
-        ? 0
-        : Int(b.loadUnaligned(fromByteOffset: at + 8 * (rows - 1), as: UInt64.self).littleEndian)
-      guard b.count >= at + 8 * rows + total else { return nil }
+      guard sizes <= UInt64(Int.max / 2), b.count >= at + 8 * rows + Int(sizes) else {
+        return nil
+      }
+      textBytes = Int(sizes)
       data = (base + at + 8 * rows).assumingMemoryBound(to: UInt8.self)
       dictionaryCount = 0
       dictionaryEnds = nil
@@ -118,6 +117,7 @@ package struct ColumnReader {
       ends = nil
       endWidth = 0
       data = nil
+      textBytes = 0
       dictionaryCount = 0
       dictionaryEnds = nil
     default:
@@ -162,15 +162,34 @@ package struct ColumnReader {
     Int(values.loadUnaligned(fromByteOffset: row * 2, as: UInt16.self).littleEndian)
   }
 
+  /// Entry `k` of the dictionary (a code past its end reads the last entry; an empty
+  /// dictionary, nothing).
   package func dictionaryEntry(_ k: Int) -> UnsafeRawBufferPointer {
-    let end = Int(
-      dictionaryEnds!.loadUnaligned(fromByteOffset: 4 * k, as: UInt32.self).littleEndian)
+    guard let dictionaryEnds, let data, dictionaryCount > 0 else {
+      return UnsafeRawBufferPointer(start: nil, count: 0)
+    }
+    let k = min(k, dictionaryCount - 1)
+    let end = min(
+      Int(dictionaryEnds.loadUnaligned(fromByteOffset: 4 * k, as: UInt32.self).littleEndian),
+      textBytes)
     let start =
       k == 0
       ? 0
-      : Int(
-        dictionaryEnds!.loadUnaligned(fromByteOffset: 4 * (k - 1), as: UInt32.self).littleEndian)
-    return UnsafeRawBufferPointer(start: data! + start, count: end - start)
+      : min(
+        Int(
+          dictionaryEnds.loadUnaligned(fromByteOffset: 4 * (k - 1), as: UInt32.self).littleEndian),
+        end)
+    return UnsafeRawBufferPointer(start: data + start, count: end - start)
+  }
+
+  /// The bytes `start..<end` of a plain column's text, kept within it.
+  @inline(__always)
+  private func text(_ data: UnsafePointer<UInt8>, _ start: Int, _ end: Int)
+    -> UnsafeRawBufferPointer
+  {
+    let end = min(max(end, 0), textBytes)
+    let start = min(max(start, 0), end)
+    return UnsafeRawBufferPointer(start: data + start, count: end - start)
   }
 
   /// The bytes of a VARCHAR value (empty for NULL).
@@ -180,10 +199,11 @@ package struct ColumnReader {
       func end(_ r: Int) -> Int {
         endWidth == 4
           ? Int(ends.loadUnaligned(fromByteOffset: r * 4, as: UInt32.self).littleEndian)
-          : Int(ends.loadUnaligned(fromByteOffset: r * 8, as: UInt64.self).littleEndian)
+          : Int(
+            truncatingIfNeeded: ends.loadUnaligned(fromByteOffset: r * 8, as: UInt64.self)
+              .littleEndian)
       }
-      let start = row == 0 ? 0 : end(row - 1)
-      return UnsafeRawBufferPointer(start: data! + start, count: end(row) - start)
+      return text(data!, row == 0 ? 0 : end(row - 1), end(row))
     }
     return dictionaryEntry(code(row))
   }
@@ -213,15 +233,20 @@ package struct ColumnReader {
       if wide {
         start =
           row == 0
-          ? 0 : Int(ends.loadUnaligned(fromByteOffset: (row - 1) * 8, as: UInt64.self).littleEndian)
-        end = Int(ends.loadUnaligned(fromByteOffset: row * 8, as: UInt64.self).littleEndian)
+          ? 0
+          : Int(
+            truncatingIfNeeded: ends.loadUnaligned(fromByteOffset: (row - 1) * 8, as: UInt64.self)
+              .littleEndian)
+        end = Int(
+          truncatingIfNeeded: ends.loadUnaligned(fromByteOffset: row * 8, as: UInt64.self)
+            .littleEndian)
       } else {
         start =
           row == 0
           ? 0 : Int(ends.loadUnaligned(fromByteOffset: (row - 1) * 4, as: UInt32.self).littleEndian)
         end = Int(ends.loadUnaligned(fromByteOffset: row * 4, as: UInt32.self).littleEndian)
       }
-      body(i, UnsafeRawBufferPointer(start: data + start, count: end - start))
+      body(i, text(data, start, end))
     }
   }
 
@@ -310,6 +335,38 @@ package struct ColumnReader {
     let typeValidity = types?.validity
     let dictionary = isDictionary
     let lastCode = max(dictionaryCount, 1) - 1
+    // The common shapes in loops of their own, with nothing to decide per row: one key
+    // (no cells), and every row kept, or NULL-free type codes choosing which.
+    if cells == nil && (typeCodes == nil || lastDrop < 0 || typeValidity == nil) {
+      let lanes = (counts, counts + n, counts + 2 * n, counts + 3 * n)
+      keepOf.withUnsafeBufferPointer { keepOf in
+        if dictionary {
+          let codes = values.assumingMemoryBound(to: UInt16.self)
+          if let typeCodes, lastDrop >= 0 {
+            let types = typeCodes.assumingMemoryBound(to: UInt16.self)
+            Self.countCodes(count, codes, lastCode, stride, lanes) { r in
+              keepOf[min(Int(UInt16(littleEndian: types[r])), lastDrop)]
+            }
+          } else {
+            Self.countCodes(count, codes, lastCode, stride, lanes) { _ in 1 }
+          }
+        } else {
+          let ints = values.assumingMemoryBound(to: Int64.self)
+          if let typeCodes, lastDrop >= 0 {
+            let types = typeCodes.assumingMemoryBound(to: UInt16.self)
+            Self.countInts(count, ints, low, stride, lanes) { r in
+              keepOf[min(Int(UInt16(littleEndian: types[r])), lastDrop)]
+            }
+          } else {
+            Self.countInts(count, ints, low, stride, lanes) { _ in 1 }
+          }
+        }
+      }
+      for c in 0..<n {
+        histogram[c] += counts[c] + counts[n + c] + counts[2 * n + c] + counts[3 * n + c]
+      }
+      return
+    }
     keepOf.withUnsafeBufferPointer { keepOf in
       @inline(__always) func kept(_ r: Int) -> Int {
         guard let typeCodes, lastDrop >= 0 else { return 1 }
@@ -345,6 +402,60 @@ package struct ColumnReader {
     }
     for c in 0..<n {
       histogram[c] += counts[c] + counts[n + c] + counts[2 * n + c] + counts[3 * n + c]
+    }
+  }
+
+  private typealias Lanes = (
+    UnsafeMutablePointer<Int>, UnsafeMutablePointer<Int>, UnsafeMutablePointer<Int>,
+    UnsafeMutablePointer<Int>
+  )
+
+  /// `countCells(allOf:…)` of dictionary codes, with no cells: lane `r % 4` of the cell of
+  /// code `codes[r]` adds `kept(r)`.
+  @inline(__always)
+  private static func countCodes(
+    _ count: Int, _ codes: UnsafePointer<UInt16>, _ lastCode: Int, _ stride: Int32,
+    _ lanes: Lanes, _ kept: (Int) -> Int
+  ) {
+    let s = Int(stride)
+    @inline(__always) func cell(_ r: Int) -> Int {
+      min(Int(UInt16(littleEndian: codes[r])), lastCode) &* s
+    }
+    var r = 0
+    while r + 4 <= count {
+      lanes.0[cell(r)] &+= kept(r)
+      lanes.1[cell(r + 1)] &+= kept(r + 1)
+      lanes.2[cell(r + 2)] &+= kept(r + 2)
+      lanes.3[cell(r + 3)] &+= kept(r + 3)
+      r += 4
+    }
+    while r < count {
+      lanes.0[cell(r)] &+= kept(r)
+      r += 1
+    }
+  }
+
+  /// `countCells(allOf:…)` of integers, with no cells: lane `r % 4` of the cell of
+  /// `ints[r] - low` adds `kept(r)`.
+  @inline(__always)
+  private static func countInts(
+    _ count: Int, _ ints: UnsafePointer<Int64>, _ low: Int64, _ stride: Int32,
+    _ lanes: Lanes, _ kept: (Int) -> Int
+  ) {
+    @inline(__always) func cell(_ r: Int) -> Int {
+      Int(Int32(truncatingIfNeeded: Int64(littleEndian: ints[r]) &- low) &* stride)
+    }
+    var r = 0
+    while r + 4 <= count {
+      lanes.0[cell(r)] &+= kept(r)
+      lanes.1[cell(r + 1)] &+= kept(r + 1)
+      lanes.2[cell(r + 2)] &+= kept(r + 2)
+      lanes.3[cell(r + 3)] &+= kept(r + 3)
+      r += 4
+    }
+    while r < count {
+      lanes.0[cell(r)] &+= kept(r)
+      r += 1
     }
   }
 

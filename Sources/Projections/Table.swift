@@ -35,8 +35,9 @@ package final class Table {
   private let files: [MappedFile]
 
   package static let manifestName = "MANIFEST"
-  /// The manifest's first line; 2: group indexes carry a Bloom filter.
-  static let format = "hoso-table 2"
+  /// The manifest's first line; 2: group indexes carry a Bloom filter; 3: the group
+  /// directory holds the sizes of VARCHAR columns and indexes.
+  static let format = "hoso-table 3"
 
   private init(
     name: String, schema: [ColumnSchema], folder: String, checkpoint: UInt64, rowCount: Int,

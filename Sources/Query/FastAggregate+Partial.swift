@@ -19,6 +19,9 @@ extension FastAggregate {
     var pairStrings: [PairStrings?]
     /// That operand `x`, if the plan has one.
     let textOnly: Operand?
+    /// Operands whose values nothing reads, only whether they are NULL (`count(x)`,
+    /// `x IS [NOT] NULL`): their vectors hold zeros, and no string of theirs is interned.
+    let nullOnly: Set<Operand>
     /// `x`'s bytes at the rows being accumulated (`values[x]` holds indices into it), and the
     /// copies of its patched values they point into.
     var textRows: [UnsafeRawBufferPointer] = []
@@ -50,6 +53,7 @@ extension FastAggregate {
       distinct = plan.aggregates.map { PairSet(expected: $0.distinct ? expected : 0) }
       let textOnly = Self.textOnlyOperand(of: plan)
       self.textOnly = textOnly
+      nullOnly = Self.nullOnlyOperands(of: plan).subtracting([textOnly].compactMap { $0 })
       pairStrings = plan.aggregates.map {
         $0.distinct && $0.operand == textOnly && textOnly != nil
           ? PairStrings(expected: expected) : nil
@@ -89,6 +93,33 @@ extension FastAggregate {
       }
       guard plan.operands.filter({ $0.column == o.column }).count == 1 else { return nil }
       return o
+    }
+
+    /// The operands read for their NULLs alone: a column with no transform, in no key, that
+    /// aggregates only as `count(x)` (not DISTINCT) and conditions only test for NULL, in a
+    /// plan without a join.
+    static func nullOnlyOperands(of plan: FastAggregate) -> Set<Operand> {
+      guard plan.join == nil else { return [] }
+      var out: Set<Operand> = []
+      for o in Set(plan.operands) where o.transform == .none {
+        guard plan.operands.filter({ $0.column == o.column }).count == 1,
+          !plan.keys.contains(where: { $0.column == o.column }),
+          plan.aggregates.allSatisfy({
+            $0.operand?.column != o.column || ($0.function == .count && !$0.distinct)
+          })
+        else { continue }
+        func onlyNullTests(_ p: Predicate) -> Bool {
+          switch p {
+          case .isNull, .never: return true
+          case .int(let x, _, _), .double(let x, _, _), .member(let x, _, _, _):
+            return x.column != o.column
+          case .and(let parts), .or(let parts): return parts.allSatisfy(onlyNullTests)
+          }
+        }
+        let conditions = [plan.condition].compactMap { $0 } + plan.aggregates.compactMap(\.filter)
+        if conditions.allSatisfy(onlyNullTests) { out.insert(o) }
+      }
+      return out
     }
 
     /// About how many bytes the groups, states, sets and strings hold.
@@ -169,6 +200,10 @@ extension FastAggregate {
           if o == textOnly {
             let nulls = loadText(plan.view, g, column: o.column, base: base, sel)
             values[o] = ((0..<Int64(sel.count)).map { $0 }, nulls)
+            continue
+          }
+          if nullOnly.contains(o) {
+            values[o] = ([Int64](repeating: 0, count: sel.count), loadNulls(g, o.column, base, sel))
             continue
           }
           if raw[o.column] == nil {
@@ -409,6 +444,26 @@ extension FastAggregate {
         }
       }
       textRows = rows
+      return nulls
+    }
+
+    /// Whether column `column` is NULL at each of the rows `sel` of group `g`, as corrected.
+    func loadNulls(_ g: GroupReader, _ column: Int, _ base: Int, _ sel: [Int32]) -> [Bool] {
+      var nulls = [Bool](repeating: false, count: sel.count)
+      sel.withUnsafeBufferPointer { s in
+        nulls.withUnsafeMutableBufferPointer {
+          g.columns[column].gatherNulls(s, into: $0.baseAddress!)
+        }
+      }
+      let view = plan.view
+      guard view.isPatched(column: column) else { return nulls }
+      for (p, row) in view.patched(among: sel, base: base, count: g.rows) {
+        switch view.patchedValue(row, column) {
+        case nil: break
+        case .null?: nulls[p] = true
+        case .some: nulls[p] = false
+        }
+      }
       return nulls
     }
 

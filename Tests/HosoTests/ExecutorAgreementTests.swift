@@ -51,6 +51,11 @@ import Testing
     // Sums, least and greatest values by cell; corrected fines read the general way.
     "SELECT year, result, count(*), sum(fine_vnd), avg(fine_vnd), min(fine_vnd), max(fine_vnd), count(fine_vnd) FROM inspections GROUP BY ALL",
     "SELECT sum(fine_vnd) FILTER (WHERE result = 'violation'), min(occurred_at), max(seq) FROM inspections WHERE province_now <> 'Hà Nội'",
+    // Columns read for their NULLs alone: no value of theirs loaded, corrections applied.
+    "SELECT unit, count(*) FROM events WHERE case_id IS NOT NULL GROUP BY unit",
+    "SELECT type, count(case_id), count(*) FILTER (WHERE case_id IS NULL), count(DISTINCT unit) FROM events GROUP BY type",
+    "SELECT year, count(person), count(DISTINCT person), count(*) FILTER (WHERE person IS NULL) FROM supports GROUP BY year",
+    "SELECT result, count(fine_vnd), count(sanction) FROM inspections WHERE fine_vnd IS NULL OR sanction IS NOT NULL GROUP BY result",
   ]
 
   @Test func vectorizedAndGeneralAgree() throws {

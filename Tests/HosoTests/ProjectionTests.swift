@@ -217,6 +217,33 @@ import Testing
     #expect(try Self.allRows(store) == caughtUp)
   }
 
+  /// Tables written by an older hoso (a manifest of an earlier format, group files of an
+  /// earlier layout) are rebuilt from the log by the next command, not refused.
+  @Test func tablesOfAnOlderFormatAreRebuilt() throws {
+    let store = try Self.storeWithValid()
+    let views = store.path + "/views"
+    let before = try Self.allRows(store)
+    let made = snapshotTree(views)
+    let fm = FileManager.default
+    for path in try fm.subpathsOfDirectory(atPath: views) {
+      let file = views + "/" + path
+      if path.hasSuffix("MANIFEST") {
+        let text = try String(contentsOfFile: file, encoding: .utf8)
+        let older = text.replacingOccurrences(of: "hoso-table 3\n", with: "hoso-table 2\n")
+        #expect(older != text, "\(path)")
+        try older.write(toFile: file, atomically: true, encoding: .utf8)
+      } else if path.hasSuffix(".grp") {
+        var bytes = try #require(fm.contents(atPath: file))
+        bytes[7] = UInt8(ascii: "1")  // HOSOGRP1
+        try bytes.write(to: URL(fileURLWithPath: file))
+      }
+    }
+    let r = try store.run(["query", "SELECT count(*) FROM events"])
+    #expect(r.status == 0, "\(r.stderr)")
+    #expect(snapshotTree(views) == made)
+    #expect(try Self.allRows(store) == before)
+  }
+
   /// A rebuild writes a new folder and swaps it in; a crash at either step is undone.
   @Test func anInterruptedRebuildLeavesTheOldTablesWhole() throws {
     let store = try Self.storeWithValid()

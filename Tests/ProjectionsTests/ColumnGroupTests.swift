@@ -124,8 +124,8 @@ import Testing
   }
 
   @Test func aGroupWithoutBoundsHasNone() throws {
-    // Files written before the zone map record no bounds (their entries hold 0 there): read
-    // as before, with nothing to skip by.
+    // A column whose entry does not flag bounds (a column of NULLs only, a DOUBLE with a
+    // NaN) is read as before, with nothing to skip by.
     var b = ColumnBuilder(.bigint)
     for i in 0..<100 { b.append(Int64(i * 3)) }
     var bytes = ColumnGroup.encode([b])
@@ -134,11 +134,66 @@ import Testing
       let g = try GroupReader(raw, schema: schema, path: "g")
       #expect(g.columns[0].intBounds == 0...297)
     }
-    for k in 28..<32 { bytes[k] = 0 }
+    bytes[24 + 3] = 0  // the first entry's has-bounds flag
     try bytes.withUnsafeBytes { raw in
       let g = try GroupReader(raw, schema: schema, path: "g")
       #expect(g.columns[0].intBounds == nil)
       #expect(g.columns[0].int64(99) == 297)
+    }
+  }
+
+  /// Text columns, plain and dictionary-encoded, whose sizes in the directory or ends in the
+  /// data are damaged: sizes past the file are refused at open; an end or a code past the
+  /// text reads bytes of the column, never past it (no crash, no read of another file).
+  @Test func damagedTextSizesAreRefusedAndEndsStayInTheFile() throws {
+    var plain = ColumnBuilder(.varchar)
+    var coded = ColumnBuilder(.varchar)
+    for i in 0..<400 {
+      plain.append("value \(i)")
+      coded.append(["Hà Nội", "Lạng Sơn", "Huế"][i % 3])
+    }
+    let schema = [ColumnSchema("p", .varchar), ColumnSchema("c", .varchar)]
+    let good = ColumnGroup.encode([plain, coded])
+    func entry(_ i: Int) -> Int { 24 + 40 * i }
+    func u64(_ b: [UInt8], _ at: Int) -> Int {
+      (0..<8).reduce(0) { $0 | Int(b[at + $1]) << (8 * $1) }
+    }
+    // Sizes beyond the column: refused.
+    for (column, at) in [(0, 24), (1, 24), (1, 28)] {
+      var bytes = good
+      bytes[entry(column) + at + 2] = 0x7F
+      #expect(throws: ProjectionError.self, "column \(column), byte \(at)") {
+        try bytes.withUnsafeBytes { _ = try GroupReader($0, schema: schema, path: "g") }
+      }
+    }
+    // Every end of the plain column and of the dictionary, and every code, set past the end.
+    var bytes = good
+    let plainAt = u64(good, entry(0) + 8)
+    for r in 0..<400 {
+      bytes.replaceSubrange(plainAt + 4 * r..<plainAt + 4 * r + 4, with: [0xFF, 0xFF, 0xFF, 0x7F])
+    }
+    let codedAt = u64(good, entry(1) + 8)
+    let codedLength = u64(good, entry(1) + 16)
+    for k in 0..<3 {
+      let at = codedAt + 4 + 4 * k
+      bytes.replaceSubrange(at..<at + 4, with: [0xFF, 0xFF, 0xFF, 0x7F])
+    }
+    let codes = codedAt + codedLength - 2 * 400
+    for r in 0..<400 {
+      bytes.replaceSubrange(codes + 2 * r..<codes + 2 * r + 2, with: [0xFF, 0xFF])
+    }
+    try bytes.withUnsafeBytes { raw in
+      let g = try GroupReader(raw, schema: schema, path: "g")
+      let lo = Int(bitPattern: raw.baseAddress!)
+      let hi = lo + raw.count
+      for r in 0..<400 {
+        for c in 0..<2 {
+          let v = g.columns[c].bytes(r)
+          if let p = v.baseAddress {
+            #expect(Int(bitPattern: p) >= lo && Int(bitPattern: p) + v.count <= hi, "row \(r)")
+          }
+        }
+      }
     }
   }
 
