@@ -30,7 +30,7 @@ extension FastAggregate.Partial {
         ?? false
       let isString = a.operand.map(yieldsString) ?? false
       if a.distinct {
-        continue  // below: the other's pairs are not kept, so distinct counts merge by rescan
+        continue  // below: the other's pairs, counted with these at the end
       }
       for (og, g) in mapped.enumerated() {
         let n = other.counts[j][og]
@@ -67,19 +67,25 @@ extension FastAggregate.Partial {
       }
     }
     for (j, a) in plan.aggregates.enumerated() where a.distinct {
-      if let pairs = pairStrings[j], let others = other.pairStrings[j] {
-        pairs.absorb(others, mapped: mapped, into: &counts[j])
+      if let others = other.textPairs[j] {
+        // Counted at the end, all workers' pairs together.
+        mergedText[j].append((others, mapped))
+        for (set, map) in other.mergedText[j] {
+          mergedText[j].append((set, map.map { $0.map { mapped[$0] } } ?? mapped))
+        }
         continue
-      }
-      let isString = a.operand.map(yieldsString) ?? false
-      for (og, v) in other.distinct[j].pairs {
-        let g = mapped[Int(og)]
-        if distinct[j].insert(Int64(g), isString ? ids[Int(v)] : v) { counts[j][g] += 1 }
       }
     }
   }
 
-  func batch() -> Batch {
+  /// The groups and their aggregates (the distinct strings of `textPairs` counted first).
+  mutating func batch() -> Batch {
+    for (j, pairs) in textPairs.enumerated() {
+      guard let pairs else { continue }
+      TextPairs.count([(pairs, nil)] + mergedText[j], into: &counts[j])
+      textPairs[j] = nil
+      mergedText[j] = []
+    }
     let w = table.width
     var columns = plan.keyTypes.map { Vector(type: $0) }
     for g in 0..<table.count {

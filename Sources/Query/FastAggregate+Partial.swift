@@ -13,12 +13,26 @@ extension FastAggregate {
     var ints: [[Int64]]
     var doubles: [[Double]]
     var any: [[Bool]]
-    var distinct: [PairSet]
     /// For `count(DISTINCT x)` of a VARCHAR `x` read by nothing else: (group, string) pairs,
-    /// the strings never interned (see `PairStrings`). Nil for the other aggregates.
-    var pairStrings: [PairStrings?]
+    /// the strings never interned, counted at the end (see `TextPairs`), with those of the
+    /// workers merged here and the map of their groups to these. Nil for other aggregates.
+    var textPairs: [TextPairs?]
+    var mergedText: [[(TextPairs, [Int]?)]]
     /// That operand `x`, if the plan has one.
     let textOnly: Operand?
+    /// In a join whose left key is VARCHAR and read by no operand but `textOnly`: the probe
+    /// reads the key's bytes and finds them in the pool, adding none (the left table's ids,
+    /// mostly of keys with no match, were most of a join's time).
+    var joinTextKey: Bool {
+      guard let j = plan.join, plan.types[j.leftKey] == .varchar,
+        plan.types[j.leftColumns + j.rightKey] == .varchar
+      else { return false }
+      return plan.operands.allSatisfy { $0.column != j.leftKey || $0 == textOnly }
+    }
+
+    /// A column the WHERE clause requires to hold a value (`x IS NOT NULL`, alone or
+    /// ANDed): a group's scan starts from its rows with one.
+    let requiredColumn: Int?
     /// Operands whose values nothing reads, only whether they are NULL (`count(x)`,
     /// `x IS [NOT] NULL`): their vectors hold zeros, and no string of theirs is interned.
     let nullOnly: Set<Operand>
@@ -46,18 +60,12 @@ extension FastAggregate {
       ints = Array(repeating: [], count: n)
       doubles = Array(repeating: [], count: n)
       any = Array(repeating: [], count: n)
-      // Sets sized for a distinct value in every fourth row a worker reads (at most 2^17
-      // before they grow): growing from the smallest size rehashed a tenth of the time away.
-      let rows = plan.view.table.groups.reduce(0) { $0 + $1.rows } / 2
-      let expected = min(rows / 4, 1 << 17)
-      distinct = plan.aggregates.map { PairSet(expected: $0.distinct ? expected : 0) }
       let textOnly = Self.textOnlyOperand(of: plan)
       self.textOnly = textOnly
       nullOnly = Self.nullOnlyOperands(of: plan).subtracting([textOnly].compactMap { $0 })
-      pairStrings = plan.aggregates.map {
-        $0.distinct && $0.operand == textOnly && textOnly != nil
-          ? PairStrings(expected: expected) : nil
-      }
+      requiredColumn = plan.condition.flatMap(Self.requiredColumn)
+      textPairs = plan.aggregates.map { $0.distinct && $0.function == .count ? TextPairs() : nil }
+      mergedText = Array(repeating: [], count: n)
       for c in plan.constants { constantIDs.append(pool.intern(precomposed(c))) }
       constantBytes = plan.constants.map { Array(precomposed($0).utf8) }
       var flags = [Bool](repeating: false, count: plan.types.count)
@@ -70,9 +78,13 @@ extension FastAggregate {
     /// The operand of `count(DISTINCT x)` that can skip the string pool: a VARCHAR column
     /// read with no transform, by no key, other aggregate, or condition or FILTER but for
     /// `IS [NOT] NULL`, in a plan without a join (whose rows carry interned ids).
+    ///
+    /// In a join, the left table's join key may be that operand: the probe then looks each
+    /// row's key up in the pool without adding it (see `joinTextKey`).
     static func textOnlyOperand(of plan: FastAggregate) -> Operand? {
-      guard plan.join == nil else { return nil }
-      let distinct = Set(plan.aggregates.filter(\.distinct).compactMap(\.operand))
+      let distinct = Set(plan.aggregates.filter(\.distinct).compactMap(\.operand)).filter { o in
+        plan.join.map { o.column == $0.leftKey } ?? true
+      }
       guard distinct.count == 1, let o = distinct.first, o.transform == .none,
         plan.types[o.column] == .varchar, !plan.keys.contains(where: { $0.column == o.column })
       else { return nil }
@@ -93,6 +105,15 @@ extension FastAggregate {
       }
       guard plan.operands.filter({ $0.column == o.column }).count == 1 else { return nil }
       return o
+    }
+
+    /// A column that `p` holds only where it has a value.
+    static func requiredColumn(_ p: Predicate) -> Int? {
+      switch p {
+      case .isNull(let o, negated: true) where o.transform == .none: return o.column
+      case .and(let parts): return parts.lazy.compactMap(requiredColumn).first
+      default: return nil
+      }
     }
 
     /// The operands read for their NULLs alone: a column with no transform, in no key, that
@@ -124,8 +145,8 @@ extension FastAggregate {
 
     /// About how many bytes the groups, states, sets and strings hold.
     var memory: Int {
-      table.memory + pool.memory + distinct.reduce(0) { $0 + $1.memory }
-        + pairStrings.reduce(0) { $0 + ($1?.memory ?? 0) }
+      table.memory + pool.memory
+        + textPairs.reduce(0) { $0 + ($1?.memory ?? 0) }
         + table.count * plan.aggregates.count * 25
     }
 
@@ -160,6 +181,13 @@ extension FastAggregate {
           if patchedHere.isEmpty { return }
           only = Array(patchedHere)
         }
+      }
+      if only == nil, let c = requiredColumn, let valid = g.columns[c].validRows(base: base) {
+        // Only the rows with a value (or a patch that may give one) can pass.
+        var flags = [Bool](repeating: false, count: plan.types.count)
+        flags[c] = true
+        let patched = plan.view.patchedRows(from: base, count: g.rows, touching: flags)
+        only = patched.isEmpty ? valid : Array(Set(valid).union(patched)).sorted()
       }
       var sel = plan.view.visibleRows(g, base: base, only: only)
       if sel.isEmpty { return }
@@ -645,19 +673,30 @@ extension FastAggregate {
         }
         return
       }
-      if let pairs = pairStrings[j] {
-        textRows.withUnsafeBufferPointer { text in
+      if let pairs = textPairs[j] {
+        // The pairs' bytes: the string's (from the rows read, or the pool), or the value's
+        // eight (a DOUBLE's -0 as 0, which compares equal to it).
+        let text = a.operand == textOnly
+        let string = !text && isString
+        textRows.withUnsafeBufferPointer { rows in
           for (i, p32) in positions.enumerated() {
             let p = Int(p32)
             if let filter, !filter[p] { continue }
             if nulls[p] { continue }
             let g = Int(groupOf[i])
-            if pairs.insert(Int64(g), text[Int(v[p])]) { counts[g] += 1 }
+            if text {
+              pairs.insert(g, rows[Int(v[p])])
+            } else if string {
+              pairs.insert(g, pool.bytes(v[p]))
+            } else {
+              var x = v[p]
+              if isDouble && x == Int64(bitPattern: (-0.0).bitPattern) { x = 0 }
+              withUnsafeBytes(of: &x) { pairs.insert(g, $0) }
+            }
           }
         }
         return
       }
-      let set = distinct[j]
       for (i, p32) in positions.enumerated() {
         let p = Int(p32)
         if let filter, !filter[p] { continue }
@@ -666,8 +705,7 @@ extension FastAggregate {
         let x = v[p]
         switch a.function {
         case .count:
-          let value = isDouble && x == Int64(bitPattern: (-0.0).bitPattern) ? 0 : x
-          if set.insert(Int64(g), value) { counts[g] += 1 }
+          preconditionFailure("count(DISTINCT) counts its pairs at the end")
         case .sum, .avg:
           counts[g] += 1
           if isDouble {

@@ -196,7 +196,22 @@ extension FastAggregate {
       let sel = view.visibleRows(g, base: base, only: nil)
       if sel.isEmpty { return }
       var raw: [Int: ([Int64], [Bool])] = [:]
-      for c in Set(leftColumns + [j.leftKey]) {
+      // The key's bytes at each row, when it is read as text (nil: as ids).
+      var keyText: [UnsafeRawBufferPointer]?
+      defer {
+        for b in p.textStorage { b.deallocate() }
+        p.textStorage = []
+        p.textRows = []
+      }
+      if p.joinTextKey {
+        let nulls = p.loadText(view, g, column: j.leftKey, base: base, sel)
+        let text = p.textRows
+        let pool = p.pool
+        // A string the pool lacks is no key of the right side: -1, an id nothing has.
+        raw[j.leftKey] = (text.map { pool.find($0) ?? -1 }, nulls)
+        keyText = text
+      }
+      for c in Set(leftColumns + [j.leftKey]) where raw[c] == nil {
         raw[c] = p.load(view, g, column: c, type: types[c], base: base, sel)
       }
       let (kv, kn) = raw[j.leftKey]!
@@ -207,7 +222,11 @@ extension FastAggregate {
         var values: [Operand: ([Int64], [Bool])] = [:]
         for o in operands {
           let v: ([Int64], [Bool])
-          if o.column < nl {
+          if let keyText, o.column == j.leftKey {
+            // The distinct count's strings: indices into the rows' bytes.
+            p.textRows = lefts.map { keyText[Int($0)] }
+            v = ((0..<Int64(lefts.count)).map { $0 }, lefts.map { kn[Int($0)] })
+          } else if o.column < nl {
             let (x, nulls) = raw[o.column]!
             v = (lefts.map { x[Int($0)] }, lefts.map { nulls[Int($0)] })
           } else {

@@ -94,25 +94,38 @@ final class StringPool {
   @inline(__always)
   private func start(_ id: Int) -> Int { id == 0 ? 0 : ends[id - 1] }
 
-  func intern(_ p: UnsafeRawBufferPointer) -> Int64 {
-    let h = Self.hash(p)
+  /// The id of `p`'s string, or the empty slot where it would go.
+  @inline(__always)
+  private func probe(_ p: UnsafeRawBufferPointer, _ h: UInt64) -> (id: Int64?, slot: Int) {
     let tag = h & 0xFFFF_FFFF_0000_0000
     let mask = slotCount - 1
     var slot = Int(truncatingIfNeeded: h >> 32) & mask
     while true {
       let v = slots[slot]
-      if v == 0 { break }
+      if v == 0 { return (nil, slot) }
       if v & 0xFFFF_FFFF_0000_0000 == tag {
         let id = Int(v & 0xFFFF_FFFF) - 1
         let from = start(id)
         if ends[id] - from == p.count
           && (p.count == 0 || memcmp(bytes + from, p.baseAddress!, p.count) == 0)
         {
-          return Int64(id)
+          return (Int64(id), slot)
         }
       }
       slot = (slot + 1) & mask
     }
+  }
+
+  /// The id of `p`'s string if the pool holds it (nothing added).
+  func find(_ p: UnsafeRawBufferPointer) -> Int64? {
+    probe(p, Self.hash(p)).id
+  }
+
+  func intern(_ p: UnsafeRawBufferPointer) -> Int64 {
+    let h = Self.hash(p)
+    let tag = h & 0xFFFF_FFFF_0000_0000
+    let (found, slot) = probe(p, h)
+    if let found { return found }
     let id = count
     if byteCount + p.count > byteCapacity {
       var capacity = byteCapacity * 2
@@ -272,162 +285,5 @@ struct GroupTable {
       while slots[slot] >= 0 { slot = (slot + 1) & mask }
       slots[slot] = Int32(g)
     }
-  }
-}
-
-/// A set of (group, string) pairs: `count(DISTINCT x)` of a VARCHAR `x`, every group in one
-/// pool of the group's eight bytes followed by the string's. A row is one probe, where
-/// interning the string and then looking up the pair of ids was two (two cache misses on
-/// tables of a few hundred thousand entries).
-///
-/// The pairs are split in two parts by their string, so that two workers' sets merge in two
-/// threads at once, each part into its own (`absorb`): a string is in the same part in every
-/// worker's set. (Unchecked Sendable: in `absorb` each thread touches one part of each set.)
-final class PairStrings: @unchecked Sendable {
-  private let parts: [Part]
-  /// The two parts again, out of the array: no retain and release per row.
-  private let first: Part
-  private let second: Part
-
-  /// One part: its pool, and the buffer a pair is put together in.
-  private final class Part: @unchecked Sendable {
-    let pool: StringPool
-    var scratch: UnsafeMutableRawPointer
-    var scratchCapacity = 256
-
-    init(expected: Int) {
-      pool = StringPool(expected: expected)
-      scratch = .allocate(byteCount: scratchCapacity, alignment: 8)
-    }
-
-    deinit { scratch.deallocate() }
-
-    @inline(__always)
-    func insert(_ group: Int64, _ s: UnsafeRawBufferPointer) -> Bool {
-      if 8 + s.count > scratchCapacity {
-        while 8 + s.count > scratchCapacity { scratchCapacity *= 2 }
-        scratch.deallocate()
-        scratch = .allocate(byteCount: scratchCapacity, alignment: 8)
-      }
-      scratch.storeBytes(of: group, as: Int64.self)
-      if let base = s.baseAddress { (scratch + 8).copyMemory(from: base, byteCount: s.count) }
-      let before = pool.count
-      _ = pool.intern(UnsafeRawBufferPointer(start: scratch, count: 8 + s.count))
-      return pool.count > before
-    }
-  }
-
-  init(expected: Int) {
-    first = Part(expected: expected / 2)
-    second = Part(expected: expected / 2)
-    parts = [first, second]
-  }
-
-  /// About how many bytes the set holds.
-  var memory: Int { parts.reduce(0) { $0 + $1.pool.memory } }
-
-  /// The part of a string: a function of its bytes alone (its last eight, mixed).
-  @inline(__always)
-  private static func part(of s: UnsafeRawBufferPointer) -> Int {
-    guard let base = s.baseAddress else { return 0 }
-    var w: UInt64 = 0
-    if s.count >= 8 {
-      w = base.loadUnaligned(fromByteOffset: s.count - 8, as: UInt64.self)
-    } else {
-      for i in 0..<s.count { w = w << 8 | UInt64(s[i]) }
-    }
-    return Int(StringPool.mix(w ^ UInt64(s.count)) >> 63)
-  }
-
-  /// Whether the pair was new.
-  @inline(__always)
-  func insert(_ group: Int64, _ s: UnsafeRawBufferPointer) -> Bool {
-    Self.part(of: s) == 0 ? first.insert(group, s) : second.insert(group, s)
-  }
-
-  /// Adds the pairs of `other` (another worker's set over the same strings), its groups
-  /// renumbered by `mapped`, and adds one to `counts[group]` for each pair new here: the two
-  /// parts in two threads.
-  func absorb(_ other: PairStrings, mapped: [Int], into counts: inout [Int64]) {
-    let n = counts.count
-    let found = UnsafeMutablePointer<Int64>.allocate(capacity: 2 * n)
-    found.initialize(repeating: 0, count: 2 * n)
-    defer { found.deallocate() }
-    let pointer = UncheckedPointer(found)
-    DispatchQueue.concurrentPerform(iterations: 2) { k in
-      let (mine, theirs) = (parts[k], other.parts[k])
-      let out = pointer.base + k * n
-      for id in 0..<Int64(theirs.pool.count) {
-        let b = theirs.pool.bytes(id)
-        let g = mapped[Int(b.loadUnaligned(as: Int64.self))]
-        if mine.insert(Int64(g), UnsafeRawBufferPointer(rebasing: b[8...])) { out[g] += 1 }
-      }
-    }
-    for g in 0..<n { counts[g] += found[g] + found[n + g] }
-  }
-}
-
-/// A pointer handed to the threads of `concurrentPerform`, each of which writes its own part.
-private struct UncheckedPointer: @unchecked Sendable {
-  let base: UnsafeMutablePointer<Int64>
-  init(_ base: UnsafeMutablePointer<Int64>) { self.base = base }
-}
-
-/// A set of (group, value) pairs: `count(DISTINCT …)` of every group in one table. Storage
-/// managed by hand, as `StringPool`'s; a group is never negative, so `Int64.min` marks an
-/// empty slot.
-final class PairSet {
-  /// The pairs side by side, `x` at `2 * slot` and `y` after it: a probe reads one cache line.
-  private var slots: UnsafeMutablePointer<Int64>
-  private var capacity: Int
-  private var count = 0
-
-  /// A set sized for about `expected` pairs before it first grows.
-  init(expected: Int = 512) {
-    var capacity = 1024
-    while capacity < expected * 2 { capacity *= 2 }
-    self.capacity = capacity
-    slots = .allocate(capacity: 2 * capacity)
-    for slot in 0..<capacity { slots[2 * slot] = .min }
-  }
-
-  deinit {
-    slots.deallocate()
-  }
-
-  /// Whether the pair was new.
-  @inline(__always)
-  func insert(_ x: Int64, _ y: Int64) -> Bool {
-    let h = StringPool.mix(
-      UInt64(bitPattern: x) &* 0x9E37_79B9_7F4A_7C15 ^ UInt64(bitPattern: y))
-    let mask = capacity - 1
-    var slot = Int(truncatingIfNeeded: h) & mask
-    while slots[2 * slot] != .min {
-      if slots[2 * slot] == x && slots[2 * slot + 1] == y { return false }
-      slot = (slot + 1) & mask
-    }
-    slots[2 * slot] = x
-    slots[2 * slot + 1] = y
-    count += 1
-    if count * 2 > capacity { grow() }
-    return true
-  }
-
-  /// About how many bytes the set holds.
-  var memory: Int { capacity * 16 }
-
-  /// Every pair held.
-  var pairs: [(Int64, Int64)] {
-    (0..<capacity).filter { slots[2 * $0] != .min }.map { (slots[2 * $0], slots[2 * $0 + 1]) }
-  }
-
-  private func grow() {
-    let (old, oldCapacity) = (slots, capacity)
-    capacity *= 2
-    slots = .allocate(capacity: 2 * capacity)
-    for slot in 0..<capacity { slots[2 * slot] = .min }
-    count = 0
-    for i in 0..<oldCapacity where old[2 * i] != .min { _ = insert(old[2 * i], old[2 * i + 1]) }
-    old.deallocate()
   }
 }

@@ -56,6 +56,12 @@ import Testing
     "SELECT type, count(case_id), count(*) FILTER (WHERE case_id IS NULL), count(DISTINCT unit) FROM events GROUP BY type",
     "SELECT year, count(person), count(DISTINCT person), count(*) FILTER (WHERE person IS NULL) FROM supports GROUP BY year",
     "SELECT result, count(fine_vnd), count(sanction) FROM inspections WHERE fine_vnd IS NULL OR sanction IS NOT NULL GROUP BY result",
+    // Distinct counts from partitioned pairs: strings, integers, doubles, plan periods; the
+    // left key of a join read as text and found in the pool without adding it.
+    "SELECT result, count(DISTINCT fine_vnd), count(DISTINCT year), count(DISTINCT plan_period(occurred_at)), count(DISTINCT establishment) FROM inspections GROUP BY result",
+    "SELECT count(DISTINCT CAST(fine_vnd AS DOUBLE) / 1000), count(DISTINCT unit) FROM inspections",
+    "SELECT e.province_now, count(DISTINCT e.establishment), count(DISTINCT i.establishment), count(*) FROM establishments e LEFT JOIN inspections i ON i.establishment = e.establishment AND i.year = 2020 WHERE e.establishment IS NOT NULL GROUP BY 1",
+    "SELECT t.year, count(DISTINCT t.case_id), count(DISTINCT r.unit), count(r.seq) FROM tips t LEFT JOIN referrals r ON r.case_id = t.case_id GROUP BY 1",
   ]
 
   @Test func vectorizedAndGeneralAgree() throws {
