@@ -504,6 +504,52 @@ package struct ColumnReader {
     return n
   }
 
+  /// The code of `value` in the dictionary (dictionary-encoded VARCHAR only), nil when absent.
+  package func dictionaryCode(of value: UnsafeRawBufferPointer) -> Int? {
+    var lo = 0
+    var hi = dictionaryCount
+    while lo < hi {
+      let mid = (lo + hi) / 2
+      let e = dictionaryEntry(mid)
+      if e.elementsEqual(value) { return mid }
+      if e.lexicographicallyPrecedes(value) { lo = mid + 1 } else { hi = mid }
+    }
+    return nil
+  }
+
+  /// Keeps the rows of `rows` (all of the group's when nil) whose value is stored as one
+  /// `keep` flags: a dictionary code (VARCHAR), else an integer in `low...high`. A NULL row
+  /// is dropped. One pass over the stored values, the condition of a selective scan met
+  /// before anything is read or decoded.
+  package func select(
+    _ rows: inout [Int32]?, codes keep: [Bool] = [], low: Int64 = .min, high: Int64 = .max
+  ) {
+    let input = rows
+    let n = input?.count ?? self.rows
+    let lastKeep = keep.count - 1
+    let dictionary = isDictionary
+    var out = [Int32](unsafeUninitializedCapacity: n) { b, count in
+      var k = 0
+      for i in 0..<n {
+        let r = input.map { Int($0[i]) } ?? i
+        let pass: Bool
+        if dictionary {
+          let c = Int(
+            UInt16(littleEndian: values.loadUnaligned(fromByteOffset: r &* 2, as: UInt16.self)))
+          pass = lastKeep >= 0 && keep[min(c, lastKeep)]
+        } else {
+          let v = Int64(littleEndian: values.loadUnaligned(fromByteOffset: r &* 8, as: Int64.self))
+          pass = v >= low && v <= high
+        }
+        b[k] = Int32(truncatingIfNeeded: r)
+        k &+= pass && isValid(r) ? 1 : 0
+      }
+      count = k
+    }
+    if out.count * 2 < out.capacity { out = Array(out) }
+    rows = out
+  }
+
   /// The rows holding a value, from `base` on (table rows), in order; nil when the column has
   /// no NULLs. A word of 64 NULLs is passed over at once: a sparse column (a case id on one
   /// event in nine) is found without looking at each row.

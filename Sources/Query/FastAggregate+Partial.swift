@@ -107,6 +107,55 @@ extension FastAggregate {
       return o
     }
 
+    /// The rows of group `g` (table rows) that may meet the WHERE clause, found from its
+    /// conjuncts that compare a column with constants (a dictionary code, an integer range)
+    /// in one pass over the stored values each: the rows whose stored values meet them and
+    /// the rows with patches of those columns (the clause is still tested on every row
+    /// returned). Nil when no conjunct is of the kind.
+    func prefiltered(_ g: GroupReader, base: Int) -> [Int]? {
+      guard let c = plan.condition else { return nil }
+      let parts: [Predicate]
+      if case .and(let p) = c { parts = p } else { parts = [c] }
+      var rows: [Int32]?
+      var flags = [Bool](repeating: false, count: plan.types.count)
+      for p in parts {
+        switch p {
+        case .member(let o, let set, let strings, negated: false)
+        where o.transform == .none && plan.types[o.column] == .varchar && set.isEmpty:
+          let column = g.columns[o.column]
+          guard column.isDictionary else { continue }
+          var keep = [Bool](repeating: false, count: column.dictionaryCount)
+          for i in strings {
+            if let k = constantBytes[i].withUnsafeBytes({ column.dictionaryCode(of: $0) }) {
+              keep[k] = true
+            }
+          }
+          column.select(&rows, codes: keep)
+          flags[o.column] = true
+        case .int(let o, let op, let x)
+        where o.transform == .none && plan.types[o.column] != .varchar
+          && plan.types[o.column] != .double:
+          let range: (Int64, Int64)
+          switch op {
+          case .eq: range = (x, x)
+          case .lt: range = x == .min ? (1, 0) : (.min, x - 1)
+          case .le: range = (.min, x)
+          case .gt: range = x == .max ? (1, 0) : (x + 1, .max)
+          case .ge: range = (x, .max)
+          case .ne: continue
+          }
+          g.columns[o.column].select(&rows, low: range.0, high: range.1)
+          flags[o.column] = true
+        default: continue
+        }
+      }
+      guard let rows else { return nil }
+      var out = rows.map { base + Int($0) }
+      let patched = plan.view.patchedRows(from: base, count: g.rows, touching: flags)
+      if !patched.isEmpty { out = Array(Set(out).union(patched)).sorted() }
+      return out
+    }
+
     /// A column that `p` holds only where it has a value.
     static func requiredColumn(_ p: Predicate) -> Int? {
       switch p {
@@ -182,7 +231,12 @@ extension FastAggregate {
           only = Array(patchedHere)
         }
       }
-      if only == nil, let c = requiredColumn, let valid = g.columns[c].validRows(base: base) {
+      if only == nil, let rows = prefiltered(g, base: base) {
+        if rows.isEmpty { return }
+        only = rows
+      } else if only == nil, let c = requiredColumn,
+        let valid = g.columns[c].validRows(base: base)
+      {
         // Only the rows with a value (or a patch that may give one) can pass.
         var flags = [Bool](repeating: false, count: plan.types.count)
         flags[c] = true

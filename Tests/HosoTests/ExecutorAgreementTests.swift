@@ -62,6 +62,16 @@ import Testing
     "SELECT count(DISTINCT CAST(fine_vnd AS DOUBLE) / 1000), count(DISTINCT unit) FROM inspections",
     "SELECT e.province_now, count(DISTINCT e.establishment), count(DISTINCT i.establishment), count(*) FROM establishments e LEFT JOIN inspections i ON i.establishment = e.establishment AND i.year = 2020 WHERE e.establishment IS NOT NULL GROUP BY 1",
     "SELECT t.year, count(DISTINCT t.case_id), count(DISTINCT r.unit), count(r.seq) FROM tips t LEFT JOIN referrals r ON r.case_id = t.case_id GROUP BY 1",
+    // Selective conditions met on the stored values before anything is read: dictionary
+    // codes, integer ranges at their edges, columns with NULLs and with corrections.
+    "SELECT count(*), sum(fine_vnd), min(seq) FROM inspections WHERE province_now = 'Lạng Sơn' AND year = 2023",
+    "SELECT result, count(*), sum(fine_vnd) FROM inspections WHERE province_now IN ('Hà Nội', 'Huế', 'Nowhere') AND year >= 2020 AND year < 2024 GROUP BY result",
+    "SELECT count(*), max(fine_vnd) FROM inspections WHERE fine_vnd > 1000000 AND fine_vnd <= 5000000 AND result = 'violation'",
+    "SELECT unit, count(*), max(occurred_at) FROM events WHERE type = 'case.referred' AND seq > 100 AND year <> 2015 GROUP BY unit",
+    "SELECT kind, count(*), min(closed_at) FROM establishments WHERE year > 2012 AND province_now = 'Hà Nội' GROUP BY kind",
+    "SELECT province_now, count(*), max(seq) FROM establishments WHERE kind IN ('massage', 'spa') AND year >= 2011 GROUP BY 1",
+    "SELECT kind, count(*), min(seq) FROM establishments WHERE kind = 'dance_hall' GROUP BY kind",
+    "SELECT count(*), sum(seq) FROM events FOR SYSTEM_TIME AS OF TIMESTAMP '2018-01-01 00:00:00' WHERE type = 'tip.received' AND year <= 2016",
   ]
 
   @Test func vectorizedAndGeneralAgree() throws {
