@@ -600,6 +600,16 @@ extension FastAggregate {
       var (out, nulls) = v
       // Days from the column's values: timestamps are microseconds, dates days.
       let micros = plan.types[o.column] == .timestamp
+      if let table = transformedDays(&out, nulls, micros: micros, t) {
+        // The days span a few years: each day's value from a table made by stepping through
+        // the calendar, where the calendar per row was most of a query by plan period.
+        out.withUnsafeMutableBufferPointer { out in
+          table.values.withUnsafeBufferPointer { values in
+            for i in 0..<out.count where !nulls[i] { out[i] = values[Int(out[i] - table.first)] }
+          }
+        }
+        return (out, nulls)
+      }
       var lastDays = Int64.min
       var last: Int64 = 0
       for i in out.indices where !nulls[i] {
@@ -627,6 +637,63 @@ extension FastAggregate {
       }
       nulls = v.1
       return (out, nulls)
+    }
+
+    /// When the values not NULL span at most 4,096 days: `out` holds each one's day, and
+    /// the table of the transform of each day of the span, the first day first. Nil (and
+    /// `out` as it was) otherwise.
+    mutating func transformedDays(
+      _ out: inout [Int64], _ nulls: [Bool], micros: Bool, _ t: Operand.Transform
+    ) -> (first: Int64, values: [Int64])? {
+      var lo = Int64.max
+      var hi = Int64.min
+      for i in out.indices where !nulls[i] {
+        lo = min(lo, out[i])
+        hi = max(hi, out[i])
+      }
+      if micros {
+        (lo, hi) = (floorDiv(lo, 86_400_000_000), floorDiv(hi, 86_400_000_000))
+      }
+      guard lo <= hi, case (let span, false) = hi.subtractingReportingOverflow(lo), span < 4096
+      else { return nil }
+      if micros {
+        for i in out.indices where !nulls[i] { out[i] = floorDiv(out[i], 86_400_000_000) }
+      }
+      var (y, m, d) = Timestamp.civilFromDays(lo)
+      var values: [Int64] = []
+      values.reserveCapacity(Int(hi - lo) + 1)
+      var lastYear = Int64.min
+      var period: Int64 = 0
+      for _ in lo...hi {
+        switch t {
+        case .year: values.append(y)
+        case .month: values.append(m)
+        case .quarter: values.append((m - 1) / 3 + 1)
+        case .day: values.append(d)
+        case .planPeriod:
+          if y != lastYear {
+            lastYear = y
+            if let id = periodIDs[y] {
+              period = id
+            } else {
+              period = pool.intern(PlanPeriods.period(ofYear: y))
+              periodIDs[y] = period
+            }
+          }
+          values.append(period)
+        case .none: values.append(0)
+        }
+        d += 1
+        if d > Timestamp.daysInMonth(y, m) {
+          d = 1
+          m += 1
+          if m > 12 {
+            m = 1
+            y += 1
+          }
+        }
+      }
+      return (lo, values)
     }
 
     /// Whether `p` is true at each position.

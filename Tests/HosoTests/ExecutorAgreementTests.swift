@@ -62,6 +62,11 @@ import Testing
     "SELECT count(DISTINCT CAST(fine_vnd AS DOUBLE) / 1000), count(DISTINCT unit) FROM inspections",
     "SELECT e.province_now, count(DISTINCT e.establishment), count(DISTINCT i.establishment), count(*) FROM establishments e LEFT JOIN inspections i ON i.establishment = e.establishment AND i.year = 2020 WHERE e.establishment IS NOT NULL GROUP BY 1",
     "SELECT t.year, count(DISTINCT t.case_id), count(DISTINCT r.unit), count(r.seq) FROM tips t LEFT JOIN referrals r ON r.case_id = t.case_id GROUP BY 1",
+    // Parts of dates from a table of the days a vector spans (or the calendar, past 4,096).
+    "SELECT year(occurred_at), quarter(occurred_at), month(occurred_at), day(occurred_at), count(*) FROM supports GROUP BY ALL",
+    "SELECT plan_period(occurred_at), year(recorded_at), count(*) FROM events WHERE year(occurred_at) BETWEEN 2014 AND 2022 GROUP BY ALL",
+    "SELECT level, year(period_start), month(period_end), quarter(period_end), count(*) FROM plans GROUP BY ALL",
+    "SELECT plan_period(closed_at), count(*), count(closed_at) FROM establishments GROUP BY 1",
     // Selective conditions met on the stored values before anything is read: dictionary
     // codes, integer ranges at their edges, columns with NULLs and with corrections.
     "SELECT count(*), sum(fine_vnd), min(seq) FROM inspections WHERE province_now = 'Lạng Sơn' AND year = 2023",
