@@ -50,6 +50,7 @@ package struct Expr: Sendable {
 }
 
 package struct OrderItem: Sendable {
+  /// `*` for `ORDER BY ALL`.
   package var expr: Expr
   package var descending = false
   /// nil: DuckDB's default (NULLS LAST).
@@ -85,6 +86,19 @@ package struct Select: Sendable {
   /// `AS OF TIMESTAMP '…'` at the end of the statement: every table read as of then.
   package var asOf: Expr?
   package var at = 0
+}
+
+extension Select {
+  /// The ORDER BY items, `ORDER BY ALL` expanded to the ordinals of `columns` select-list
+  /// columns, in its direction.
+  package func orderItems(columns: Int) -> [OrderItem] {
+    guard let all = orderBy.first, case .star = all.expr.kind else { return orderBy }
+    return (0..<columns).map {
+      OrderItem(
+        expr: Expr(.integer(Int64($0 + 1)), at: all.expr.at), descending: all.descending,
+        nullsFirst: all.nullsFirst)
+    }
+  }
 }
 
 package enum Statement: Sendable {

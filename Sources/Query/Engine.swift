@@ -590,7 +590,10 @@ enum Explain {
     if !q.orderBy.isEmpty {
       lines.append(
         (q.limit != nil ? "TOP_N " : "ORDER_BY ")
-          + q.orderBy.map(\.expr.rendered).joined(separator: ", "))
+          + q.orderBy.map {
+            if case .star = $0.expr.kind { return "ALL" }
+            return $0.expr.rendered
+          }.joined(separator: ", "))
     } else if let l = q.limit {
       lines.append("LIMIT \(l.rendered)")
     }

@@ -50,13 +50,14 @@ extension Engine {
       }
     }
 
+    var q = q
+    q.orderBy = q.orderItems(columns: items.count)
     var aggregateCalls: [Expr] = []
     for i in items { collectAggregates(i.expr, into: &aggregateCalls) }
     if let h = q.having { collectAggregates(h, into: &aggregateCalls) }
     for o in q.orderBy { collectAggregates(o.expr, into: &aggregateCalls) }
     // SELECT DISTINCT without aggregates, windows or ORDER BY is a GROUP BY of its items: it
     // takes the grouping paths (the vectorized one on a stored table).
-    var q = q
     if q.distinct && aggregateCalls.isEmpty && q.groupBy.isEmpty && !q.groupByAll
       && q.having == nil && q.orderBy.isEmpty
     {

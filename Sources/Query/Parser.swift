@@ -206,7 +206,12 @@ package struct Parser {
   private mutating func orderItems() throws(SQLError) -> [OrderItem] {
     var out: [OrderItem] = []
     repeat {
-      var o = OrderItem(expr: try expression())
+      let at = current.start
+      // DuckDB's `ORDER BY ALL`: every column of the select list, left to right (the
+      // executor expands it once `*` is).
+      let all = out.isEmpty && isAt(keyword: "ALL") && !tokens[i + 1].isSymbol("(")
+      if all { _ = advance() }
+      var o = OrderItem(expr: all ? Expr(.star(table: nil), at: at) : try expression())
       if accept(keyword: "DESC") {
         o.descending = true
       } else {
@@ -221,6 +226,7 @@ package struct Parser {
         }
       }
       out.append(o)
+      if all { return out }
     } while accept(symbol: ",")
     return out
   }

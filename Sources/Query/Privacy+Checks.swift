@@ -84,7 +84,7 @@ extension Engine {
     _ q: Select, _ out: [PrivacyRelation.Column], _ from: PrivacyRelation,
     ctes: [String: PrivacyRelation], grouped: Bool, byType: Bool, order: inout [Int]
   ) throws(SQLError) {
-    for o in q.orderBy {
+    for o in q.orderItems(columns: out.count) {
       var index: Int?
       if case .integer(let n) = o.expr.kind, n >= 1, Int(n) <= out.count {
         index = Int(n) - 1

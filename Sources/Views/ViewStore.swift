@@ -25,7 +25,7 @@ package enum ViewStore {
       case .fresh: "fresh"
       case .notBuilt: "stale: not built yet"
       case .definitionChanged: "stale: its definition changed"
-      case .behind(let n): "stale: \(n) events behind the tables"
+      case .behind(let n): "stale: \(n) \(n == 1 ? "event" : "events") behind the tables"
       case .problem(let p): "error: \(p)"
       }
     }

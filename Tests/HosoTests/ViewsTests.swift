@@ -465,7 +465,7 @@ import Testing
     // yearly_trend is kept by deltas; cases is recomputed, so it waits for a rebuild.
     #expect(appended.stderr.contains("views brought up to date: yearly_trend"))
     let status = try s.status()
-    #expect(status["cases"]!.hasPrefix("stale: 1 events behind the tables"), "\(status)")
+    #expect(status["cases"]!.hasPrefix("stale: 1 event behind the tables"), "\(status)")
     #expect(status["yearly_trend"]!.hasPrefix("fresh"), "\(status)")
     let r = try s.run(["rebuild"])
     #expect(r.stdout.contains("rebuilt cases: "), "\(r.stdout)")

@@ -66,6 +66,7 @@ import Testing
     ("SELECT CASE END", "syntax error at or near \"END\"", 12),
     ("SELECT a NOT 5", "syntax error at or near \"NOT\"", 9),
     ("SELECT ?", "syntax error at or near \"?\"", 7),
+    ("SELECT a FROM t ORDER BY ALL, a", "syntax error at or near \",\"", 28),
     ("", "no statement to run", 0),
   ])
   func mistakesAreNamedWhereTheyAre(sql: String, message: String, offset: Int) {
@@ -99,6 +100,23 @@ import Testing
     let big = "SELECT count(*) FROM events WHERE seq IN (\(list))"
     #expect(big.utf8.count > 500_000)
     #expect(try Self.parse(big).count == 1)
+  }
+
+  @Test func orderByAllExpandsToEveryColumn() throws {
+    guard case .select(let s) = try Self.parse("SELECT a, b AS c, 3 FROM t ORDER BY ALL DESC")[0]
+    else { return }
+    let items = s.orderItems(columns: 3)
+    #expect(items.count == 3)
+    for (k, o) in items.enumerated() {
+      if case .integer(let v) = o.expr.kind { #expect(v == k + 1) } else { Issue.record("\(k)") }
+      #expect(o.descending)
+    }
+    // all(…) is a function, not ORDER BY ALL.
+    guard case .select(let f) = try Self.parse("SELECT a FROM t ORDER BY all(a)")[0] else {
+      return
+    }
+    #expect(f.orderItems(columns: 1).count == 1)
+    if case .function = f.orderBy[0].expr.kind {} else { Issue.record("all(a)") }
   }
 
   @Test func literalsAndOperators() throws {
