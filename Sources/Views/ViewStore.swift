@@ -102,7 +102,14 @@ package enum ViewStore {
     let current = tablesCheckpoint(store: store)
     var out: [Status] = []
     for d in catalog.definitions {
-      let path = folder(store: store) + "/" + d.name
+      // A view whose swap a kill cut between its renames is read from its old copy, as
+      // queries read it, until the next holder of the lock puts it back.
+      var path = folder(store: store) + "/" + d.name
+      let fm = FileManager.default
+      if !fm.fileExists(atPath: path + "/MANIFEST") && fm.fileExists(atPath: path + ".old/MANIFEST")
+      {
+        path += ".old"
+      }
       let table = try? Table.open(name: d.name, schema: nil, folder: path)
       var bytes = 0
       for f in (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? [] {

@@ -66,7 +66,10 @@ extension CommandLine {
     let catalog = viewCatalog(g)
     let plan: [ViewDefinition]
     do {
-      plan = try ViewStore.plan(store: store.path, catalog: catalog, names: names)
+      // Under the lock: what a killed rebuild left is put right before the views are judged.
+      plan = try ViewStore.withLock(store: store.path) {
+        try ViewStore.plan(store: store.path, catalog: catalog, names: names)
+      }
     } catch let e as ViewProblem {
       throw UsageError(e.description)
     } catch let e as ViewError {
