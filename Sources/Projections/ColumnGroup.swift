@@ -447,7 +447,21 @@ package struct GroupReader {
       throw bad("checksum mismatch: the file is damaged")
     }
     let count = Int(bytes.loadUnaligned(fromByteOffset: 12, as: UInt16.self).littleEndian)
-    rows = Int(bytes.loadUnaligned(fromByteOffset: 16, as: UInt64.self).littleEndian)
+    // Sizes are checked as read, before any arithmetic on them: a damaged or hostile file
+    // is refused, never trapped on.
+    let storedRows = bytes.loadUnaligned(fromByteOffset: 16, as: UInt64.self).littleEndian
+    guard storedRows <= 1 << 32 else {
+      throw bad("holds \(storedRows) rows, more than a group can")
+    }
+    rows = Int(storedRows)
+    /// The section `offset..<offset + length` an entry at `e` names, if it lies in the file.
+    func section(_ e: Int) -> (offset: Int, length: Int)? {
+      let offset = bytes.loadUnaligned(fromByteOffset: e + 8, as: UInt64.self).littleEndian
+      let length = bytes.loadUnaligned(fromByteOffset: e + 16, as: UInt64.self).littleEndian
+      let size = UInt64(bytes.count)
+      guard offset <= size, length <= size - offset else { return nil }
+      return (Int(offset), Int(length))
+    }
     let indexCount = Int(bytes.loadUnaligned(fromByteOffset: 14, as: UInt16.self).littleEndian)
     guard count == schema.count,
       bytes.count >= ColumnGroup.headerSize + (count + indexCount) * ColumnGroup.entrySize
@@ -458,9 +472,7 @@ package struct GroupReader {
       guard let type = ColumnType(rawValue: bytes[e]), type == s.type,
         let encoding = ColumnGroup.Encoding(rawValue: bytes[e + 1])
       else { throw bad("column \(s.name) is not of type \(s.type.sqlName)") }
-      let offset = Int(bytes.loadUnaligned(fromByteOffset: e + 8, as: UInt64.self).littleEndian)
-      let length = Int(bytes.loadUnaligned(fromByteOffset: e + 16, as: UInt64.self).littleEndian)
-      guard offset >= 0, length >= 0, offset + length <= bytes.count else {
+      guard let (offset, length) = section(e) else {
         throw bad("column \(s.name) lies outside the file")
       }
       let sizes = bytes.loadUnaligned(fromByteOffset: e + 24, as: UInt64.self).littleEndian
@@ -481,10 +493,8 @@ package struct GroupReader {
     for k in 0..<indexCount {
       let e = ColumnGroup.headerSize + (count + k) * ColumnGroup.entrySize
       let column = Int(bytes[e + 1])
-      let offset = Int(bytes.loadUnaligned(fromByteOffset: e + 8, as: UInt64.self).littleEndian)
-      let length = Int(bytes.loadUnaligned(fromByteOffset: e + 16, as: UInt64.self).littleEndian)
-      guard column < count, schema[column].type == .varchar, length >= 16, offset >= 0,
-        offset + length <= bytes.count,
+      guard column < count, schema[column].type == .varchar, let (offset, length) = section(e),
+        length >= 16,
         case let n = Int(bytes.loadUnaligned(fromByteOffset: e + 24, as: UInt32.self).littleEndian),
         case let blocks = Int(
           bytes.loadUnaligned(fromByteOffset: e + 28, as: UInt32.self).littleEndian),

@@ -125,6 +125,19 @@ package struct ColumnReader {
     }
   }
 
+  /// The offset of an integer from `low`, at most that of the greatest value the group
+  /// records: cells are counted in arrays sized by the bounds, and a damaged file whose
+  /// values lie outside them must not write past those.
+  @inline(__always)
+  package func offset(_ v: Int64, from low: Int64, last: UInt64) -> Int32 {
+    Int32(truncatingIfNeeded: min(UInt64(bitPattern: v &- low), last))
+  }
+
+  /// The `last` of `offset(_:from:last:)` for values counted from `low`.
+  package func lastOffset(from low: Int64) -> UInt64 {
+    intBounds.map { UInt64(bitPattern: $0.upperBound &- low) } ?? 0
+  }
+
   /// Maps the column's pages into this process at once (`MADV_POPULATE_READ`, Linux 5.14),
   /// rather than a page fault every few pages as a scan reads it: the file is in the page
   /// cache, and what a scan of a warm table waits for is the faults. A kernel without it
@@ -286,9 +299,10 @@ package struct ColumnReader {
         cells[i] &+= Int32(min(Int(UInt16(littleEndian: c)), last)) &* stride
       }
     } else {
+      let last = lastOffset(from: low)
       for i in 0..<rows.count {
         let v = values.loadUnaligned(fromByteOffset: Int(rows[i]) &* 8, as: Int64.self)
-        cells[i] &+= Int32(truncatingIfNeeded: Int64(littleEndian: v) &- low) &* stride
+        cells[i] &+= offset(Int64(littleEndian: v), from: low, last: last) &* stride
       }
     }
   }
@@ -305,9 +319,10 @@ package struct ColumnReader {
         cells[r] &+= Int32(min(Int(UInt16(littleEndian: c)), last)) &* stride
       }
     } else {
+      let last = lastOffset(from: low)
       for r in 0..<count {
         let v = values.loadUnaligned(fromByteOffset: r &* 8, as: Int64.self)
-        cells[r] &+= Int32(truncatingIfNeeded: Int64(littleEndian: v) &- low) &* stride
+        cells[r] &+= offset(Int64(littleEndian: v), from: low, last: last) &* stride
       }
     }
   }
@@ -335,6 +350,7 @@ package struct ColumnReader {
     let typeValidity = types?.validity
     let dictionary = isDictionary
     let lastCode = max(dictionaryCount, 1) - 1
+    let lastInt = lastOffset(from: low)
     // The common shapes in loops of their own, with nothing to decide per row: one key
     // (no cells), and every row kept, or NULL-free type codes choosing which.
     if cells == nil && (typeCodes == nil || lastDrop < 0 || typeValidity == nil) {
@@ -354,11 +370,11 @@ package struct ColumnReader {
           let ints = values.assumingMemoryBound(to: Int64.self)
           if let typeCodes, lastDrop >= 0 {
             let types = typeCodes.assumingMemoryBound(to: UInt16.self)
-            Self.countInts(count, ints, low, stride, lanes) { r in
+            countInts(count, ints, low, stride, lanes) { r in
               keepOf[min(Int(UInt16(littleEndian: types[r])), lastDrop)]
             }
           } else {
-            Self.countInts(count, ints, low, stride, lanes) { _ in 1 }
+            countInts(count, ints, low, stride, lanes) { _ in 1 }
           }
         }
       }
@@ -383,7 +399,7 @@ package struct ColumnReader {
           part = Int32(min(Int(c), lastCode)) &* stride
         } else {
           let v = Int64(littleEndian: values.loadUnaligned(fromByteOffset: r &* 8, as: Int64.self))
-          part = Int32(truncatingIfNeeded: v &- low) &* stride
+          part = offset(v, from: low, last: lastInt) &* stride
         }
         return Int((cells?[r] ?? 0) &+ part)
       }
@@ -438,12 +454,13 @@ package struct ColumnReader {
   /// `countCells(allOf:…)` of integers, with no cells: lane `r % 4` of the cell of
   /// `ints[r] - low` adds `kept(r)`.
   @inline(__always)
-  private static func countInts(
+  private func countInts(
     _ count: Int, _ ints: UnsafePointer<Int64>, _ low: Int64, _ stride: Int32,
     _ lanes: Lanes, _ kept: (Int) -> Int
   ) {
+    let last = lastOffset(from: low)
     @inline(__always) func cell(_ r: Int) -> Int {
-      Int(Int32(truncatingIfNeeded: Int64(littleEndian: ints[r]) &- low) &* stride)
+      Int(offset(Int64(littleEndian: ints[r]), from: low, last: last) &* stride)
     }
     var r = 0
     while r + 4 <= count {
@@ -473,9 +490,10 @@ package struct ColumnReader {
         histogram[Int((cells?[i] ?? 0) &+ part)] += 1
       }
     } else {
+      let last = lastOffset(from: low)
       for i in 0..<rows.count {
         let v = values.loadUnaligned(fromByteOffset: Int(rows[i]) &* 8, as: Int64.self)
-        let part = Int32(truncatingIfNeeded: Int64(littleEndian: v) &- low) &* stride
+        let part = offset(Int64(littleEndian: v), from: low, last: last) &* stride
         histogram[Int((cells?[i] ?? 0) &+ part)] += 1
       }
     }

@@ -65,6 +65,17 @@ package final class Table {
   ///
   /// `schema` nil: whatever the manifest declares (a materialized view, whose columns its SQL
   /// decides).
+  /// Whether the table in `folder` was written by an older hoso, in a format this one does
+  /// not read (`open` then says nil: a built-in table is rebuilt from the log, a view by
+  /// `hoso rebuild`).
+  package static func isOlderFormat(folder: String) -> Bool {
+    guard let data = FileManager.default.contents(atPath: folder + "/" + manifestName) else {
+      return false
+    }
+    let first = String(decoding: data.prefix { $0 != 0x0A }, as: UTF8.self)
+    return first.hasPrefix("hoso-table ") && first != format
+  }
+
   package static func open(
     name: String, schema expected: [ColumnSchema]?, folder: String
   ) throws -> Table? {

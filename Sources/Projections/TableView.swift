@@ -74,6 +74,9 @@ package struct TableView {
     var n = 0
     var largest = 0
     var ordered = true
+    // The projector appends patches in seq order, which the sort by row keeps; checked.
+    var bySeq = true
+    var lastSeq = Int64.min
     keys.withUnsafeMutableBufferPointer { keys in
       columns.withUnsafeMutableBufferPointer { columns in
         for (k, g) in patchTable.groups.enumerated() {
@@ -93,15 +96,17 @@ package struct TableView {
           let first = patchGroupStarts[k]
           var last = n > 0 ? Int(keys[n - 1] >> 32) : 0
           for r in 0..<g.rows {
+            let s = seq.int64(r)
+            if s < lastSeq { bySeq = false }
+            lastSeq = s
             if !allKnown {
-              let s = seq.int64(r)
               guard s >= 0, UInt64(s) <= asOf else { continue }
             }
             let column: Int16
             if !name.isValid(r) {
               column = -1
             } else if name.isDictionary {
-              column = named[min(name.code(r), named.count - 1)]
+              column = named.isEmpty ? -2 : named[min(name.code(r), named.count - 1)]
             } else {
               column = name.string(r).flatMap { table.columnIndex($0) }.map { Int16($0) } ?? -2
             }
@@ -120,7 +125,19 @@ package struct TableView {
       }
     }
     keys.removeLast(total - n)
-    if !ordered { Self.sortByRow(&keys, largest: largest) }
+    if !bySeq {
+      // Not in seq order (no projector writes that): sorted by row, then seq.
+      let groups = patchTable.groups
+      let starts = patchGroupStarts
+      func seq(_ key: UInt64) -> Int64 {
+        let index = Int(key & 0xFFFF_FFFF)
+        let k = max(Self.firstIndex(starts, atLeast: index + 1) - 1, 0)
+        return groups[k].columns[1].int64(index - starts[k])
+      }
+      keys.sort { ($0 >> 32, seq($0)) < ($1 >> 32, seq($1)) }
+    } else if !ordered {
+      Self.sortByRow(&keys, largest: largest)
+    }
     patchColumns = [Int16](unsafeUninitializedCapacity: n) { _, count in count = n }
     patchRefs = [UInt32](unsafeUninitializedCapacity: n) { _, count in count = n }
     starts.reserveCapacity(n + 1)

@@ -425,7 +425,15 @@ package final class Engine {
     } catch {
       throw SQLError(.invalidInput, "cannot read view \(name): \(error)", at: at)
     }
-    guard let table else { return nil }
+    guard let table else {
+      if Table.isOlderFormat(folder: folder) {
+        throw SQLError(
+          .catalog,
+          "view \(name) was built by an older version of hoso, whose files this one does not"
+            + " read: run `hoso rebuild \(name)`", at: at)
+      }
+      return nil
+    }
     viewsRead.insert(name)
     let view = TableView(table: table, patches: nil)
     // Columns named `__…` are an incremental view's own bookkeeping: not shown. They come
@@ -524,7 +532,10 @@ package final class Engine {
               String(decoding: reader.dictionaryEntry($0), as: UTF8.self)
             }
             for r in rows {
-              v.strings.append(reader.isValid(Int(r)) ? dict[reader.code(Int(r))] : "")
+              // (A code past the dictionary, in a damaged file, reads its last entry.)
+              v.strings.append(
+                reader.isValid(Int(r)) && !dict.isEmpty
+                  ? dict[min(reader.code(Int(r)), dict.count - 1)] : "")
             }
           } else {
             for r in rows {

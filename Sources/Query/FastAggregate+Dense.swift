@@ -82,7 +82,7 @@ extension FastAggregate.Partial {
       guard o.transform == .none, !c.hasNulls else { return false }
       let span: Int
       if plan.types[o.column] == .varchar {
-        guard c.isDictionary else { return false }
+        guard c.isDictionary, c.dictionaryCount > 0 else { return false }
         lows.append(0)
         span = max(c.dictionaryCount, 1)
       } else {
@@ -137,7 +137,8 @@ extension FastAggregate.Partial {
           let c = g.columns[o.column]
           let part =
             plan.types[o.column] == .varchar
-            ? min(c.code(r), max(c.dictionaryCount, 1) - 1) : Int(c.int64(r) &- lows[k])
+            ? min(c.code(r), max(c.dictionaryCount, 1) - 1)
+            : Int(c.offset(c.int64(r), from: lows[k], last: c.lastOffset(from: lows[k])))
           cell += part * strides[k]
         }
         histogram[cell] -= 1

@@ -582,7 +582,8 @@ extension FastAggregate {
         case .null?: nulls[p] = true
         case .int(let x)?:
           nulls[p] = false
-          out[p] = x
+          // A number set in a VARCHAR column is its text (ids of the pool, not numbers).
+          out[p] = type == .varchar ? pool.intern(String(x)) : x
         case .double(let d)?:
           nulls[p] = false
           out[p] = Int64(bitPattern: d.bitPattern)

@@ -14,8 +14,9 @@ import Domain
 ///
 /// An entry is 40 bytes: the string's hash, the group, the length, and the string itself when
 /// it has at most 24 bytes (ids, pseudonyms); a longer one keeps its first 16 bytes and the
-/// offset of the rest, copied into `long`. A partition that outgrows its limit is
-/// deduplicated in place, so a column of few values over many rows holds few entries.
+/// offset of the rest, copied into its partition's `long` bytes. A partition that outgrows
+/// its limit is deduplicated in place, the rest of its long strings too, so a column of few
+/// values over many rows holds few entries and few bytes.
 /// (Unchecked Sendable: the partitions are read by several threads only once filled.)
 final class TextPairs: @unchecked Sendable {
   static let bits = 8
@@ -28,7 +29,8 @@ final class TextPairs: @unchecked Sendable {
   private let capacities: UnsafeMutablePointer<Int>
   /// The entries a partition may hold before it is deduplicated in place.
   private let limits: UnsafeMutablePointer<Int>
-  private var long = ByteBuffer(capacity: 64)
+  /// By partition: the bytes past the first 16 of its strings longer than 24.
+  private var long: [ByteBuffer]
 
   /// `limit`: the entries a partition holds before it is first deduplicated.
   init(limit: Int = 1 << 11) {
@@ -37,6 +39,7 @@ final class TextPairs: @unchecked Sendable {
     counts = .allocate(capacity: n)
     capacities = .allocate(capacity: n)
     limits = .allocate(capacity: n)
+    long = (0..<n).map { _ in ByteBuffer(capacity: 64) }
     for p in 0..<n {
       capacities[p] = 64
       bases[p] = .allocate(byteCount: 64 * Self.entrySize, alignment: 8)
@@ -51,12 +54,12 @@ final class TextPairs: @unchecked Sendable {
     counts.deallocate()
     capacities.deallocate()
     limits.deallocate()
-    long.deallocate()
+    for b in long { b.deallocate() }
   }
 
   /// About how many bytes the pairs hold.
   var memory: Int {
-    (0..<Self.partitions).reduce(long.count) { $0 + capacities[$1] * Self.entrySize }
+    (0..<Self.partitions).reduce(0) { $0 + capacities[$1] * Self.entrySize + long[$1].count }
   }
 
   /// Adds the pair (`group`, `s`); duplicates go when their partition is deduplicated.
@@ -76,8 +79,8 @@ final class TextPairs: @unchecked Sendable {
       (e + 16).copyMemory(from: from, byteCount: s.count)
     } else {
       (e + 16).copyMemory(from: from, byteCount: 16)
-      e.storeBytes(of: UInt64(long.count), toByteOffset: 32, as: UInt64.self)
-      long.appendBytes(UnsafeRawBufferPointer(rebasing: s[16...]))
+      e.storeBytes(of: UInt64(long[p].count), toByteOffset: 32, as: UInt64.self)
+      long[p].appendBytes(UnsafeRawBufferPointer(rebasing: s[16...]))
     }
   }
 
@@ -88,6 +91,7 @@ final class TextPairs: @unchecked Sendable {
       var table = Dedup()
       let kept = table.compact(self, p)
       counts[p] = kept
+      keepLongTails(p)
       if kept * 2 > limits[p] { limits[p] *= 2 }
       if kept < capacities[p] { return }
     }
@@ -126,26 +130,45 @@ final class TextPairs: @unchecked Sendable {
   @inline(__always)
   fileprivate func count(_ p: Int) -> Int { counts[p] }
 
-  /// Whether the strings of entries `a` (of `self`) and `b` (of `other`) are equal, their
-  /// hashes, lengths and first bytes known to be.
+  /// Whether the strings of entries `a` (of `self`) and `b` (of `other`), both of partition
+  /// `p`, are equal, their hashes, lengths and first bytes known to be.
   fileprivate func sameLongTail(
-    _ a: UnsafeRawPointer, _ other: TextPairs, _ b: UnsafeRawPointer
+    _ a: UnsafeRawPointer, _ other: TextPairs, _ b: UnsafeRawPointer, partition p: Int
   ) -> Bool {
     let length = Int(a.load(fromByteOffset: 12, as: UInt32.self))
     guard length > Self.inline else { return true }
     let x = Int(a.load(fromByteOffset: 32, as: UInt64.self))
     let y = Int(b.load(fromByteOffset: 32, as: UInt64.self))
-    return long.withUnsafeBytes { l in
-      other.long.withUnsafeBytes { r in
+    return long[p].withUnsafeBytes { l in
+      other.long[p].withUnsafeBytes { r in
         memcmp(l.baseAddress! + x, r.baseAddress! + y, length - 16) == 0
       }
     }
+  }
+
+  /// After partition `p` was deduplicated: the long strings' bytes of its entries alone.
+  private func keepLongTails(_ p: Int) {
+    var kept = ByteBuffer(capacity: 64)
+    long[p].withUnsafeBytes { old in
+      for i in 0..<counts[p] {
+        let e = entry(p, i)
+        let length = Int(e.load(fromByteOffset: 12, as: UInt32.self))
+        guard length > Self.inline else { continue }
+        let at = Int(e.load(fromByteOffset: 32, as: UInt64.self))
+        e.storeBytes(of: UInt64(kept.count), toByteOffset: 32, as: UInt64.self)
+        kept.appendBytes(UnsafeRawBufferPointer(rebasing: old[at..<(at + length - 16)]))
+      }
+    }
+    long[p].deallocate()
+    long[p] = kept
   }
 }
 
 /// The table a partition is deduplicated in: the distinct entries seen so far (where, and
 /// their group as renumbered), found by a probe of slots that stay in the cache.
 private struct Dedup {
+  /// The partition being deduplicated.
+  var partition = 0
   var slots: [Int32] = []
   var entries: [UnsafeRawPointer] = []
   var owners: [Int32] = []
@@ -185,7 +208,7 @@ private struct Dedup {
         && f.load(fromByteOffset: 24, as: UInt64.self)
           == e.load(fromByteOffset: 24, as: UInt64.self)
         && (f.load(fromByteOffset: 12, as: UInt32.self) > UInt32(TextPairs.inline)
-          ? sets[Int(owners[k])].0.sameLongTail(f, sets[owner].0, e)
+          ? sets[Int(owners[k])].0.sameLongTail(f, sets[owner].0, e, partition: partition)
           : f.load(fromByteOffset: 32, as: UInt64.self)
             == e.load(fromByteOffset: 32, as: UInt64.self))
       {
@@ -205,6 +228,7 @@ private struct Dedup {
     _ sets: [(TextPairs, [Int]?)], _ p: Int, into out: UnsafeMutablePointer<Int64>
   ) {
     reset(for: sets.reduce(0) { $0 + $1.0.count(p) })
+    partition = p
     for (owner, (set, map)) in sets.enumerated() {
       for i in 0..<set.count(p) {
         let e = set.entry(p, i)
@@ -219,6 +243,7 @@ private struct Dedup {
   mutating func compact(_ set: TextPairs, _ p: Int) -> Int {
     let n = set.count(p)
     reset(for: n)
+    partition = p
     let sets = [(set, [Int]?.none)]
     var kept = 0
     for i in 0..<n {

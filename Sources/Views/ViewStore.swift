@@ -13,6 +13,8 @@ package enum ViewStore {
   package enum State: Equatable, Sendable {
     case fresh
     case notBuilt
+    /// Built by an older hoso, in files this one does not read.
+    case olderFormat
     case definitionChanged
     /// The tables have this many more events than when the view was built.
     case behind(UInt64)
@@ -24,6 +26,7 @@ package enum ViewStore {
       switch self {
       case .fresh: "fresh"
       case .notBuilt: "stale: not built yet"
+      case .olderFormat: "stale: built by an older hoso"
       case .definitionChanged: "stale: its definition changed"
       case .behind(let n): "stale: \(n) \(n == 1 ? "event" : "events") behind the tables"
       case .problem(let p): "error: \(p)"
@@ -136,8 +139,9 @@ package enum ViewStore {
             name: d.name, state: state, checkpoint: table.checkpoint, rows: table.rowCount,
             bytes: bytes, built: built))
       } else {
+        let state: State = Table.isOlderFormat(folder: path) ? .olderFormat : .notBuilt
         out.append(
-          Status(name: d.name, state: .notBuilt, checkpoint: nil, rows: nil, bytes: 0, built: nil))
+          Status(name: d.name, state: state, checkpoint: nil, rows: nil, bytes: 0, built: nil))
       }
     }
     for p in catalog.problems where !out.contains(where: { $0.name == p.view }) {

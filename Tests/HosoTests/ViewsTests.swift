@@ -356,6 +356,27 @@ import Testing
     #expect(try s.filesByView() == built)
   }
 
+  /// A view built by an older hoso (files of another format) is named as such: by a query,
+  /// with what to run, and by `hoso views`; `hoso rebuild` builds it again.
+  @Test func aViewOfAnOlderFormatIsRebuiltNotMissing() throws {
+    let s = try Setup(count: 3_000)
+    #expect(try s.run(["rebuild"]).status == 0)
+    let before = try s.csv("SELECT count(*) FROM cases")
+    let manifest = s.store.path + "/matviews/cases/MANIFEST"
+    let text = try String(contentsOfFile: manifest, encoding: .utf8)
+    try text.replacingOccurrences(of: "hoso-table 3\n", with: "hoso-table 2\n").write(
+      toFile: manifest, atomically: true, encoding: .utf8)
+    let q = try s.run(["query", "SELECT count(*) FROM cases"])
+    #expect(q.status == 1)
+    #expect(q.stderr.contains("built by an older version of hoso"), "\(q.stderr)")
+    #expect(q.stderr.contains("hoso rebuild cases"), "\(q.stderr)")
+    #expect(try s.status()["cases"]?.hasPrefix("stale: built by an older hoso") == true)
+    let r = try s.run(["rebuild"])
+    #expect(r.status == 0, "\(r.stderr)")
+    #expect(r.stdout.contains("rebuilt cases"), "\(r.stdout)")
+    #expect(try s.csv("SELECT count(*) FROM cases") == before)
+  }
+
   /// Each committed view opens with a header: its name, what it is, and the rule it encodes;
   /// the reports with a deadline name it in theirs.
   @Test func everyViewSaysWhatItIsAndWhichRuleItEncodes() throws {

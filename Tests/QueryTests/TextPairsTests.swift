@@ -45,4 +45,18 @@ import Testing
     for e in expected { want[Int(e.prefix { $0 != "|" })!] += 1 }
     #expect(counts == want, "seed \(seed), \(workers) workers, limit \(limit)")
   }
+
+  /// The pairs hold what is distinct, not every row: a long string (past the 24 bytes of an
+  /// entry) repeated over a million rows keeps one copy of its bytes.
+  @Test func repeatedLongStringsAreKeptOnce() {
+    let set = TextPairs()
+    let before = set.memory
+    var s = "Sở Y tế thành phố Hồ Chí Minh"
+    #expect(s.utf8.count > TextPairs.inline)
+    for _ in 0..<1_000_000 { s.withUTF8 { set.insert(0, UnsafeRawBufferPointer($0)) } }
+    #expect(set.memory < before + (1 << 20), "\(set.memory) bytes held")
+    var counts: [Int64] = [0]
+    TextPairs.count([(set, nil)], into: &counts)
+    #expect(counts == [1])
+  }
 }
