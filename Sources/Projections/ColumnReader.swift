@@ -125,17 +125,12 @@ package struct ColumnReader {
     }
   }
 
-  /// The offset of an integer from `low`, at most that of the greatest value the group
-  /// records: cells are counted in arrays sized by the bounds, and a damaged file whose
-  /// values lie outside them must not write past those.
+  /// A cell index kept within `0...last`: cells are counted in arrays sized by the zone
+  /// map's bounds, and a damaged file whose values lie outside them must not write past
+  /// those (its counts are wrong, as everything read from it; `hoso verify` names it).
   @inline(__always)
-  package func offset(_ v: Int64, from low: Int64, last: UInt64) -> Int32 {
-    Int32(truncatingIfNeeded: min(UInt64(bitPattern: v &- low), last))
-  }
-
-  /// The `last` of `offset(_:from:last:)` for values counted from `low`.
-  package func lastOffset(from low: Int64) -> UInt64 {
-    intBounds.map { UInt64(bitPattern: $0.upperBound &- low) } ?? 0
+  package static func within(_ cell: Int, _ last: Int) -> Int {
+    Int(bitPattern: min(UInt(bitPattern: cell), UInt(bitPattern: last)))
   }
 
   /// Maps the column's pages into this process at once (`MADV_POPULATE_READ`, Linux 5.14),
@@ -299,10 +294,9 @@ package struct ColumnReader {
         cells[i] &+= Int32(min(Int(UInt16(littleEndian: c)), last)) &* stride
       }
     } else {
-      let last = lastOffset(from: low)
       for i in 0..<rows.count {
         let v = values.loadUnaligned(fromByteOffset: Int(rows[i]) &* 8, as: Int64.self)
-        cells[i] &+= offset(Int64(littleEndian: v), from: low, last: last) &* stride
+        cells[i] &+= Int32(truncatingIfNeeded: Int64(littleEndian: v) &- low) &* stride
       }
     }
   }
@@ -319,10 +313,9 @@ package struct ColumnReader {
         cells[r] &+= Int32(min(Int(UInt16(littleEndian: c)), last)) &* stride
       }
     } else {
-      let last = lastOffset(from: low)
       for r in 0..<count {
         let v = values.loadUnaligned(fromByteOffset: r &* 8, as: Int64.self)
-        cells[r] &+= offset(Int64(littleEndian: v), from: low, last: last) &* stride
+        cells[r] &+= Int32(truncatingIfNeeded: Int64(littleEndian: v) &- low) &* stride
       }
     }
   }
@@ -350,7 +343,6 @@ package struct ColumnReader {
     let typeValidity = types?.validity
     let dictionary = isDictionary
     let lastCode = max(dictionaryCount, 1) - 1
-    let lastInt = lastOffset(from: low)
     // The common shapes in loops of their own, with nothing to decide per row: one key
     // (no cells), and every row kept, or NULL-free type codes choosing which.
     if cells == nil && (typeCodes == nil || lastDrop < 0 || typeValidity == nil) {
@@ -370,11 +362,11 @@ package struct ColumnReader {
           let ints = values.assumingMemoryBound(to: Int64.self)
           if let typeCodes, lastDrop >= 0 {
             let types = typeCodes.assumingMemoryBound(to: UInt16.self)
-            countInts(count, ints, low, stride, lanes) { r in
+            Self.countInts(count, ints, low, stride, n - 1, lanes) { r in
               keepOf[min(Int(UInt16(littleEndian: types[r])), lastDrop)]
             }
           } else {
-            countInts(count, ints, low, stride, lanes) { _ in 1 }
+            Self.countInts(count, ints, low, stride, n - 1, lanes) { _ in 1 }
           }
         }
       }
@@ -399,9 +391,9 @@ package struct ColumnReader {
           part = Int32(min(Int(c), lastCode)) &* stride
         } else {
           let v = Int64(littleEndian: values.loadUnaligned(fromByteOffset: r &* 8, as: Int64.self))
-          part = offset(v, from: low, last: lastInt) &* stride
+          part = Int32(truncatingIfNeeded: v &- low) &* stride
         }
-        return Int((cells?[r] ?? 0) &+ part)
+        return Self.within(Int((cells?[r] ?? 0) &+ part), n - 1)
       }
       var r = 0
       while r + 4 <= count {
@@ -454,13 +446,12 @@ package struct ColumnReader {
   /// `countCells(allOf:…)` of integers, with no cells: lane `r % 4` of the cell of
   /// `ints[r] - low` adds `kept(r)`.
   @inline(__always)
-  private func countInts(
-    _ count: Int, _ ints: UnsafePointer<Int64>, _ low: Int64, _ stride: Int32,
+  private static func countInts(
+    _ count: Int, _ ints: UnsafePointer<Int64>, _ low: Int64, _ stride: Int32, _ last: Int,
     _ lanes: Lanes, _ kept: (Int) -> Int
   ) {
-    let last = lastOffset(from: low)
     @inline(__always) func cell(_ r: Int) -> Int {
-      Int(offset(Int64(littleEndian: ints[r]), from: low, last: last) &* stride)
+      within(Int(Int32(truncatingIfNeeded: Int64(littleEndian: ints[r]) &- low) &* stride), last)
     }
     var r = 0
     while r + 4 <= count {
@@ -480,21 +471,22 @@ package struct ColumnReader {
   /// `cells` nil is all zeros): the last key's pass, counting each row's cell.
   package func countCells(
     _ rows: UnsafeBufferPointer<Int32>, low: Int64, stride: Int32,
-    adding cells: UnsafePointer<Int32>?, into histogram: UnsafeMutablePointer<Int>
+    adding cells: UnsafePointer<Int32>?, into histogram: UnsafeMutablePointer<Int>,
+    cellCount: Int
   ) {
+    let lastCell = cellCount - 1
     if isDictionary {
       let last = max(dictionaryCount, 1) - 1
       for i in 0..<rows.count {
         let c = values.loadUnaligned(fromByteOffset: Int(rows[i]) &* 2, as: UInt16.self)
         let part = Int32(min(Int(UInt16(littleEndian: c)), last)) &* stride
-        histogram[Int((cells?[i] ?? 0) &+ part)] += 1
+        histogram[Self.within(Int((cells?[i] ?? 0) &+ part), lastCell)] += 1
       }
     } else {
-      let last = lastOffset(from: low)
       for i in 0..<rows.count {
         let v = values.loadUnaligned(fromByteOffset: Int(rows[i]) &* 8, as: Int64.self)
-        let part = offset(Int64(littleEndian: v), from: low, last: last) &* stride
-        histogram[Int((cells?[i] ?? 0) &+ part)] += 1
+        let part = Int32(truncatingIfNeeded: Int64(littleEndian: v) &- low) &* stride
+        histogram[Self.within(Int((cells?[i] ?? 0) &+ part), lastCell)] += 1
       }
     }
   }

@@ -137,11 +137,10 @@ extension FastAggregate.Partial {
           let c = g.columns[o.column]
           let part =
             plan.types[o.column] == .varchar
-            ? min(c.code(r), max(c.dictionaryCount, 1) - 1)
-            : Int(c.offset(c.int64(r), from: lows[k], last: c.lastOffset(from: lows[k])))
-          cell += part * strides[k]
+            ? min(c.code(r), max(c.dictionaryCount, 1) - 1) : Int(c.int64(r) &- lows[k])
+          cell = cell &+ part &* strides[k]
         }
-        histogram[cell] -= 1
+        histogram[ColumnReader.within(cell, histogram.count - 1)] -= 1
       }
       return try addCounts(histogram, g, dimensions, conditions, lows, strides, [], [])
     }
@@ -157,7 +156,8 @@ extension FastAggregate.Partial {
             histogram.withUnsafeMutableBufferPointer { h in
               column.countCells(
                 sel, low: lows[k], stride: Int32(strides[k]),
-                adding: k > 0 ? UnsafePointer(cells.baseAddress!) : nil, into: h.baseAddress!)
+                adding: k > 0 ? UnsafePointer(cells.baseAddress!) : nil, into: h.baseAddress!,
+                cellCount: h.count)
             }
           }
         }
@@ -165,7 +165,7 @@ extension FastAggregate.Partial {
     }
     if valued {
       histogram.withUnsafeMutableBufferPointer { h in
-        for cell in cells { h[Int(cell)] += 1 }
+        for cell in cells { h[ColumnReader.within(Int(cell), h.count - 1)] += 1 }
       }
     } else if dimensions.isEmpty {
       histogram[0] = sel.count
@@ -184,7 +184,7 @@ extension FastAggregate.Partial {
       for (i, r32) in sel.enumerated() {
         let r = Int(r32)
         guard column.isValid(r) else { continue }
-        let cell = Int(cells[i])
+        let cell = ColumnReader.within(Int(cells[i]), total - 1)
         let x = column.int64(r)
         n[cell] += 1
         switch a.function {
