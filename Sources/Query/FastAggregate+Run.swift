@@ -245,7 +245,8 @@ extension FastAggregate {
       }
       for i in 0..<sel.count {
         var match: Int?
-        if !kn[i] {
+        // (A text key the pool lacks, -1, matches nothing: no look-up.)
+        if !kn[i] && (keyText == nil || kv[i] >= 0) {
           var k = kv[i]
           match = keys.find(&k)
         }
