@@ -426,20 +426,8 @@ package struct ColumnReader {
     _ lanes: Lanes, _ kept: (Int) -> Int
   ) {
     let s = Int(stride)
-    @inline(__always) func cell(_ r: Int) -> Int {
+    countInLanes(count, lanes, kept) { r in
       min(Int(UInt16(littleEndian: codes[r])), lastCode) &* s
-    }
-    var r = 0
-    while r + 4 <= count {
-      lanes.0[cell(r)] &+= kept(r)
-      lanes.1[cell(r + 1)] &+= kept(r + 1)
-      lanes.2[cell(r + 2)] &+= kept(r + 2)
-      lanes.3[cell(r + 3)] &+= kept(r + 3)
-      r += 4
-    }
-    while r < count {
-      lanes.0[cell(r)] &+= kept(r)
-      r += 1
     }
   }
 
@@ -450,9 +438,16 @@ package struct ColumnReader {
     _ count: Int, _ ints: UnsafePointer<Int64>, _ low: Int64, _ stride: Int32, _ last: Int,
     _ lanes: Lanes, _ kept: (Int) -> Int
   ) {
-    @inline(__always) func cell(_ r: Int) -> Int {
+    countInLanes(count, lanes, kept) { r in
       within(Int(Int32(truncatingIfNeeded: Int64(littleEndian: ints[r]) &- low) &* stride), last)
     }
+  }
+
+  /// Lane `r % 4` of `cell(r)` adds `kept(r)`, for each row `r` below `count`.
+  @inline(__always)
+  private static func countInLanes(
+    _ count: Int, _ lanes: Lanes, _ kept: (Int) -> Int, cell: (Int) -> Int
+  ) {
     var r = 0
     while r + 4 <= count {
       lanes.0[cell(r)] &+= kept(r)
