@@ -43,15 +43,7 @@ package struct ColumnReader {
   /// Whether the dictionary holds `value` (dictionary-encoded VARCHAR only; its entries are
   /// sorted by bytes, so a binary search).
   package func dictionaryContains(_ value: UnsafeRawBufferPointer) -> Bool {
-    var lo = 0
-    var hi = dictionaryCount
-    while lo < hi {
-      let mid = (lo + hi) / 2
-      let e = dictionaryEntry(mid)
-      if e.elementsEqual(value) { return true }
-      if e.lexicographicallyPrecedes(value) { lo = mid + 1 } else { hi = mid }
-    }
-    return false
+    dictionaryCode(of: value) != nil
   }
 
   /// The column in `b`, whose VARCHAR sizes `sizes` (from the group's directory: dictionary
