@@ -29,17 +29,7 @@ extension FastAggregate.Partial {
       plan.types[o.column] == .varchar, !plan.keys.contains(where: { $0.column == o.column })
     else { return nil }
     // Conditions may test it for NULL only (its values are then indices, not ids).
-    func onlyNullTests(_ p: FastAggregate.Predicate) -> Bool {
-      switch p {
-      case .isNull: return true
-      case .int(let x, _, _), .double(let x, _, _), .member(let x, _, _, _):
-        return x.column != o.column
-      case .and(let parts), .or(let parts): return parts.allSatisfy(onlyNullTests)
-      case .never: return true
-      }
-    }
-    let conditions = [plan.condition].compactMap { $0 } + plan.aggregates.compactMap(\.filter)
-    guard conditions.allSatisfy(onlyNullTests) else { return nil }
+    guard testsOnlyNulls(of: o.column, in: plan) else { return nil }
     for a in plan.aggregates where a.operand?.column == o.column {
       guard a.distinct, a.function == .count, a.operand == o else { return nil }
     }
@@ -118,18 +108,23 @@ extension FastAggregate.Partial {
           $0.operand?.column != o.column || ($0.function == .count && !$0.distinct)
         })
       else { continue }
-      func onlyNullTests(_ p: FastAggregate.Predicate) -> Bool {
-        switch p {
-        case .isNull, .never: return true
-        case .int(let x, _, _), .double(let x, _, _), .member(let x, _, _, _):
-          return x.column != o.column
-        case .and(let parts), .or(let parts): return parts.allSatisfy(onlyNullTests)
-        }
-      }
-      let conditions = [plan.condition].compactMap { $0 } + plan.aggregates.compactMap(\.filter)
-      if conditions.allSatisfy(onlyNullTests) { out.insert(o) }
+      if testsOnlyNulls(of: o.column, in: plan) { out.insert(o) }
     }
     return out
+  }
+
+  /// Whether the plan's WHERE clause and FILTERs test `column` for NULL and nothing else.
+  static func testsOnlyNulls(of column: Int, in plan: FastAggregate) -> Bool {
+    func only(_ p: FastAggregate.Predicate) -> Bool {
+      switch p {
+      case .isNull, .never: return true
+      case .int(let x, _, _), .double(let x, _, _), .member(let x, _, _, _):
+        return x.column != column
+      case .and(let parts), .or(let parts): return parts.allSatisfy(only)
+      }
+    }
+    let conditions = [plan.condition].compactMap { $0 } + plan.aggregates.compactMap(\.filter)
+    return conditions.allSatisfy(only)
   }
 
   /// The rows of group `g` a scan reads (table-wide, as `plan.only`; nil: all): all of
