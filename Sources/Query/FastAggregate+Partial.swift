@@ -54,7 +54,11 @@ extension FastAggregate {
       self.textOnly = textOnly
       nullOnly = Self.nullOnlyOperands(of: plan).subtracting([textOnly].compactMap { $0 })
       requiredColumn = plan.condition.flatMap(Self.requiredColumn)
-      textPairs = plan.aggregates.map { $0.distinct && $0.function == .count ? TextPairs() : nil }
+      // Each of two workers reads about half the table.
+      let rows = plan.view.table.rowCount / 2
+      textPairs = plan.aggregates.map {
+        $0.distinct && $0.function == .count ? TextPairs(expected: rows) : nil
+      }
       mergedText = Array(repeating: [], count: n)
       for c in plan.constants { constantIDs.append(pool.intern(precomposed(c))) }
       constantBytes = plan.constants.map { Array(precomposed($0).utf8) }

@@ -32,17 +32,21 @@ final class TextPairs: @unchecked Sendable {
   /// By partition: the bytes past the first 16 of its strings longer than 24.
   private var long: [ByteBuffer]
 
-  /// `limit`: the entries a partition holds before it is first deduplicated.
-  init(limit: Int = 1 << 11) {
+  /// `limit`: the entries a partition holds before it is first deduplicated. `expected`:
+  /// about how many rows will be added, for the partitions' first room (a few entries for
+  /// a small table, at most 512: a large one grows them without copying them four times).
+  init(limit: Int = 1 << 11, expected: Int = 0) {
     let n = Self.partitions
     bases = .allocate(capacity: n)
     counts = .allocate(capacity: n)
     capacities = .allocate(capacity: n)
     limits = .allocate(capacity: n)
     long = (0..<n).map { _ in ByteBuffer(capacity: 64) }
+    var room = 4
+    while room < 512 && room * n < expected { room *= 2 }
     for p in 0..<n {
-      capacities[p] = 64
-      bases[p] = .allocate(byteCount: 64 * Self.entrySize, alignment: 8)
+      capacities[p] = room
+      bases[p] = .allocate(byteCount: room * Self.entrySize, alignment: 8)
       counts[p] = 0
       limits[p] = max(limit, 1)
     }
