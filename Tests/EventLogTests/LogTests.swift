@@ -100,7 +100,7 @@ import Testing
     let w = try log.open()
     try w.append(TestLog.batch(after: 0, count: 10))
     #expect {
-      _ = try log.open()
+      _ = try log.open(waiting: false)
     } throws: { ($0 as? LogError)?.kind == .locked }
     #expect(try LogReader(at: log.path).lastSeq == 10)
     try w.append(TestLog.batch(after: 10, count: 10))
