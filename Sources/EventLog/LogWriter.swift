@@ -51,7 +51,7 @@ package final class LogWriter {
   package let segmentSize: Int
   package let sync: SyncMode
   private let fs: FileSystem
-  private var lockFD: Int32
+  private(set) var lockFD: Int32
   // The writer is used from one thread, and none of its methods re-enters another while it
   // holds a property: the properties touched for every frame skip the run-time exclusivity
   // check, which cost about 5 % of an append's main-thread time.
@@ -129,7 +129,16 @@ package final class LogWriter {
 
   deinit {
     if let active { _ = fs.close(active.fd) }
-    if lockFD >= 0 { _ = fs.close(lockFD) }
+    if lockFD >= 0 { Self.releaseLock(lockFD, fs) }
+  }
+
+  /// Unlocks, then closes, the lock's descriptor. A process started meanwhile holds a copy of
+  /// it between its fork and its exec (close-on-exec closes it only at the exec), and a
+  /// `flock` lock lasts while any copy is open: without the unlock, the next writer could
+  /// find the log locked by nobody.
+  private static func releaseLock(_ fd: Int32, _ fs: FileSystem) {
+    _ = flock(fd, LOCK_UN)
+    _ = fs.close(fd)
   }
 
   /// Takes the writer lock without waiting. The lock file's content never changes, so an
@@ -506,7 +515,7 @@ package final class LogWriter {
     _ = try? sealer.wait()
     defer {
       if lockFD >= 0 {
-        _ = fs.close(lockFD)
+        Self.releaseLock(lockFD, fs)
         lockFD = -1
       }
     }

@@ -55,7 +55,7 @@ private final class Faults: @unchecked Sendable {
   @Test func aFailedFsyncPoisonsTheWriterAndLosesNothingCommitted() throws {
     let log = try TestLog(segmentSize: 4096)
     let faults = Faults()
-    let w = try openWaitingForLock(at: log.path, options: .init(fileSystem: faults.fileSystem()))
+    let w = try LogWriter.open(at: log.path, options: .init(fileSystem: faults.fileSystem()))
     try w.append(TestLog.batch(after: 0, count: 10))
     faults.failSync = true
     #expect { try w.append(TestLog.batch(after: 10, count: 5)) } throws: {
@@ -85,8 +85,7 @@ private final class Faults: @unchecked Sendable {
       faults.staysDead = round % 2 == 0
       var appended: UInt64 = 0
       do {
-        let w = try openWaitingForLock(
-          at: log.path, options: .init(fileSystem: faults.fileSystem()))
+        let w = try LogWriter.open(at: log.path, options: .init(fileSystem: faults.fileSystem()))
         faults.writesLeft = writes
         let big = TestLog.batch(after: 25, count: 200, size: 100)  // spans several segments
         do {

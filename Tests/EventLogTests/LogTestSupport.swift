@@ -12,14 +12,8 @@ final class TestLog {
     try LogWriter.create(at: path, segmentSize: segmentSize)
   }
 
-  /// A writer on the log. The lock of a writer just closed may still be held for a moment
-  /// by a process another test is starting (between its fork and its exec it holds a copy of
-  /// every descriptor, close-on-exec ones too, and `flock` locks follow the copies): so, unless
-  /// `waiting` is false, a `.locked` open is tried again for up to two seconds.
-  func open(sync: LogWriter.SyncMode = .batch, waiting: Bool = true) throws -> LogWriter {
-    waiting
-      ? try openWaitingForLock(at: path, options: .init(sync: sync))
-      : try LogWriter.open(at: path, options: .init(sync: sync))
+  func open(sync: LogWriter.SyncMode = .batch) throws -> LogWriter {
+    try LogWriter.open(at: path, options: .init(sync: sync))
   }
 
   /// The payload of record `seq` in these tests: its text and some filler.
@@ -51,21 +45,5 @@ final class TestLog {
 
   func segmentFiles() -> [String] {
     LogDirectory(path).segments().map { LogDirectory(path).segmentPath($0) }
-  }
-}
-
-/// `LogWriter.open`, tried again for up to two seconds while the log is `.locked`: see
-/// `TestLog.open`.
-func openWaitingForLock(at path: String, options: LogWriter.Options = .init()) throws
-  -> LogWriter
-{
-  var tries = 0
-  while true {
-    do {
-      return try LogWriter.open(at: path, options: options)
-    } catch let e as LogError where e.kind == .locked && tries < 200 {
-      tries += 1
-      usleep(10_000)
-    }
   }
 }

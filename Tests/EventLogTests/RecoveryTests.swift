@@ -44,7 +44,7 @@ private func lastFrameRange(_ segment: [UInt8]) -> Range<Int> {
       try copyLog(log.path, to: work)
       let target = LogDirectory(work).segmentPath(LogDirectory(work).segments().last!)
       writeBytes(Array(bytes[0..<cut]), to: target)
-      let w = try openWaitingForLock(at: work)
+      let w = try LogWriter.open(at: work)
       #expect(w.lastSeq == 79, "cut at \(cut)")
       #expect(w.recovery != nil || cut == frame.lowerBound, "cut at \(cut): nothing reported")
       if cut > frame.lowerBound { #expect(w.recovery?.cutBytes == Int64(cut - frame.lowerBound)) }
@@ -69,7 +69,7 @@ private func lastFrameRange(_ segment: [UInt8]) -> Range<Int> {
       var damaged = bytes
       damaged[at] ^= bit
       writeBytes(damaged, to: LogDirectory(work).segmentPath(LogDirectory(work).segments().last!))
-      let w = try openWaitingForLock(at: work)
+      let w = try LogWriter.open(at: work)
       #expect(w.lastSeq == 39, "flip \(bit) at \(at), seed \(rng.state)")
       #expect(w.recovery != nil)
       try w.append(TestLog.batch(after: 39, count: 1, size: 70))
@@ -134,7 +134,7 @@ private func lastFrameRange(_ segment: [UInt8]) -> Range<Int> {
         expected = seq
       }
       writeBytes(damaged, to: target)
-      let w = try openWaitingForLock(at: work)
+      let w = try LogWriter.open(at: work)
       #expect(w.lastSeq == expected, "round \(round), seed \(seed)")
       try w.append(TestLog.batch(after: w.lastSeq, count: 1, size: 50))
       try w.close()
