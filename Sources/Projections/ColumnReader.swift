@@ -547,24 +547,29 @@ package struct ColumnReader {
     rows = out
   }
 
-  /// The rows holding a value, from `base` on (table rows), in order; nil when the column has
-  /// no NULLs. A word of 64 NULLs is passed over at once: a sparse column (a case id on one
-  /// event in nine) is found without looking at each row.
-  package func validRows(base: Int) -> [Int]? {
-    guard let validity else { return nil }
-    var out: [Int] = []
-    let words = rows / 64
+  /// Keeps the rows of `rows` (all of the group's when nil) that hold a value; leaves them
+  /// be when the column has no NULLs. From all rows, a word of 64 NULLs is passed over at
+  /// once: a sparse column (a case id on one event in nine) is found without looking at
+  /// each row.
+  package func selectValid(_ rows: inout [Int32]?) {
+    guard let validity else { return }
+    if let given = rows {
+      rows = given.filter { isValid(Int($0)) }
+      return
+    }
+    var out: [Int32] = []
+    let words = self.rows / 64
     for w in 0..<words {
       var bits = UInt64(
         littleEndian: UnsafeRawPointer(validity).loadUnaligned(
           fromByteOffset: 8 * w, as: UInt64.self))
       while bits != 0 {
-        out.append(base + 64 * w + bits.trailingZeroBitCount)
+        out.append(Int32(64 * w + bits.trailingZeroBitCount))
         bits &= bits - 1
       }
     }
-    for r in (64 * words)..<rows where isValid(r) { out.append(base + r) }
-    return out
+    for r in (64 * words)..<self.rows where isValid(r) { out.append(Int32(r)) }
+    rows = out
   }
 
   /// `out[i] = !isValid(rows[i])`; false when the column has no NULLs.

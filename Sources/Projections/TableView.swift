@@ -130,9 +130,8 @@ package struct TableView {
       let groups = patchTable.groups
       let starts = patchGroupStarts
       func seq(_ key: UInt64) -> Int64 {
-        let index = Int(key & 0xFFFF_FFFF)
-        let k = max(Self.firstIndex(starts, atLeast: index + 1) - 1, 0)
-        return groups[k].columns[1].int64(index - starts[k])
+        let (k, r) = Self.locate(Int(key & 0xFFFF_FFFF), starts)
+        return groups[k].columns[1].int64(r)
       }
       keys.sort { ($0 >> 32, seq($0)) < ($1 >> 32, seq($1)) }
     } else if !ordered {
@@ -170,10 +169,14 @@ package struct TableView {
 
   /// The group and row of the patches table where patch `p` is.
   private func patchLocation(_ p: Int) -> (group: GroupReader, row: Int) {
-    let index = Int(patchRefs[p])
-    var k = Self.firstIndex(patchGroupStarts, atLeast: index + 1) - 1
-    k = max(k, 0)
-    return (patchTable!.groups[k], index - patchGroupStarts[k])
+    let (k, r) = Self.locate(Int(patchRefs[p]), patchGroupStarts)
+    return (patchTable!.groups[k], r)
+  }
+
+  /// The group and row of row `index` of a table whose groups start at `starts`.
+  private static func locate(_ index: Int, _ starts: [Int]) -> (group: Int, row: Int) {
+    let k = max(firstIndex(starts, atLeast: index + 1) - 1, 0)
+    return (k, index - starts[k])
   }
 
   /// Whether a patch up to `asOf` sets `column` in some row (when not, its stored values are

@@ -20,9 +20,6 @@ extension FastAggregate {
     var mergedText: [[(TextPairs, [Int]?)]]
     /// That operand `x`, if the plan has one.
     let textOnly: Operand?
-    /// A column the WHERE clause requires to hold a value (`x IS NOT NULL`, alone or
-    /// ANDed): a group's scan starts from its rows with one.
-    let requiredColumn: Int?
     /// Operands whose values nothing reads, only whether they are NULL (`count(x)`,
     /// `x IS [NOT] NULL`): their vectors hold zeros, and no string of theirs is interned.
     let nullOnly: Set<Operand>
@@ -53,7 +50,6 @@ extension FastAggregate {
       let textOnly = Self.textOnlyOperand(of: plan)
       self.textOnly = textOnly
       nullOnly = Self.nullOnlyOperands(of: plan).subtracting([textOnly].compactMap { $0 })
-      requiredColumn = plan.condition.flatMap(Self.requiredColumn)
       // Each of two workers reads about half the table.
       let rows = plan.view.table.rowCount / 2
       textPairs = plan.aggregates.map {
@@ -111,14 +107,6 @@ extension FastAggregate {
       if only == nil, let rows = prefiltered(g, base: base) {
         if rows.isEmpty { return }
         only = rows
-      } else if only == nil, let c = requiredColumn,
-        let valid = g.columns[c].validRows(base: base)
-      {
-        // Only the rows with a value (or a patch that may give one) can pass.
-        var flags = [Bool](repeating: false, count: plan.types.count)
-        flags[c] = true
-        let patched = plan.view.patchedRows(from: base, count: g.rows, touching: flags)
-        only = patched.isEmpty ? valid : Array(Set(valid).union(patched)).sorted()
       }
       var sel = plan.view.visibleRows(g, base: base, only: only)
       if sel.isEmpty { return }

@@ -39,7 +39,7 @@ extension FastAggregate.Partial {
 
   /// The rows of group `g` (table rows) that may meet the WHERE clause, found from its
   /// conjuncts that compare a column with constants (a dictionary code, an integer range)
-  /// in one pass over the stored values each: the rows whose stored values meet them and
+  /// or require a value (`x IS NOT NULL`), in one pass over the stored values each: the rows whose stored values meet them and
   /// the rows with patches of those columns (the clause is still tested on every row
   /// returned). Nil when no conjunct is of the kind.
   func prefiltered(_ g: GroupReader, base: Int) -> [Int]? {
@@ -76,6 +76,10 @@ extension FastAggregate.Partial {
         }
         g.columns[o.column].select(&rows, low: range.0, high: range.1)
         flags[o.column] = true
+      case .isNull(let o, negated: true) where o.transform == .none:
+        // Only the rows with a value (a case id is on one event in nine) can pass.
+        g.columns[o.column].selectValid(&rows)
+        flags[o.column] = true
       default: continue
       }
     }
@@ -84,15 +88,6 @@ extension FastAggregate.Partial {
     let patched = plan.view.patchedRows(from: base, count: g.rows, touching: flags)
     if !patched.isEmpty { out = Array(Set(out).union(patched)).sorted() }
     return out
-  }
-
-  /// A column that `p` holds only where it has a value.
-  static func requiredColumn(_ p: FastAggregate.Predicate) -> Int? {
-    switch p {
-    case .isNull(let o, negated: true) where o.transform == .none: return o.column
-    case .and(let parts): return parts.lazy.compactMap(requiredColumn).first
-    default: return nil
-    }
   }
 
   /// The operands read for their NULLs alone: a column with no transform, in no key, that
