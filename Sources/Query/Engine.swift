@@ -386,8 +386,13 @@ package final class Engine {
   /// swaps a new one in (or after a crash between the swap's two renames, until the next
   /// rebuild puts it back), so that a query never finds the view missing.
   func viewFolder(_ name: String) -> String {
-    if let folder = viewFolders[name] { return folder }
-    let folder = Self.viewsFolder(store: store) + "/" + name
+    viewFolders[name] ?? Self.readableViewFolder(store: store, name: name)
+  }
+
+  /// The folder view `name` of `store` is read from, by a query or by `hoso views`: its own,
+  /// or its old copy when only that has a manifest.
+  package static func readableViewFolder(store: String, name: String) -> String {
+    let folder = viewsFolder(store: store) + "/" + name
     if !FileManager.default.fileExists(atPath: folder + "/MANIFEST"),
       FileManager.default.fileExists(atPath: folder + ".old/MANIFEST")
     {

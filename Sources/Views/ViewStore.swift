@@ -107,12 +107,7 @@ package enum ViewStore {
     for d in catalog.definitions {
       // A view whose swap a kill cut between its renames is read from its old copy, as
       // queries read it, until the next holder of the lock puts it back.
-      var path = folder(store: store) + "/" + d.name
-      let fm = FileManager.default
-      if !fm.fileExists(atPath: path + "/MANIFEST") && fm.fileExists(atPath: path + ".old/MANIFEST")
-      {
-        path += ".old"
-      }
+      let path = Engine.readableViewFolder(store: store, name: d.name)
       let table = try? Table.open(name: d.name, schema: nil, folder: path)
       var bytes = 0
       for f in (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? [] {
