@@ -146,6 +146,9 @@ package struct ColumnBuilder {
 /// sections, each at an 8-byte boundary:
 ///   validity   (rows + 7) / 8 bytes, bit set = value (only when has-nulls)
 ///   plain      BIGINT/TIMESTAMP/BOOLEAN/DATE: i64 × rows; DOUBLE: f64 × rows;
+///              (encodings 3, 4, 5, a frame of reference: u8, u16 or u32 × rows, each the
+///              value less the least bound, or less 0 if that is less and the column has
+///              NULLs; a NULL is stored as the value 0)
 ///              VARCHAR: u32 ends × rows, then (at an 8-byte boundary) the bytes
 ///              (encoding 2: u64 ends, for a group of 4 GiB of text or more)
 ///   dictionary VARCHAR: u32 entries, u32 ends × entries, the bytes (entries sorted by bytes),
@@ -173,6 +176,38 @@ package enum ColumnGroup {
     case dictionary = 1
     /// VARCHAR of 4 GiB or more in one group: u64 ends.
     case plain64 = 2
+    /// BIGINT, TIMESTAMP, DATE or BOOLEAN, as a frame of reference: each value less the
+    /// frame (the least value, or 0 if less and the column has NULLs: a NULL is stored as
+    /// 0), unsigned in 1, 2 or 4 bytes. Needs the column's bounds in its entry.
+    case frame8 = 3
+    case frame16 = 4
+    case frame32 = 5
+
+    /// The bytes of a stored fixed-width value.
+    var width: Int {
+      switch self {
+      case .frame8: 1
+      case .frame16: 2
+      case .frame32: 4
+      default: 8
+      }
+    }
+
+    /// What the stored integers of a column with `bounds` (its least and greatest value)
+    /// add to: the least, or 0 when the column has NULLs (stored as 0) and 0 is less.
+    static func frame(_ bounds: (Int64, Int64), hasNulls: Bool) -> (low: Int64, high: Int64) {
+      hasNulls ? (min(bounds.0, 0), max(bounds.1, 0)) : bounds
+    }
+
+    /// The narrowest frame-of-reference encoding for values in `frame`, if any.
+    static func narrowest(_ frame: (low: Int64, high: Int64)) -> Encoding? {
+      let (span, overflow) = frame.high.subtractingReportingOverflow(frame.low)
+      guard !overflow, span >= 0 else { return nil }
+      if span <= Int64(UInt8.max) { return .frame8 }
+      if span <= Int64(UInt16.max) { return .frame16 }
+      if span <= Int64(UInt32.max) { return .frame32 }
+      return nil
+    }
   }
 
   /// The file's bytes for `columns` (all of the same count), with a hash index of each VARCHAR
@@ -190,6 +225,7 @@ package enum ColumnGroup {
     store(UInt16(columns.count), at: 12, in: &out)
     store(UInt16(indexed.count), at: 14, in: &out)
     store(UInt64(rows), at: 16, in: &out)
+    let allBounds = columns.map(bounds)
     for (i, c) in columns.enumerated() {
       precondition(c.count == rows, "columns of a group differ in length")
       align(&out)
@@ -201,7 +237,14 @@ package enum ColumnGroup {
       var sizes: UInt64 = 0
       switch c.type {
       case .bigint, .timestamp, .boolean, .date:
-        c.ints.withUnsafeBytes { out += $0 }
+        let b = allBounds[i].map { (Int64(bitPattern: $0.0), Int64(bitPattern: $0.1)) }
+        let frame = b.map { Encoding.frame($0, hasNulls: hasNulls) }
+        if let frame, let narrow = Encoding.narrowest(frame) {
+          encoding = narrow
+          pack(c.ints, less: frame.low, width: narrow.width, into: &out)
+        } else {
+          c.ints.withUnsafeBytes { out += $0 }
+        }
       case .double:
         c.doubles.withUnsafeBytes { out += $0 }
       case .varchar:
@@ -274,8 +317,8 @@ package enum ColumnGroup {
       store(UInt32(blocks), at: e + 28, in: &out)
     }
     // The bounds of each fixed-width column, in its entry.
-    for (i, c) in columns.enumerated() {
-      guard let (lo, hi) = bounds(c) else { continue }
+    for i in columns.indices {
+      guard let (lo, hi) = allBounds[i] else { continue }
       let e = headerSize + i * entrySize
       out[e + 3] = 1
       store(lo, at: e + 24, in: &out)
@@ -285,6 +328,28 @@ package enum ColumnGroup {
     let crc = out.withUnsafeBytes { CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[12...])) }
     store(crc, at: 8, in: &out)
     return out
+  }
+
+  /// Appends each of `ints` less `frame`, in `width` bytes (little-endian).
+  private static func pack(_ ints: [Int64], less frame: Int64, width: Int, into out: inout [UInt8])
+  {
+    let start = out.count
+    out += repeatElement(0, count: width * ints.count)
+    out.withUnsafeMutableBytes { b in
+      let p = b.baseAddress! + start
+      for (r, v) in ints.enumerated() {
+        let x = UInt64(bitPattern: v &- frame)
+        switch width {
+        case 1: p.storeBytes(of: UInt8(truncatingIfNeeded: x), toByteOffset: r, as: UInt8.self)
+        case 2:
+          p.storeBytes(
+            of: UInt16(truncatingIfNeeded: x).littleEndian, toByteOffset: 2 * r, as: UInt16.self)
+        default:
+          p.storeBytes(
+            of: UInt32(truncatingIfNeeded: x).littleEndian, toByteOffset: 4 * r, as: UInt32.self)
+        }
+      }
+    }
   }
 
   /// The least and the greatest value of a fixed-width column (bit patterns of DOUBLEs; nil
@@ -476,16 +541,25 @@ package struct GroupReader {
         throw bad("column \(s.name) lies outside the file")
       }
       let sizes = bytes.loadUnaligned(fromByteOffset: e + 24, as: UInt64.self).littleEndian
+      let high = bytes.loadUnaligned(fromByteOffset: e + 32, as: UInt64.self).littleEndian
+      // A frame of reference is the bounds' (a column of NULLs only has none, and no frame).
+      let hasNulls = bytes[e + 2] != 0
+      var frame: Int64 = 0
+      if encoding.width != 8 {
+        guard bytes[e + 3] != 0 else { throw bad("column \(s.name) is malformed") }
+        frame =
+          ColumnGroup.Encoding.frame(
+            (Int64(bitPattern: sizes), Int64(bitPattern: high)), hasNulls: hasNulls
+          ).low
+      }
       guard
         var c = ColumnReader(
           UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + length)]), type: type,
-          encoding: encoding, hasNulls: bytes[e + 2] != 0, rows: rows, sizes: sizes)
+          encoding: encoding, hasNulls: hasNulls, rows: rows, sizes: sizes, frame: frame)
       else { throw bad("column \(s.name) is malformed") }
       if bytes[e + 3] != 0 {
         guard type != .varchar else { throw bad("column \(s.name) has bounds, as text") }
-        c.bounds = (
-          sizes, bytes.loadUnaligned(fromByteOffset: e + 32, as: UInt64.self).littleEndian
-        )
+        c.bounds = (sizes, high)
       }
       columns.append(c)
     }

@@ -8,8 +8,13 @@ package struct ColumnReader {
   package let rows: Int
   /// nil when the column has no NULLs.
   private let validity: UnsafePointer<UInt8>?
-  /// Plain fixed-width values, or the dictionary codes.
+  /// Fixed-width values (as stored: see `width`), or the dictionary codes.
   private let values: UnsafeRawPointer
+  /// The bytes of a stored BIGINT, TIMESTAMP, DATE or BOOLEAN: 8 plain, or 1, 2 or 4 for a
+  /// frame of reference (the value less `frame`, unsigned: a year in a byte, a date in two).
+  private let width: Int
+  /// What a stored integer of a narrow column adds to: 0 for a plain one.
+  private let frame: Int64
   private let ends: UnsafeRawPointer?
   /// 4 or 8: the width of a plain VARCHAR's ends.
   private let endWidth: Int
@@ -50,13 +55,16 @@ package struct ColumnReader {
   /// entries in the low 32 bits and their bytes in the high; a plain column's bytes) say
   /// where each part lies: nothing of the column itself is read, so an open touches none of
   /// its pages. nil when a part would lie outside `b`.
+  /// `frame` is what a frame-of-reference column's stored integers add to (else unused).
   init?(
     _ b: UnsafeRawBufferPointer, type: ColumnType, encoding: ColumnGroup.Encoding, hasNulls: Bool,
-    rows: Int, sizes: UInt64
+    rows: Int, sizes: UInt64, frame: Int64 = 0
   ) {
     self.type = type
     self.rows = rows
     region = b
+    width = encoding.width
+    self.frame = encoding.width == 8 ? 0 : frame
     var at = 0
     let base = b.baseAddress ?? UnsafeRawPointer(bitPattern: 8)!
     if hasNulls {
@@ -103,8 +111,10 @@ package struct ColumnReader {
       data = (base + at + 8 * rows).assumingMemoryBound(to: UInt8.self)
       dictionaryCount = 0
       dictionaryEnds = nil
-    case (_, .plain):
-      guard b.count >= at + 8 * rows else { return nil }
+    case (.varchar, _), (.double, .frame8), (.double, .frame16), (.double, .frame32):
+      return nil
+    case (_, .plain), (_, .frame8), (_, .frame16), (_, .frame32):
+      guard b.count >= at + width * rows else { return nil }
       values = base + at
       ends = nil
       endWidth = 0
@@ -137,6 +147,10 @@ package struct ColumnReader {
     _ = madvise(UnsafeMutableRawPointer(bitPattern: start), end - start, 22)
   }
 
+  /// The bytes a stored value takes (fixed-width columns): 8, or 1, 2, 4 in a frame of
+  /// reference.
+  package var bytesPerValue: Int { width }
+
   package var hasNulls: Bool { validity != nil }
   package var isDictionary: Bool { type == .varchar && ends == nil }
 
@@ -148,7 +162,31 @@ package struct ColumnReader {
 
   @inline(__always)
   package func int64(_ row: Int) -> Int64 {
-    values.loadUnaligned(fromByteOffset: row * 8, as: Int64.self).littleEndian
+    switch width {
+    case 1: frame &+ Int64(values.load(fromByteOffset: row, as: UInt8.self))
+    case 2:
+      frame
+        &+ Int64(
+          UInt16(littleEndian: values.loadUnaligned(fromByteOffset: row * 2, as: UInt16.self)))
+    case 4:
+      frame
+        &+ Int64(
+          UInt32(littleEndian: values.loadUnaligned(fromByteOffset: row * 4, as: UInt32.self)))
+    default: values.loadUnaligned(fromByteOffset: row * 8, as: Int64.self).littleEndian
+    }
+  }
+
+  /// Runs `loop` over the stored integers of a BIGINT, TIMESTAMP, DATE or BOOLEAN column,
+  /// typed by the width they are stored in: each loop is compiled once a width, with nothing
+  /// to decide per row.
+  @inline(__always)
+  func run<L: StoredIntegerLoop>(_ loop: L) -> L.Result {
+    switch width {
+    case 1: loop.run(values.assumingMemoryBound(to: UInt8.self), frame: frame)
+    case 2: loop.run(values.assumingMemoryBound(to: UInt16.self), frame: frame)
+    case 4: loop.run(values.assumingMemoryBound(to: UInt32.self), frame: frame)
+    default: loop.run(values.assumingMemoryBound(to: UInt64.self), frame: 0)
+    }
   }
 
   @inline(__always)
@@ -254,9 +292,7 @@ package struct ColumnReader {
   package func gatherInt64(
     _ rows: UnsafeBufferPointer<Int32>, into out: UnsafeMutablePointer<Int64>
   ) {
-    for i in 0..<rows.count {
-      out[i] = values.loadUnaligned(fromByteOffset: Int(rows[i]) &* 8, as: Int64.self).littleEndian
-    }
+    runOverKeys(Gather(rows: rows, out: out))
   }
 
   /// `out[i] = table[code(rows[i])]` (dictionary-encoded VARCHAR; a NULL row's code is 0, and
@@ -272,6 +308,17 @@ package struct ColumnReader {
     }
   }
 
+  /// Runs `loop` over what a key of a histogram reads: the dictionary codes (frame 0) of a
+  /// dictionary-encoded VARCHAR, else the stored integers.
+  @inline(__always)
+  private func runOverKeys<L: StoredIntegerLoop>(_ loop: L) -> L.Result {
+    isDictionary ? loop.run(values.assumingMemoryBound(to: UInt16.self), frame: 0) : run(loop)
+  }
+
+  /// The greatest part of a key's cell: a code past the dictionary reads its last entry;
+  /// integers are not clamped (their cells are, where counted).
+  private var lastKey: Int64 { isDictionary ? Int64(max(dictionaryCount, 1) - 1) : .max }
+
   /// `cells[i] += code(rows[i]) * stride` (dictionary-encoded VARCHAR; a code past the
   /// dictionary reads its last entry), or `(int64(rows[i]) - low) * stride` for fixed-width
   /// columns: a key's part of a histogram cell.
@@ -279,18 +326,10 @@ package struct ColumnReader {
     _ rows: UnsafeBufferPointer<Int32>, low: Int64, stride: Int32,
     into cells: UnsafeMutablePointer<Int32>
   ) {
-    if isDictionary {
-      let last = max(dictionaryCount, 1) - 1
-      for i in 0..<rows.count {
-        let c = values.loadUnaligned(fromByteOffset: Int(rows[i]) &* 2, as: UInt16.self)
-        cells[i] &+= Int32(min(Int(UInt16(littleEndian: c)), last)) &* stride
-      }
-    } else {
-      for i in 0..<rows.count {
-        let v = values.loadUnaligned(fromByteOffset: Int(rows[i]) &* 8, as: Int64.self)
-        cells[i] &+= Int32(truncatingIfNeeded: Int64(littleEndian: v) &- low) &* stride
-      }
-    }
+    runOverKeys(
+      AddCells(
+        rows: rows.baseAddress, count: rows.count, low: isDictionary ? 0 : low, last: lastKey,
+        stride: stride, cells: cells))
   }
 
   /// `addCells` over every row of the group, `0..<count`, with `cells` indexed by row: no
@@ -298,18 +337,10 @@ package struct ColumnReader {
   package func addCells(
     allOf count: Int, low: Int64, stride: Int32, into cells: UnsafeMutablePointer<Int32>
   ) {
-    if isDictionary {
-      let last = max(dictionaryCount, 1) - 1
-      for r in 0..<count {
-        let c = values.loadUnaligned(fromByteOffset: r &* 2, as: UInt16.self)
-        cells[r] &+= Int32(min(Int(UInt16(littleEndian: c)), last)) &* stride
-      }
-    } else {
-      for r in 0..<count {
-        let v = values.loadUnaligned(fromByteOffset: r &* 8, as: Int64.self)
-        cells[r] &+= Int32(truncatingIfNeeded: Int64(littleEndian: v) &- low) &* stride
-      }
-    }
+    runOverKeys(
+      AddCells(
+        rows: nil, count: count, low: isDictionary ? 0 : low, last: lastKey, stride: stride,
+        cells: cells))
   }
 
   /// `countCells` over every row of the group, `0..<count` (`cells` indexed by row), but the
@@ -330,127 +361,15 @@ package struct ColumnReader {
     counts.initialize(repeating: 0, count: 4 * n)
     defer { counts.deallocate() }
     let keepOf = drop.map { $0 ? 0 : 1 }
-    let lastDrop = keepOf.count - 1
-    let typeCodes = types?.values
-    let typeValidity = types?.validity
-    let dictionary = isDictionary
-    let lastCode = max(dictionaryCount, 1) - 1
-    // The common shapes in loops of their own, with nothing to decide per row: one key
-    // (no cells), and every row kept, or NULL-free type codes choosing which.
-    if cells == nil && (typeCodes == nil || lastDrop < 0 || typeValidity == nil) {
-      let lanes = (counts, counts + n, counts + 2 * n, counts + 3 * n)
-      keepOf.withUnsafeBufferPointer { keepOf in
-        if dictionary {
-          let codes = values.assumingMemoryBound(to: UInt16.self)
-          if let typeCodes, lastDrop >= 0 {
-            let types = typeCodes.assumingMemoryBound(to: UInt16.self)
-            Self.countCodes(count, codes, lastCode, stride, lanes) { r in
-              keepOf[min(Int(UInt16(littleEndian: types[r])), lastDrop)]
-            }
-          } else {
-            Self.countCodes(count, codes, lastCode, stride, lanes) { _ in 1 }
-          }
-        } else {
-          let ints = values.assumingMemoryBound(to: Int64.self)
-          if let typeCodes, lastDrop >= 0 {
-            let types = typeCodes.assumingMemoryBound(to: UInt16.self)
-            Self.countInts(count, ints, low, stride, n - 1, lanes) { r in
-              keepOf[min(Int(UInt16(littleEndian: types[r])), lastDrop)]
-            }
-          } else {
-            Self.countInts(count, ints, low, stride, n - 1, lanes) { _ in 1 }
-          }
-        }
-      }
-      for c in 0..<n {
-        histogram[c] += counts[c] + counts[n + c] + counts[2 * n + c] + counts[3 * n + c]
-      }
-      return
-    }
     keepOf.withUnsafeBufferPointer { keepOf in
-      @inline(__always) func kept(_ r: Int) -> Int {
-        guard let typeCodes, lastDrop >= 0 else { return 1 }
-        if let typeValidity, typeValidity[r >> 3] & (1 << UInt8(r & 7)) == 0 { return 1 }
-        let c = UInt16(
-          littleEndian: typeCodes.loadUnaligned(fromByteOffset: r &* 2, as: UInt16.self))
-        return keepOf[min(Int(c), lastDrop)]
-      }
-      @inline(__always) func cell(_ r: Int) -> Int {
-        let part: Int32
-        if dictionary {
-          let c = UInt16(
-            littleEndian: values.loadUnaligned(fromByteOffset: r &* 2, as: UInt16.self))
-          part = Int32(min(Int(c), lastCode)) &* stride
-        } else {
-          let v = Int64(littleEndian: values.loadUnaligned(fromByteOffset: r &* 8, as: Int64.self))
-          part = Int32(truncatingIfNeeded: v &- low) &* stride
-        }
-        return Self.within(Int((cells?[r] ?? 0) &+ part), n - 1)
-      }
-      var r = 0
-      while r + 4 <= count {
-        counts[cell(r)] &+= kept(r)
-        counts[n + cell(r + 1)] &+= kept(r + 1)
-        counts[2 * n + cell(r + 2)] &+= kept(r + 2)
-        counts[3 * n + cell(r + 3)] &+= kept(r + 3)
-        r += 4
-      }
-      while r < count {
-        counts[cell(r)] &+= kept(r)
-        r += 1
-      }
+      runOverKeys(
+        CountAll(
+          count: count, low: isDictionary ? 0 : low, last: lastKey, stride: stride, cells: cells,
+          types: keepOf.isEmpty ? nil : types?.values.assumingMemoryBound(to: UInt16.self),
+          typeValidity: types?.validity, keepOf: keepOf, counts: counts, cellCount: n))
     }
     for c in 0..<n {
       histogram[c] += counts[c] + counts[n + c] + counts[2 * n + c] + counts[3 * n + c]
-    }
-  }
-
-  private typealias Lanes = (
-    UnsafeMutablePointer<Int>, UnsafeMutablePointer<Int>, UnsafeMutablePointer<Int>,
-    UnsafeMutablePointer<Int>
-  )
-
-  /// `countCells(allOf:…)` of dictionary codes, with no cells: lane `r % 4` of the cell of
-  /// code `codes[r]` adds `kept(r)`.
-  @inline(__always)
-  private static func countCodes(
-    _ count: Int, _ codes: UnsafePointer<UInt16>, _ lastCode: Int, _ stride: Int32,
-    _ lanes: Lanes, _ kept: (Int) -> Int
-  ) {
-    let s = Int(stride)
-    countInLanes(count, lanes, kept) { r in
-      min(Int(UInt16(littleEndian: codes[r])), lastCode) &* s
-    }
-  }
-
-  /// `countCells(allOf:…)` of integers, with no cells: lane `r % 4` of the cell of
-  /// `ints[r] - low` adds `kept(r)`.
-  @inline(__always)
-  private static func countInts(
-    _ count: Int, _ ints: UnsafePointer<Int64>, _ low: Int64, _ stride: Int32, _ last: Int,
-    _ lanes: Lanes, _ kept: (Int) -> Int
-  ) {
-    countInLanes(count, lanes, kept) { r in
-      within(Int(Int32(truncatingIfNeeded: Int64(littleEndian: ints[r]) &- low) &* stride), last)
-    }
-  }
-
-  /// Lane `r % 4` of `cell(r)` adds `kept(r)`, for each row `r` below `count`.
-  @inline(__always)
-  private static func countInLanes(
-    _ count: Int, _ lanes: Lanes, _ kept: (Int) -> Int, cell: (Int) -> Int
-  ) {
-    var r = 0
-    while r + 4 <= count {
-      lanes.0[cell(r)] &+= kept(r)
-      lanes.1[cell(r + 1)] &+= kept(r + 1)
-      lanes.2[cell(r + 2)] &+= kept(r + 2)
-      lanes.3[cell(r + 3)] &+= kept(r + 3)
-      r += 4
-    }
-    while r < count {
-      lanes.0[cell(r)] &+= kept(r)
-      r += 1
     }
   }
 
@@ -461,21 +380,10 @@ package struct ColumnReader {
     adding cells: UnsafePointer<Int32>?, into histogram: UnsafeMutablePointer<Int>,
     cellCount: Int
   ) {
-    let lastCell = cellCount - 1
-    if isDictionary {
-      let last = max(dictionaryCount, 1) - 1
-      for i in 0..<rows.count {
-        let c = values.loadUnaligned(fromByteOffset: Int(rows[i]) &* 2, as: UInt16.self)
-        let part = Int32(min(Int(UInt16(littleEndian: c)), last)) &* stride
-        histogram[Self.within(Int((cells?[i] ?? 0) &+ part), lastCell)] += 1
-      }
-    } else {
-      for i in 0..<rows.count {
-        let v = values.loadUnaligned(fromByteOffset: Int(rows[i]) &* 8, as: Int64.self)
-        let part = Int32(truncatingIfNeeded: Int64(littleEndian: v) &- low) &* stride
-        histogram[Self.within(Int((cells?[i] ?? 0) &+ part), lastCell)] += 1
-      }
-    }
+    runOverKeys(
+      CountSelected(
+        rows: rows, low: isDictionary ? 0 : low, last: lastKey, stride: stride, cells: cells,
+        histogram: histogram, lastCell: cellCount - 1))
   }
 
   /// Keeps, in place, the rows of `rows` whose dictionary code `drop` does not flag (a NULL
@@ -521,27 +429,31 @@ package struct ColumnReader {
   package func select(
     _ rows: inout [Int32]?, codes keep: [Bool] = [], low: Int64 = .min, high: Int64 = .max
   ) {
-    let input = rows
-    let n = input?.count ?? self.rows
-    let lastKeep = keep.count - 1
-    let dictionary = isDictionary
+    let n = rows?.count ?? self.rows
     var out = [Int32](unsafeUninitializedCapacity: n) { b, count in
-      var k = 0
-      for i in 0..<n {
-        let r = input.map { Int($0[i]) } ?? i
-        let pass: Bool
-        if dictionary {
-          let c = Int(
-            UInt16(littleEndian: values.loadUnaligned(fromByteOffset: r &* 2, as: UInt16.self)))
-          pass = lastKeep >= 0 && keep[min(c, lastKeep)]
-        } else {
-          let v = Int64(littleEndian: values.loadUnaligned(fromByteOffset: r &* 8, as: Int64.self))
-          pass = v >= low && v <= high
+      let given = rows?.withUnsafeBufferPointer { $0.baseAddress }
+      if isDictionary {
+        guard !keep.isEmpty else {
+          count = 0
+          return
         }
-        b[k] = Int32(truncatingIfNeeded: r)
-        k &+= pass && isValid(r) ? 1 : 0
+        let flags = keep.map { UInt8($0 ? 1 : 0) }
+        count = flags.withUnsafeBufferPointer {
+          SelectCodes(rows: given, count: n, keep: $0, out: b.baseAddress!)
+            .run(values.assumingMemoryBound(to: UInt16.self))
+        }
+      } else {
+        count = run(SelectRange(rows: given, count: n, low: low, high: high, out: b.baseAddress!))
       }
-      count = k
+      // A NULL row's stored value is a zero: dropped here, from the fewer rows kept.
+      if validity != nil {
+        var k = 0
+        for i in 0..<count where isValid(Int(b[i])) {
+          b[k] = b[i]
+          k += 1
+        }
+        count = k
+      }
     }
     if out.count * 2 < out.capacity { out = Array(out) }
     rows = out
@@ -583,5 +495,228 @@ package struct ColumnReader {
       let r = Int(rows[i])
       out[i] = validity[r >> 3] & (1 << UInt8(r & 7)) == 0
     }
+  }
+}
+
+/// A loop over the stored integers of a column, written once for every width they are
+/// stored in (`ColumnReader.run`): value `r` is `frame &+ Int64(stored[r])`.
+protocol StoredIntegerLoop {
+  associatedtype Result
+  func run<T: FixedWidthInteger & UnsignedInteger>(_ stored: UnsafePointer<T>, frame: Int64)
+    -> Result
+}
+
+/// Stored integer `x` of a column whose values add to `frame` (a 64-bit one is the value's
+/// bit pattern, with frame 0).
+@inline(__always)
+private func value<T: FixedWidthInteger & UnsignedInteger>(_ x: T, _ frame: Int64) -> Int64 {
+  frame &+ Int64(truncatingIfNeeded: T(littleEndian: x))
+}
+
+/// `out[i]` = the value of row `rows[i]`.
+private struct Gather: StoredIntegerLoop {
+  let rows: UnsafeBufferPointer<Int32>
+  let out: UnsafeMutablePointer<Int64>
+
+  @inline(__always)
+  func run<T: FixedWidthInteger & UnsignedInteger>(_ stored: UnsafePointer<T>, frame: Int64) {
+    for i in 0..<rows.count { out[i] = value(stored[Int(rows[i])], frame) }
+  }
+}
+
+/// `cells[i] += min(value(row) - low, last) * stride`, for the rows `rows` (or `0..<count`,
+/// when nil): a key's part of a histogram cell. `last` is `.max` for integers, whose loop
+/// then has no clamp in it (and is vectorized).
+private struct AddCells: StoredIntegerLoop {
+  let rows: UnsafePointer<Int32>?
+  let count: Int
+  let low: Int64
+  let last: Int64
+  let stride: Int32
+  let cells: UnsafeMutablePointer<Int32>
+
+  @inline(__always)
+  func run<T: FixedWidthInteger & UnsignedInteger>(_ stored: UnsafePointer<T>, frame: Int64) {
+    let shift = frame &- low
+    switch (rows, last == .max) {
+    case (let rows?, true):
+      for i in 0..<count {
+        cells[i] &+= Int32(truncatingIfNeeded: value(stored[Int(rows[i])], shift)) &* stride
+      }
+    case (let rows?, false):
+      for i in 0..<count {
+        let v = min(value(stored[Int(rows[i])], shift), last)
+        cells[i] &+= Int32(truncatingIfNeeded: v) &* stride
+      }
+    case (nil, true):
+      for r in 0..<count {
+        cells[r] &+= Int32(truncatingIfNeeded: value(stored[r], shift)) &* stride
+      }
+    case (nil, false):
+      for r in 0..<count {
+        cells[r] &+= Int32(truncatingIfNeeded: min(value(stored[r], shift), last)) &* stride
+      }
+    }
+  }
+}
+
+/// `ColumnReader.countCells(allOf:…)`'s loop: lane `r % 4` of `counts` (4 × `cellCount`)
+/// adds `keepOf[types[r]]` (1 without types) at row `r`'s cell.
+private struct CountAll: StoredIntegerLoop {
+  let count: Int
+  let low: Int64
+  let last: Int64
+  let stride: Int32
+  let cells: UnsafePointer<Int32>?
+  let types: UnsafePointer<UInt16>?
+  let typeValidity: UnsafePointer<UInt8>?
+  let keepOf: UnsafeBufferPointer<Int>
+  let counts: UnsafeMutablePointer<Int>
+  let cellCount: Int
+
+  @inline(__always)
+  func run<T: FixedWidthInteger & UnsignedInteger>(_ stored: UnsafePointer<T>, frame: Int64) {
+    let n = cellCount
+    let lanes = (counts, counts + n, counts + 2 * n, counts + 3 * n)
+    let shift = frame &- low
+    let s = Int(stride)
+    let lastDrop = keepOf.count - 1
+    // The common shapes in loops of their own, with nothing to decide per row: one key
+    // (no cells), and every row kept, or NULL-free type codes choosing which.
+    if cells == nil && (types == nil || typeValidity == nil) {
+      if let types {
+        countInLanes(lanes) { r in
+          keepOf[min(Int(UInt16(littleEndian: types[r])), lastDrop)]
+        } cell: { r in
+          Self.part(value(stored[r], shift), last, s, n - 1)
+        }
+      } else {
+        countInLanes(lanes) { _ in
+          1
+        } cell: { r in
+          Self.part(value(stored[r], shift), last, s, n - 1)
+        }
+      }
+      return
+    }
+    @inline(__always) func kept(_ r: Int) -> Int {
+      guard let types else { return 1 }
+      if let typeValidity, typeValidity[r >> 3] & (1 << UInt8(r & 7)) == 0 { return 1 }
+      return keepOf[min(Int(UInt16(littleEndian: types[r])), lastDrop)]
+    }
+    countInLanes(lanes, kept) { r in
+      let part = Int32(truncatingIfNeeded: min(value(stored[r], shift), last)) &* stride
+      return ColumnReader.within(Int((cells?[r] ?? 0) &+ part), n - 1)
+    }
+  }
+
+  /// A one-key cell: the value's offset from the key's least, kept within the histogram.
+  @inline(__always)
+  private static func part(_ v: Int64, _ last: Int64, _ stride: Int, _ lastCell: Int) -> Int {
+    ColumnReader.within(Int(Int32(truncatingIfNeeded: min(v, last))) &* stride, lastCell)
+  }
+
+  /// Lane `r % 4` of `cell(r)` adds `kept(r)`, for each row `r` below `count`.
+  @inline(__always)
+  private func countInLanes(
+    _ lanes: (
+      UnsafeMutablePointer<Int>, UnsafeMutablePointer<Int>, UnsafeMutablePointer<Int>,
+      UnsafeMutablePointer<Int>
+    ), _ kept: (Int) -> Int, cell: (Int) -> Int
+  ) {
+    var r = 0
+    while r + 4 <= count {
+      lanes.0[cell(r)] &+= kept(r)
+      lanes.1[cell(r + 1)] &+= kept(r + 1)
+      lanes.2[cell(r + 2)] &+= kept(r + 2)
+      lanes.3[cell(r + 3)] &+= kept(r + 3)
+      r += 4
+    }
+    while r < count {
+      lanes.0[cell(r)] &+= kept(r)
+      r += 1
+    }
+  }
+}
+
+/// `histogram[cells[i] + part(rows[i])] += 1` (`ColumnReader.countCells(_:…)`).
+private struct CountSelected: StoredIntegerLoop {
+  let rows: UnsafeBufferPointer<Int32>
+  let low: Int64
+  let last: Int64
+  let stride: Int32
+  let cells: UnsafePointer<Int32>?
+  let histogram: UnsafeMutablePointer<Int>
+  let lastCell: Int
+
+  @inline(__always)
+  func run<T: FixedWidthInteger & UnsignedInteger>(_ stored: UnsafePointer<T>, frame: Int64) {
+    let shift = frame &- low
+    for i in 0..<rows.count {
+      let part =
+        Int32(truncatingIfNeeded: min(value(stored[Int(rows[i])], shift), last)) &* stride
+      histogram[ColumnReader.within(Int((cells?[i] ?? 0) &+ part), lastCell)] += 1
+    }
+  }
+}
+
+/// Writes to `out` the rows (of `rows`, or `0..<count` when nil) whose value lies in
+/// `low...high`; how many. Branch-free: each row is written, and the count moves past it
+/// only if it passes.
+private struct SelectRange: StoredIntegerLoop {
+  let rows: UnsafePointer<Int32>?
+  let count: Int
+  let low: Int64
+  let high: Int64
+  let out: UnsafeMutablePointer<Int32>
+
+  @inline(__always)
+  func run<T: FixedWidthInteger & UnsignedInteger>(_ stored: UnsafePointer<T>, frame: Int64)
+    -> Int
+  {
+    var k = 0
+    if let rows {
+      for i in 0..<count {
+        let r = rows[i]
+        let v = value(stored[Int(r)], frame)
+        out[k] = r
+        k &+= v >= low && v <= high ? 1 : 0
+      }
+    } else {
+      for r in 0..<count {
+        let v = value(stored[r], frame)
+        out[k] = Int32(truncatingIfNeeded: r)
+        k &+= v >= low && v <= high ? 1 : 0
+      }
+    }
+    return k
+  }
+}
+
+/// `SelectRange` for dictionary codes: the rows whose code `keep` flags (a code past its end
+/// reads its last flag).
+private struct SelectCodes {
+  let rows: UnsafePointer<Int32>?
+  let count: Int
+  let keep: UnsafeBufferPointer<UInt8>
+  let out: UnsafeMutablePointer<Int32>
+
+  @inline(__always)
+  func run(_ codes: UnsafePointer<UInt16>) -> Int {
+    let last = keep.count - 1
+    var k = 0
+    if let rows {
+      for i in 0..<count {
+        let r = rows[i]
+        out[k] = r
+        k &+= Int(keep[min(Int(UInt16(littleEndian: codes[Int(r)])), last)])
+      }
+    } else {
+      for r in 0..<count {
+        out[k] = Int32(truncatingIfNeeded: r)
+        k &+= Int(keep[min(Int(UInt16(littleEndian: codes[r])), last)])
+      }
+    }
+    return k
   }
 }

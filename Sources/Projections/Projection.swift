@@ -45,7 +45,7 @@ package enum Projection {
         return !required && !fm.fileExists(atPath: manifest)
       }
       let lines = text.split(separator: "\n")
-      return lines.first.map(String.init) == Table.format
+      return lines.first.map { Table.readable.contains(String($0)) } ?? false
         && lines.contains { $0 == "checkpoint \(marker.lastSeq)" }
     }
     for spec in BuiltinTables.all {

@@ -36,8 +36,12 @@ package final class Table {
 
   package static let manifestName = "MANIFEST"
   /// The manifest's first line; 2: group indexes carry a Bloom filter; 3: the group
-  /// directory holds the sizes of VARCHAR columns and indexes.
-  static let format = "hoso-table 3"
+  /// directory holds the sizes of VARCHAR columns and indexes; 4: integers may be stored in
+  /// a frame of reference (1, 2 or 4 bytes a row).
+  package static let format = "hoso-table 4"
+  /// The formats this hoso reads: 3 is 4 without its narrow integers. (An older hoso reads
+  /// a 4 as another format, and rebuilds it in its own.)
+  package static let readable: Set<String> = ["hoso-table 3", format]
 
   private init(
     name: String, schema: [ColumnSchema], folder: String, checkpoint: UInt64, rowCount: Int,
@@ -73,7 +77,7 @@ package final class Table {
       return false
     }
     let first = String(decoding: data.prefix { $0 != 0x0A }, as: UTF8.self)
-    return first.hasPrefix("hoso-table ") && first != format
+    return first.hasPrefix("hoso-table ") && !readable.contains(first)
   }
 
   package static func open(
@@ -84,10 +88,12 @@ package final class Table {
     let lines = String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init)
     func bad(_ what: String) -> ProjectionError { ProjectionError("\(path): \(what)") }
     // Tables of an older format are rebuilt from the log, as a changed schema is.
-    if let first = lines.first, first.hasPrefix("hoso-table "), first != Self.format {
+    if let first = lines.first, first.hasPrefix("hoso-table "), !readable.contains(first) {
       return nil
     }
-    guard lines.first == Self.format else { throw bad("not a table manifest") }
+    guard let first = lines.first, readable.contains(first) else {
+      throw bad("not a table manifest")
+    }
     var stored: [ColumnSchema] = []
     var checkpoint: UInt64?
     var rows: Int?

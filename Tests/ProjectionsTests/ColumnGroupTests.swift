@@ -125,20 +125,133 @@ import Testing
 
   @Test func aGroupWithoutBoundsHasNone() throws {
     // A column whose entry does not flag bounds (a column of NULLs only, a DOUBLE with a
-    // NaN) is read as before, with nothing to skip by.
+    // NaN) is read as before, with nothing to skip by. (Values too far apart for a frame of
+    // reference: stored plain.)
     var b = ColumnBuilder(.bigint)
-    for i in 0..<100 { b.append(Int64(i * 3)) }
+    for i in 0..<100 { b.append(Int64(i) * 3_000_000_000) }
     var bytes = ColumnGroup.encode([b])
     let schema = [ColumnSchema("n", .bigint)]
     try bytes.withUnsafeBytes { raw in
       let g = try GroupReader(raw, schema: schema, path: "g")
-      #expect(g.columns[0].intBounds == 0...297)
+      #expect(g.columns[0].intBounds == 0...297_000_000_000)
+      #expect(g.columns[0].bytesPerValue == 8)
     }
     bytes[24 + 3] = 0  // the first entry's has-bounds flag
     try bytes.withUnsafeBytes { raw in
       let g = try GroupReader(raw, schema: schema, path: "g")
       #expect(g.columns[0].intBounds == nil)
-      #expect(g.columns[0].int64(99) == 297)
+      #expect(g.columns[0].int64(99) == 297_000_000_000)
+    }
+    // A frame of reference is read from the bounds: without them the column is refused.
+    var narrow = ColumnBuilder(.bigint)
+    for i in 0..<100 { narrow.append(Int64(i * 3)) }
+    var packed = ColumnGroup.encode([narrow])
+    packed[24 + 3] = 0
+    _ = packed.withUnsafeBytes { raw in
+      #expect(throws: ProjectionError.self) { try GroupReader(raw, schema: schema, path: "g") }
+    }
+  }
+
+  /// Integers of a small range are stored in 1, 2 or 4 bytes (a frame of reference: the
+  /// value less the least, or less 0 when the column has NULLs and 0 is less), and every way
+  /// of reading them gives the values stored: one at a time, gathered, selected by a range,
+  /// and counted into a histogram. Ranges at each width's edges, near Int64's ends too.
+  @Test(arguments: testSeeds(fixed: 12))
+  func narrowIntegersReadAsStored(seed: UInt64) throws {
+    var rng = SplitMix64(seed: seed)
+    let spans: [UInt64] = [
+      0, 1, 255, 256, 65_535, 65_536, 4_294_967_295, 4_294_967_296, .max,
+    ]
+    let span = spans.randomElement(using: &rng)!
+    let start: Int64 =
+      span == .max
+      ? .min
+      : [Int64.min, -70_000, -1, 0, 2011, 1_700_000_000_000_000, .max - Int64(span)]
+        .randomElement(using: &rng)!
+    let nulls = Bool.random(using: &rng)
+    let rows = Int.random(in: 1...5000, using: &rng)
+    var b = ColumnBuilder(.bigint)
+    var expected: [Int64?] = []
+    for r in 0..<rows {
+      if nulls && r % 7 == 3 {
+        b.appendNull()
+        expected.append(nil)
+        continue
+      }
+      // The range's two ends at least once, so that its span is the one chosen.
+      let offset: UInt64 =
+        r == 0 ? 0 : r == 1 ? span : UInt64.random(in: 0...span, using: &rng)
+      let v = start &+ Int64(bitPattern: offset)
+      b.append(v)
+      expected.append(v)
+    }
+    let values = expected.compactMap { $0 }
+    let (lo, hi) = (values.min()!, values.max()!)
+    let frame = nulls ? (min(lo, 0), max(hi, 0)) : (lo, hi)
+    let (frameSpan, overflow) = frame.1.subtractingReportingOverflow(frame.0)
+    let width =
+      overflow
+      ? 8 : frameSpan <= 255 ? 1 : frameSpan <= 65_535 ? 2 : frameSpan <= 4_294_967_295 ? 4 : 8
+    let bytes = ColumnGroup.encode([b])
+    let what = "seed \(seed): \(rows) rows from \(start), span \(span), NULLs \(nulls)"
+    try bytes.withUnsafeBytes { raw in
+      let g = try GroupReader(raw, schema: [ColumnSchema("n", .bigint)], path: "g")
+      let c = g.columns[0]
+      #expect(c.bytesPerValue == width, "\(what)")
+      #expect(c.intBounds == lo...hi, "\(what)")
+      for r in 0..<rows
+      where c.isValid(r) != (expected[r] != nil)
+        || (expected[r] != nil && c.int64(r) != expected[r])
+      {
+        Issue.record(
+          "\(what): row \(r) reads \(c.int64(r)), not \(String(describing: expected[r]))")
+        return
+      }
+      // Gathered at every other row, backwards.
+      let picked = stride(from: rows - 1, through: 0, by: -2).map { Int32($0) }
+      var out = [Int64](repeating: 0, count: picked.count)
+      picked.withUnsafeBufferPointer { c.gatherInt64($0, into: &out) }
+      let want = picked.map { expected[Int($0)] ?? 0 }
+      #expect(out == want, "\(what): gathered")
+      // Selected by a range between two stored values, from all rows and from some.
+      let a = values.randomElement(using: &rng)!
+      let z = values.randomElement(using: &rng)!
+      let (low, high) = (min(a, z), max(a, z))
+      var all: [Int32]? = nil
+      c.select(&all, low: low, high: high)
+      let inRange = (0..<rows).filter { expected[$0].map { low <= $0 && $0 <= high } ?? false }
+      #expect(all == inRange.map { Int32($0) }, "\(what): selected \(low)...\(high)")
+      var some: [Int32]? = picked.reversed()
+      c.select(&some, low: low, high: high)
+      #expect(
+        some == picked.reversed().filter { inRange.contains(Int($0)) },
+        "\(what): selected from some rows")
+      // Counted into cells when the range is small: each value's offset from the least.
+      guard hi.subtractingReportingOverflow(lo).partialValue <= 1000, !overflow,
+        hi.subtractingReportingOverflow(lo).overflow == false
+      else { return }
+      let cellCount = Int(hi - lo) + 1
+      var naive = [Int](repeating: 0, count: cellCount)
+      for v in values { naive[Int(v - lo)] += 1 }
+      let valid = (0..<rows).filter { expected[$0] != nil }.map { Int32($0) }
+      var histogram = [Int](repeating: 0, count: cellCount)
+      valid.withUnsafeBufferPointer {
+        c.countCells($0, low: lo, stride: 1, adding: nil, into: &histogram, cellCount: cellCount)
+      }
+      #expect(histogram == naive, "\(what): counted from rows")
+      var cells = [Int32](repeating: 0, count: valid.count)
+      valid.withUnsafeBufferPointer { c.addCells($0, low: lo, stride: 1, into: &cells) }
+      #expect(cells == valid.map { Int32(expected[Int($0)]! - lo) }, "\(what): cells")
+      if !nulls {
+        var whole = [Int](repeating: 0, count: cellCount)
+        c.countCells(
+          allOf: rows, low: lo, stride: 1, adding: nil, dropping: nil, [], into: &whole,
+          cellCount: cellCount)
+        #expect(whole == naive, "\(what): counted from every row")
+        var allCells = [Int32](repeating: 0, count: rows)
+        c.addCells(allOf: rows, low: lo, stride: 1, into: &allCells)
+        #expect(allCells == values.map { Int32($0 - lo) }, "\(what): cells of every row")
+      }
     }
   }
 
@@ -201,7 +314,7 @@ import Testing
     var b = ColumnBuilder(.bigint)
     for i in 0..<100 { b.append(Int64(i)) }
     var bytes = ColumnGroup.encode([b])
-    bytes[200] ^= 0x10
+    bytes[bytes.count - 40] ^= 0x10  // in the values
     _ = bytes.withUnsafeBytes { raw in
       #expect(throws: ProjectionError.self) {
         _ = try GroupReader(raw, schema: [ColumnSchema("n", .bigint)], path: "g", verify: true)
