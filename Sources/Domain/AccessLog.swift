@@ -260,9 +260,12 @@ package enum AccessLog {
     var t = time_t(d.timeIntervalSince1970)
     var tm = tm()
     gmtime_r(&t, &tm)
-    return String(
-      format: "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-      tm.tm_hour, tm.tm_min, tm.tm_sec)
+    // By hand: `String(format:)`'s first use costs a tenth of a millisecond.
+    func two(_ n: Int32) -> String { n < 10 ? "0\(n)" : "\(n)" }
+    let year = "\(tm.tm_year + 1900)"
+    return String(repeating: "0", count: max(0, 4 - year.count)) + year + "-"
+      + two(tm.tm_mon + 1) + "-" + two(tm.tm_mday) + "T" + two(tm.tm_hour) + ":"
+      + two(tm.tm_min) + ":" + two(tm.tm_sec) + "Z"
   }
 
   /// A statement with every run of 9 or 12 digits (an ID card number's length) masked, so that

@@ -119,7 +119,7 @@ package struct CleanMarker: Sendable, Equatable {
       let segment = UInt64(parts[1]), let bytesCount = Int64(parts[2]),
       let seq = UInt64(parts[3]), let time = Int64(parts[4]), let crc = UInt32(parts[5])
     else { return nil }
-    let body = parts[0...4].joined(separator: " ")
+    let body = "\(parts[0]) \(parts[1]) \(parts[2]) \(parts[3]) \(parts[4])"
     guard CRC32C.checksum(Array(body.utf8)) == crc else { return nil }
     return CleanMarker(
       lastSegment: segment, segmentBytes: bytesCount, lastSeq: seq, lastRecordedAt: time)

@@ -41,7 +41,7 @@ package final class Table {
   package static let format = "hoso-table 4"
   /// The formats this hoso reads: 3 is 4 without its narrow integers. (An older hoso reads
   /// a 4 as another format, and rebuilds it in its own.)
-  package static let readable: Set<String> = ["hoso-table 3", format]
+  package static let readable = ["hoso-table 3", format]
 
   private init(
     name: String, schema: [ColumnSchema], folder: String, checkpoint: UInt64, rowCount: Int,
@@ -84,7 +84,7 @@ package final class Table {
     name: String, schema expected: [ColumnSchema]?, folder: String
   ) throws -> Table? {
     let path = folder + "/" + manifestName
-    guard let data = FileManager.default.contents(atPath: path) else { return nil }
+    guard let data = (try? FileSystem.system.readFile(path)) ?? nil else { return nil }
     let lines = String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init)
     func bad(_ what: String) -> ProjectionError { ProjectionError("\(path): \(what)") }
     // Tables of an older format are rebuilt from the log, as a changed schema is.

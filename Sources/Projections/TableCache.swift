@@ -1,3 +1,4 @@
+import EventLog
 import Foundation
 
 /// Views of tables already opened, kept while their manifests say the same: a shell's next
@@ -10,7 +11,21 @@ package final class TableCache: @unchecked Sendable {
   private typealias Stamp = [UInt8]?
 
   private static func stamp(_ manifest: String) -> Stamp {
-    FileManager.default.contents(atPath: manifest).map { Array($0) }
+    (try? FileSystem.system.readFile(manifest)) ?? nil
+  }
+
+  /// Whether two lists of stamps are the same, compared here: `==` of arrays of optionals
+  /// looks its conformances up at run time, a tenth of a millisecond at its first use.
+  private static func same(_ a: [Stamp], _ b: [Stamp]) -> Bool {
+    guard a.count == b.count else { return false }
+    for (x, y) in zip(a, b) {
+      switch (x, y) {
+      case (nil, nil): continue
+      case (let x?, let y?) where x == y: continue
+      default: return false
+      }
+    }
+    return true
   }
 
   private let lock = NSLock()
@@ -32,7 +47,9 @@ package final class TableCache: @unchecked Sendable {
     ]
     let stamps = manifests.map(Self.stamp)
     let key = "\(folder)|\(asOf)"
-    if let hit = lock.withLock({ self.views[key] }), hit.stamps == stamps { return hit.view }
+    if let hit = lock.withLock({ self.views[key] }), Self.same(hit.stamps, stamps) {
+      return hit.view
+    }
     guard let view = try TableView.open(store: store, spec: spec, asOf: asOf) else { return nil }
     lock.withLock {
       // Statements as of many times each keep a view: a bound on what stays mapped.
@@ -48,7 +65,9 @@ package final class TableCache: @unchecked Sendable {
     let stamp = Self.stamp(folder + "/" + Table.manifestName)
     guard stamp != nil else { return try Table.open(name: name, schema: nil, folder: folder) }
     let key = folder + "|" + name
-    if let hit = lock.withLock({ tables[key] }), hit.stamp == stamp { return hit.table }
+    if let hit = lock.withLock({ tables[key] }), Self.same([hit.stamp], [stamp]) {
+      return hit.table
+    }
     guard let table = try Table.open(name: name, schema: nil, folder: folder) else { return nil }
     lock.withLock {
       if tables.count >= Self.limit { tables.removeAll() }

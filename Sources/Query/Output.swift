@@ -61,7 +61,7 @@ package enum Output {
     }
     func fit(_ s: String, _ w: Int) -> String { s.count <= w ? s : String(s.prefix(w - 1)) + "…" }
     func line(_ l: String, _ m: String, _ rgt: String) -> String {
-      l + widths.map { String(repeating: "─", count: $0 + 2) }.joined(separator: m) + rgt + "\n"
+      l + widths.map { String(repeating: "─", count: $0 + 2) }.joinedText(m) + rgt + "\n"
     }
     func row(_ values: [String], right: [Bool]) -> String {
       "│"
@@ -69,7 +69,7 @@ package enum Output {
           let s = fit(s, widths[c])
           let pad = String(repeating: " ", count: widths[c] - s.count)
           return " " + (right[c] ? pad + s : s + pad) + " "
-        }.joined(separator: "│") + "│\n"
+        }.joinedText("│") + "│\n"
     }
     let numeric = r.types.map(\.isNumeric)
     var out = line("┌", "┬", "┐")
@@ -106,7 +106,7 @@ package enum Output {
     while start < r.rows.count {
       let range = start..<min(r.rows.count, start + rowsPerPiece)
       if ndjson {
-        try write(jsonRows(r, range).map { $0 + "\n" }.joined())
+        try write(jsonRows(r, range).map { $0 + "\n" }.joinedText(""))
       } else {
         try write(csv(r, quoteEmpty: true, rows: range, header: false))
       }
@@ -125,9 +125,9 @@ package enum Output {
       }
       return s
     }
-    var out = header ? r.names.map(field).joined(separator: ",") + "\r\n" : ""
+    var out = header ? r.names.map(field).joinedText(",") + "\r\n" : ""
     for i in rows ?? 0..<r.rows.count {
-      out += r.rows.columns.indices.map { cell(r, $0, i).map(field) ?? "" }.joined(separator: ",")
+      out += r.rows.columns.indices.map { cell(r, $0, i).map(field) ?? "" }.joinedText(",")
       out += "\r\n"
     }
     return out
@@ -154,7 +154,7 @@ package enum Output {
   }
 
   static func json(_ r: QueryResult) -> String {
-    "[" + jsonRows(r).joined(separator: ",\n") + "]\n"
+    "[" + jsonRows(r).joinedText(",\n") + "]\n"
   }
 
   static func jsonRows(_ r: QueryResult, _ range: Range<Int>? = nil) -> [String] {
@@ -174,18 +174,18 @@ package enum Output {
         }
         return jsonString(name) + ":" + text
       }
-      rows.append("{" + members.joined(separator: ",") + "}")
+      rows.append("{" + members.joinedText(",") + "}")
     }
     return rows
   }
 
   static func markdown(_ r: QueryResult) -> String {
     func esc(_ s: String) -> String { s.replacingAll("|", "\\|") }
-    var out = "| " + r.names.map(esc).joined(separator: " | ") + " |\n"
-    out += "|" + r.types.map { $0.isNumeric ? "---:" : "---" }.joined(separator: "|") + "|\n"
+    var out = "| " + r.names.map(esc).joinedText(" | ") + " |\n"
+    out += "|" + r.types.map { $0.isNumeric ? "---:" : "---" }.joinedText("|") + "|\n"
     for i in 0..<r.rows.count {
       out +=
-        "| " + r.rows.columns.indices.map { esc(cell(r, $0, i) ?? "NULL") }.joined(separator: " | ")
+        "| " + r.rows.columns.indices.map { esc(cell(r, $0, i) ?? "NULL") }.joinedText(" | ")
         + " |\n"
     }
     return out

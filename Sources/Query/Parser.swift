@@ -8,12 +8,18 @@ package struct Parser {
   static let maxDepth = 200
 
   /// Words that end an expression or a clause: never taken as an alias.
-  static let reserved: Set<String> = [
-    "SELECT", "FROM", "WHERE", "GROUP", "HAVING", "ORDER", "LIMIT", "OFFSET", "JOIN", "LEFT",
-    "INNER", "CROSS", "ON", "AS", "AND", "OR", "NOT", "IN", "IS", "NULL", "BETWEEN", "LIKE",
-    "ILIKE", "CASE", "WHEN", "THEN", "ELSE", "END", "DISTINCT", "BY", "ASC", "DESC", "NULLS",
-    "WITH", "UNION", "FILTER", "OVER", "PARTITION", "FOR", "OUTER", "USING", "WINDOW",
-  ]
+  /// Whether `word` (upper-cased) is reserved: a switch, not a `Set<String>`, whose first
+  /// use in a process builds its type at run time (a tenth of a millisecond of every query).
+  static func isReserved(_ word: String) -> Bool {
+    switch word {
+    case "SELECT", "FROM", "WHERE", "GROUP", "HAVING", "ORDER", "LIMIT", "OFFSET", "JOIN", "LEFT",
+      "INNER", "CROSS", "ON", "AS", "AND", "OR", "NOT", "IN", "IS", "NULL", "BETWEEN", "LIKE",
+      "ILIKE", "CASE", "WHEN", "THEN", "ELSE", "END", "DISTINCT", "BY", "ASC", "DESC", "NULLS",
+      "WITH", "UNION", "FILTER", "OVER", "PARTITION", "FOR", "OUTER", "USING", "WINDOW":
+      true
+    default: false
+    }
+  }
 
   package init(_ text: String) throws(SQLError) { tokens = try Lexer.tokens(text) }
 
@@ -93,7 +99,7 @@ package struct Parser {
 
   private mutating func identifier(_ what: String) throws(SQLError) -> String {
     switch current.kind {
-    case .word(let w) where !Self.reserved.contains(w.uppercased()):
+    case .word(let w) where !Self.isReserved(w.uppercased()):
       _ = advance()
       return w.lowercased()
     case .quotedIdentifier(let w):
@@ -194,7 +200,7 @@ package struct Parser {
     if isAt(keyword: "AS") && tokens[i + 1].keyword == "OF" { return nil }
     if accept(keyword: "AS") { return try identifier("an alias") }
     switch current.kind {
-    case .word(let w) where !Self.reserved.contains(w.uppercased()):
+    case .word(let w) where !Self.isReserved(w.uppercased()):
       return try identifier("an alias")
     case .quotedIdentifier:
       return try identifier("an alias")
@@ -559,7 +565,7 @@ package struct Parser {
         }
         return try columnOrFunction()
       default:
-        if Self.reserved.contains(w.uppercased()) { throw unexpected() }
+        if Self.isReserved(w.uppercased()) { throw unexpected() }
         return try columnOrFunction()
       }
     default:

@@ -45,13 +45,22 @@ extension Engine {
       }
       return 0
     }
-    // Rows by partition, then by the window's order.
-    var byPartition: [[SQLValue]: [Int]] = [:]
-    var partitionOrder: [[SQLValue]] = []
-    for r in 0..<n {
-      let key = parts.map { $0.value(r) }
-      if byPartition[key] == nil { partitionOrder.append(key) }
-      byPartition[key, default: []].append(r)
+    // Rows by partition (without PARTITION BY, all of them in one), then by the window's
+    // order.
+    var partitions: [[Int]] = []
+    if parts.isEmpty {
+      partitions = [Array(0..<n)]
+    } else {
+      var index: [[SQLValue]: Int] = [:]
+      for r in 0..<n {
+        let key = parts.map { $0.value(r) }
+        if let k = index[key] {
+          partitions[k].append(r)
+        } else {
+          index[key] = partitions.count
+          partitions.append([r])
+        }
+      }
     }
     let argType = args.first?.type ?? .bigint
     let type: SQLType
@@ -62,8 +71,7 @@ extension Engine {
     default: type = argType == .null ? .bigint : argType
     }
     var result = [SQLValue](repeating: .null, count: n)
-    for key in partitionOrder {
-      var members = byPartition[key]!
+    for var members in partitions {
       if !orders.isEmpty {
         members.sort { a, b in
           let c = compareOrder(a, b)

@@ -63,7 +63,7 @@ extension CommandLine {
     for r in results {
       guard let line = r.suppressionNote else { continue }
       if format == .table || format == .markdown {
-        FileHandle.standardOutput.write(Data("(\(line))\n".utf8))
+        Console.out("(\(line))\n")
       } else {
         note(line)
       }

@@ -23,12 +23,12 @@ extension CommandLine {
     do {
       results = try engine.run(sql)
     } catch {
-      FileHandle.standardError.write(Data((error.rendered(in: sql) + "\n").utf8))
+      Console.error(error.rendered(in: sql) + "\n")
       return 1
     }
     try recordAccess(g, store, "query", sql, rows: results.reduce(0) { $0 + $1.rows.count })
     for r in results {
-      FileHandle.standardOutput.write(Data(Output.render(r, as: format).utf8))
+      Console.out(Output.render(r, as: format))
     }
     noteSuppression(results, format: format)
     warnStaleViews(g, store, engine)

@@ -86,10 +86,10 @@ extension CommandLine {
       // The year only when the report is of one (the file reads `$year`).
       var title = text.contains("$year") ? "\(name), \(year)" : name
       if let asOf { title += ", as known at \(asOf) (Vietnam time)" }
-      FileHandle.standardOutput.write(Data((title + "\n").utf8))
+      Console.out(title + "\n")
     }
     for r in results {
-      FileHandle.standardOutput.write(Data(Output.render(r, as: format).utf8))
+      Console.out(Output.render(r, as: format))
     }
     noteSuppression(results, format: format)
     warnStaleViews(g, store, engine)
