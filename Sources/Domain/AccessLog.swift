@@ -16,8 +16,12 @@ import Foundation
 ///
 /// `hash` is SHA-256 of the line up to (not including) `,"hash"`; `prev` is the line before's
 /// `hash` (64 zeros for the first). Writers append under an exclusive `flock` of the file and
-/// sync each record before the command shows what it read: an access that cannot be recorded
-/// is not given.
+/// write each record before the command shows what it read: an access that cannot be recorded
+/// is not given, and a process killed once it has shown an answer leaves its record in the
+/// file. The record is synced before the command returns: by `append` before it shows
+/// anything; by `appendSyncing` while a query's answer is written out (an idle disk's sync
+/// takes about a millisecond, as long as a short query), waited for before the command ends
+/// or the shell's next prompt. A failed sync is an error then (exit status 2), not silence.
 package enum AccessLog {
   /// One access.
   package struct Entry: Sendable, Equatable {
@@ -65,10 +69,66 @@ package enum AccessLog {
   /// Appends `entry` (its number and time filled in) and syncs it; the entry as written.
   @discardableResult
   package static func append(_ entry: Entry, store: String) throws -> Entry {
+    let (e, fd) = try write(entry, store: store)
+    defer { close(fd) }
+    guard fdatasync(fd) == 0 else {
+      // As the log does (fsyncgate): a failed sync is not retried; the command fails.
+      throw failure("cannot sync \(path(store: store))")
+    }
+    return e
+  }
+
+  /// Appends `entry` as `append` does, and syncs it on another thread: the caller shows its
+  /// answer meanwhile, then waits for the sync (`Sync.wait`) before it returns.
+  package static func appendSyncing(_ entry: Entry, store: String) throws -> (Entry, Sync) {
+    let (e, fd) = try write(entry, store: store)
+    return (e, Sync(fd: fd, path: path(store: store)))
+  }
+
+  /// A record written and on its way to the disk.
+  package final class Sync: @unchecked Sendable {
+    private let done = DispatchSemaphore(value: 0)
+    /// Set by the syncing thread before it signals `done`; read after.
+    private var failure: LogError?
+    private var waited = false
+
+    fileprivate init(fd: Int32, path: String) {
+      DispatchQueue.global().async { [self] in
+        if fdatasync(fd) != 0 {
+          failure = LogError(
+            .io,
+            "cannot sync \(path): \(String(cString: strerror(errno))); the answer was shown, and"
+              + " its access record may not be on the disk")
+        }
+        close(fd)
+        done.signal()
+      }
+    }
+
+    /// Returns once the record is synced; throws if it could not be.
+    package func wait() throws {
+      if !waited {
+        done.wait()
+        waited = true
+      }
+      if let failure { throw failure }
+    }
+
+    deinit {
+      // Never a sync left running behind a command that forgot it.
+      if !waited { done.wait() }
+    }
+  }
+
+  /// Writes `entry` (its number and time filled in) at the end of the access log, under its
+  /// lock; the entry as written and the descriptor it was written with (the caller syncs and
+  /// closes it).
+  private static func write(_ entry: Entry, store: String) throws -> (Entry, Int32) {
     let path = path(store: store)
     let fd = Glibc.open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
     guard fd >= 0 else { throw failure("cannot open \(path)") }
-    defer { close(fd) }
+    var handedOver = false
+    defer { if !handedOver { close(fd) } }
     guard flock(fd, LOCK_EX) == 0 else { throw failure("cannot lock \(path)") }
     defer { _ = flock(fd, LOCK_UN) }
     let (number, prev) = try last(fd, path: path)
@@ -77,18 +137,15 @@ package enum AccessLog {
     e.at = timestamp(Date())
     e.statement = withoutIdentityNumbers(e.statement)
     let line = Array(sealed(body(e, prev: prev)).utf8) + [0x0A]
-    let written = line.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+    let written = line.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
     guard written == line.count else {
       // A partial line is cut back, so the chain stays whole.
       var st = stat()
       if fstat(fd, &st) == 0, written > 0 { _ = ftruncate(fd, st.st_size - off_t(written)) }
       throw failure("cannot write to \(path)")
     }
-    guard fdatasync(fd) == 0 else {
-      // As the log does (fsyncgate): a failed sync is not retried; the command fails.
-      throw failure("cannot sync \(path)")
-    }
-    return e
+    handedOver = true
+    return (e, fd)
   }
 
   /// Every entry, checked: the chain, each line's hash, the numbers in order. Throws `.damaged`

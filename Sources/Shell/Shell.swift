@@ -26,8 +26,10 @@ package final class Shell {
     package var report: ([String]) throws -> Int32
     package var warnStale: (Engine) -> Void
     /// Records a statement and the rows it returned in the access log before they are shown;
-    /// a statement whose access cannot be recorded is not shown.
-    package var recordAccess: (_ statement: String, _ rows: Int) throws -> Void
+    /// a statement whose access cannot be recorded is not shown. Returns the wait for the
+    /// record's sync, which runs while the answer is written out and ends before the next
+    /// prompt.
+    package var recordAccess: (_ statement: String, _ rows: Int) throws -> () throws -> Void
     /// The names of the views defined (built or not).
     package var viewNames: () -> [String]
 
@@ -35,7 +37,7 @@ package final class Shell {
       views: @escaping () throws -> Int32, audit: @escaping ([String]) throws -> Int32,
       rebuild: @escaping ([String]) throws -> Int32, report: @escaping ([String]) throws -> Int32,
       warnStale: @escaping (Engine) -> Void,
-      recordAccess: @escaping (String, Int) throws -> Void = { _, _ in },
+      recordAccess: @escaping (String, Int) throws -> () throws -> Void = { _, _ in {} },
       viewNames: @escaping () -> [String] = { [] }
     ) {
       self.views = views
@@ -185,8 +187,9 @@ package final class Shell {
       complain(explained(error).rendered(in: sql))
       return !bail
     }
+    let synced: () throws -> Void
     do {
-      try commands.recordAccess(sql, results.reduce(0) { $0 + $1.rows.count })
+      synced = try commands.recordAccess(sql, results.reduce(0) { $0 + $1.rows.count })
     } catch {
       complain((error as? CommandError)?.message ?? "\(error)")
       return !bail
@@ -207,6 +210,12 @@ package final class Shell {
       write(String(format: "Run Time (s): real %.3f\n", Date().timeIntervalSince(started)))
     }
     commands.warnStale(engine)
+    do {
+      try synced()
+    } catch {
+      complain((error as? CommandError)?.message ?? "\(error)")
+      return !bail
+    }
     return true
   }
 

@@ -57,6 +57,18 @@ extension CommandLine {
         rows: rows), store: store.path)
   }
 
+  /// `recordAccess` for an answer shown while its record is synced: the caller waits for
+  /// the sync before it returns.
+  static func recordAccessSyncing(
+    _ g: GlobalOptions, _ store: Store, _ command: String, _ statement: String, rows: Int?
+  ) throws -> AccessLog.Sync {
+    try AccessLog.appendSyncing(
+      AccessLog.Entry(
+        user: AccessLog.currentUser(), role: g.role, command: command, statement: statement,
+        rows: rows), store: store.path
+    ).1
+  }
+
   /// Prints the note that cells were suppressed: below a table, or on stderr beside CSV and
   /// JSON, which stay data.
   static func noteSuppression(_ results: [QueryResult], format: Output.Format) {

@@ -26,7 +26,9 @@ extension CommandLine {
       Console.error(error.rendered(in: sql) + "\n")
       return 1
     }
-    try recordAccess(g, store, "query", sql, rows: results.reduce(0) { $0 + $1.rows.count })
+    // Written before the answer is shown, synced while it is.
+    let sync = try recordAccessSyncing(
+      g, store, "query", sql, rows: results.reduce(0) { $0 + $1.rows.count })
     for r in results {
       Console.out(Output.render(r, as: format))
     }
@@ -36,6 +38,7 @@ extension CommandLine {
       FileHandle.standardError.write(
         Data(String(format: "Run Time (s): real %.3f\n", Date().timeIntervalSince(started)).utf8))
     }
+    try sync.wait()
     return 0
   }
 }

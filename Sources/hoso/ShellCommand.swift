@@ -65,7 +65,12 @@ extension CommandLine {
       warnStale: { engine in warnStaleViews(g, store, engine) },
       recordAccess: { statement, rows in
         do {
-          try recordAccess(g, store, "shell", statement, rows: rows)
+          let sync = try recordAccessSyncing(g, store, "shell", statement, rows: rows)
+          return {
+            do { try sync.wait() } catch let e as LogError {
+              throw Shell.CommandError(e.description)
+            }
+          }
         } catch let e as LogError {
           throw Shell.CommandError(e.description)
         }
