@@ -11,8 +11,15 @@ extension FastAggregate {
     if let join { return try run(join, cancelled: cancelled, global: global) }
     let starts = groupStarts
     let count = starts.count
-    // Two workers over interleaved row groups when there is enough to share.
-    let workers = count >= 2 && only == nil ? 2 : 1
+    // Two workers over interleaved row groups when there is enough to share: a second
+    // thread takes a few tenths of a millisecond to start, as long as a group or two of a
+    // selective scan takes (its zone maps leaving few of a table's groups to read).
+    let toRead =
+      condition.map { c in
+        let strings = constants.map { Array(precomposed($0).utf8) }
+        return view.table.groups.reduce(0) { $0 + (mayPass(c, in: $1, strings: strings) ? 1 : 0) }
+      } ?? count
+    let workers = toRead >= 4 && only == nil ? 2 : 1
     let firstRows = starts
     let partials = Array(repeating: Partial?.none, count: workers)
     let box = ResultBox(partials)

@@ -15,6 +15,7 @@ extension CommandLine {
     guard let sql = rest.first else {
       throw UsageError("query needs a SQL statement, such as \"SELECT count(*) FROM events\"")
     }
+    Engine.warmUpInBackground()
     let store = try Store.open(at: g.store)
     try projectIfFree(store)
     let started = Date()

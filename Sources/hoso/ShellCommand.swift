@@ -42,6 +42,7 @@ extension CommandLine {
 
   static func shell(_ g: GlobalOptions, _ options: ShellOptions) throws -> Int32 {
     let (command, file, mode, bail) = (options.command, options.file, options.mode, options.bail)
+    Engine.warmUpInBackground()
     let store = try Store.open(at: g.store)
     if g.role == "auditor" { try requireAuditor(g, store, for: "the shell as the auditor") }
     try projectIfFree(store)
