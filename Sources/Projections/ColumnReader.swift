@@ -704,6 +704,13 @@ private struct SelectCodes {
   @inline(__always)
   func run(_ codes: UnsafePointer<UInt16>) -> Int {
     let last = keep.count - 1
+    // One code flagged (`column = 'value'`), or a few: sixteen rows' codes compared at once,
+    // and only a block that holds one looked at row by row. (Not when the last code is
+    // flagged: a damaged code past the dictionary reads it too.)
+    let flagged = (0..<keep.count).filter { keep[$0] != 0 }
+    if rows == nil, !flagged.isEmpty, flagged.count <= 4, flagged.last! < last {
+      return findCodes(codes, flagged.map { UInt16($0) })
+    }
     var k = 0
     if let rows {
       for i in 0..<count {
@@ -716,6 +723,33 @@ private struct SelectCodes {
         out[k] = Int32(truncatingIfNeeded: r)
         k &+= Int(keep[min(Int(UInt16(littleEndian: codes[r])), last)])
       }
+    }
+    return k
+  }
+
+  /// The rows `0..<count` whose code is one of `targets` (one to four of them).
+  @inline(__always)
+  private func findCodes(_ codes: UnsafePointer<UInt16>, _ targets: [UInt16]) -> Int {
+    let t = targets.map { SIMD16<UInt16>(repeating: $0.littleEndian) }
+    let (t0, t1, t2, t3) = (t[0], t[min(1, t.count - 1)], t[min(2, t.count - 1)], t[t.count - 1])
+    var k = 0
+    var r = 0
+    let raw = UnsafeRawPointer(codes)
+    while r + 16 <= count {
+      let v = raw.loadUnaligned(fromByteOffset: 2 * r, as: SIMD16<UInt16>.self)
+      let m = (v .== t0) .| (v .== t1) .| (v .== t2) .| (v .== t3)
+      if any(m) {
+        for j in 0..<16 {
+          out[k] = Int32(truncatingIfNeeded: r + j)
+          k &+= m[j] ? 1 : 0
+        }
+      }
+      r += 16
+    }
+    while r < count {
+      out[k] = Int32(truncatingIfNeeded: r)
+      k &+= targets.contains(UInt16(littleEndian: codes[r])) ? 1 : 0
+      r += 1
     }
     return k
   }

@@ -111,6 +111,50 @@ import Testing
     }
   }
 
+  /// The rows whose dictionary code a scan's condition flags, from all rows (a few codes
+  /// compared sixteen rows at a time) and from some: those a row-by-row reading keeps, NULLs
+  /// left out, whichever codes and how many are flagged.
+  @Test(arguments: testSeeds(fixed: 13))
+  func rowsSelectedByTheirCodes(seed: UInt64) throws {
+    var rng = SplitMix64(seed: seed)
+    let words = (0..<Int.random(in: 1...40, using: &rng)).map { "tỉnh \($0)" }
+    let rows = Int.random(in: 1...3000, using: &rng)
+    var b = ColumnBuilder(.varchar)
+    var stored: [String?] = []
+    for _ in 0..<rows {
+      if Int.random(in: 0..<9, using: &rng) == 0 {
+        b.appendNull()
+        stored.append(nil)
+      } else {
+        let w = words.randomElement(using: &rng)!
+        b.append(w)
+        stored.append(w)
+      }
+    }
+    let bytes = ColumnGroup.encode([b])
+    try bytes.withUnsafeBytes { raw in
+      let g = try GroupReader(raw, schema: [ColumnSchema("p", .varchar)], path: "g")
+      let c = g.columns[0]
+      guard c.isDictionary else { return }
+      for _ in 0..<20 {
+        let wanted = Set(words.shuffled(using: &rng).prefix(Int.random(in: 1...6, using: &rng)))
+        let keep = (0..<c.dictionaryCount).map {
+          wanted.contains(String(decoding: c.dictionaryEntry($0), as: UTF8.self))
+        }
+        let expected = (0..<rows).filter { stored[$0].map(wanted.contains) ?? false }
+        var all: [Int32]? = nil
+        c.select(&all, codes: keep)
+        #expect(all == expected.map { Int32($0) }, "seed \(seed): \(wanted.sorted())")
+        let some = (0..<rows).filter { _ in Bool.random(using: &rng) }
+        var from: [Int32]? = some.map { Int32($0) }
+        c.select(&from, codes: keep)
+        #expect(
+          from == some.filter { stored[$0].map(wanted.contains) ?? false }.map { Int32($0) },
+          "seed \(seed): \(wanted.sorted()) from some rows")
+      }
+    }
+  }
+
   /// A view's patches are put in row order by a radix sort: the same order as a sort by
   /// (row, index), for rows of every width.
   @Test(arguments: testSeeds(fixed: 5))
