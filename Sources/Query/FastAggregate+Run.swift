@@ -67,8 +67,9 @@ extension FastAggregate {
     let nl = j.leftColumns
     let rightColumns = Set(operands.map(\.column).filter { $0 >= nl }).sorted()
     let leftColumns = Set(operands.map(\.column).filter { $0 < nl }).sorted()
-    var build: [Int: ([Int64], [Bool])] = [:]
-    for c in rightColumns { build[c] = ([], []) }
+    // The build side's columns, by their place in `rightColumns`.
+    var buildValues = [[Int64]](repeating: [], count: rightColumns.count)
+    var buildNulls = [[Bool]](repeating: [], count: rightColumns.count)
     var keys = GroupTable(width: 1)
     // The right table's columns its own conditions read (a patch of another cannot make a
     // row meet them).
@@ -105,12 +106,15 @@ extension FastAggregate {
         raw[c] = p.load(j.right, g, column: c - nl, type: types[c], base: base, sel)
       }
       let (kv, kn) = raw[nl + j.rightKey]!
-      for i in 0..<sel.count where !kn[i] {
+      // The rows with a key, column by column into the build side; then into its table.
+      let keyed = (0..<sel.count).filter { !kn[$0] }
+      for (k, c) in rightColumns.enumerated() {
+        let (v, n) = raw[c]!
+        buildValues[k].append(contentsOf: keyed.lazy.map { v[$0] })
+        buildNulls[k].append(contentsOf: keyed.lazy.map { n[$0] })
+      }
+      for i in keyed {
         let row = Int32(next.count)
-        for c in rightColumns {
-          build[c]!.0.append(raw[c]!.0[i])
-          build[c]!.1.append(raw[c]!.1[i])
-        }
         var k = kv[i]
         let n = keys.group(&k)
         if n == first.count { first.append(-1) }
@@ -134,6 +138,8 @@ extension FastAggregate {
       partials: [p] + (1..<workers).map { _ in Partial(plan: self, pool: p.pool.copy()) })
     let partials = ResultBox(initial.partials)
     let failure = ErrorBox()
+    var build: [Int: ([Int64], [Bool])] = [:]
+    for (k, c) in rightColumns.enumerated() { build[c] = (buildValues[k], buildNulls[k]) }
     let shared = JoinBuild(source: j, keys: keys, first: first, next: next, build: build)
     let periods = PlanPeriods.current
     DispatchQueue.concurrentPerform(iterations: workers) { w in
