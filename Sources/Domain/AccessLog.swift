@@ -88,14 +88,21 @@ package enum AccessLog {
   /// A record written and on its way to the disk.
   package final class Sync: @unchecked Sendable {
     private let done = DispatchSemaphore(value: 0)
-    /// Set by the syncing thread before it signals `done`; read after.
-    private var failure: LogError?
+    private let outcome = Outcome()
     private var waited = false
 
+    /// What the syncing thread found: set before it signals `done`, read after.
+    private final class Outcome: @unchecked Sendable {
+      var failure: LogError?
+    }
+
     fileprivate init(fd: Int32, path: String) {
-      DispatchQueue.global().async { [self] in
+      // The thread holds the semaphore and the outcome, not this object: a `Sync` dropped
+      // unwaited for still waits for its sync (deinit) before the command goes on.
+      let (done, outcome) = (done, outcome)
+      DispatchQueue.global().async {
         if fdatasync(fd) != 0 {
-          failure = LogError(
+          outcome.failure = LogError(
             .io,
             "cannot sync \(path): \(String(cString: strerror(errno))); the answer was shown, and"
               + " its access record may not be on the disk")
@@ -111,7 +118,7 @@ package enum AccessLog {
         done.wait()
         waited = true
       }
-      if let failure { throw failure }
+      if let failure = outcome.failure { throw failure }
     }
 
     deinit {
@@ -125,11 +132,31 @@ package enum AccessLog {
   /// closes it).
   private static func write(_ entry: Entry, store: String) throws -> (Entry, Int32) {
     let path = path(store: store)
-    let fd = Glibc.open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
-    guard fd >= 0 else { throw failure("cannot open \(path)") }
+    var fd: Int32 = -1
+    // `forget` renames a redacted copy over the file under its lock: a writer that opened
+    // the old one and got its lock after opens the new one again, or its record would go
+    // to a file no longer there.
+    for attempt in 0... {
+      guard attempt < 100 else { throw failure("cannot lock \(path): it keeps being replaced") }
+      fd = Glibc.open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
+      guard fd >= 0 else { throw failure("cannot open \(path)") }
+      guard flock(fd, LOCK_EX) == 0 else {
+        let e = failure("cannot lock \(path)")
+        close(fd)
+        throw e
+      }
+      var held = stat()
+      var named = stat()
+      if fstat(fd, &held) == 0, stat(path, &named) == 0, held.st_ino == named.st_ino,
+        held.st_dev == named.st_dev
+      {
+        break
+      }
+      _ = flock(fd, LOCK_UN)
+      close(fd)
+    }
     var handedOver = false
     defer { if !handedOver { close(fd) } }
-    guard flock(fd, LOCK_EX) == 0 else { throw failure("cannot lock \(path)") }
     defer { _ = flock(fd, LOCK_UN) }
     let (number, prev) = try last(fd, path: path)
     var e = entry

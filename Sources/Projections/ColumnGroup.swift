@@ -333,20 +333,25 @@ package enum ColumnGroup {
   /// Appends each of `ints` less `frame`, in `width` bytes (little-endian).
   private static func pack(_ ints: [Int64], less frame: Int64, width: Int, into out: inout [UInt8])
   {
+    switch width {
+    case 1: pack(ints, less: frame, as: UInt8.self, into: &out)
+    case 2: pack(ints, less: frame, as: UInt16.self, into: &out)
+    default: pack(ints, less: frame, as: UInt32.self, into: &out)
+    }
+  }
+
+  /// `pack` in `T`s: one loop a width, nothing decided per value.
+  private static func pack<T: FixedWidthInteger & UnsignedInteger>(
+    _ ints: [Int64], less frame: Int64, as: T.Type, into out: inout [UInt8]
+  ) {
     let start = out.count
-    out += repeatElement(0, count: width * ints.count)
+    out += repeatElement(0, count: MemoryLayout<T>.size * ints.count)
     out.withUnsafeMutableBytes { b in
-      let p = b.baseAddress! + start
-      for (r, v) in ints.enumerated() {
-        let x = UInt64(bitPattern: v &- frame)
-        switch width {
-        case 1: p.storeBytes(of: UInt8(truncatingIfNeeded: x), toByteOffset: r, as: UInt8.self)
-        case 2:
-          p.storeBytes(
-            of: UInt16(truncatingIfNeeded: x).littleEndian, toByteOffset: 2 * r, as: UInt16.self)
-        default:
-          p.storeBytes(
-            of: UInt32(truncatingIfNeeded: x).littleEndian, toByteOffset: 4 * r, as: UInt32.self)
+      ints.withUnsafeBufferPointer { ints in
+        let p = b.baseAddress! + start
+        for r in 0..<ints.count {
+          let x = T(truncatingIfNeeded: UInt64(bitPattern: ints[r] &- frame)).littleEndian
+          p.storeBytes(of: x, toByteOffset: r * MemoryLayout<T>.size, as: T.self)
         }
       }
     }

@@ -430,20 +430,23 @@ package struct ColumnReader {
     _ rows: inout [Int32]?, codes keep: [Bool] = [], low: Int64 = .min, high: Int64 = .max
   ) {
     let n = rows?.count ?? self.rows
+    let flags = keep.map { UInt8($0 ? 1 : 0) }
+    /// The rows kept of `given` (all when nil), written to `out`; how many.
+    func kept(_ given: UnsafePointer<Int32>?, _ out: UnsafeMutablePointer<Int32>) -> Int {
+      guard isDictionary else {
+        return run(SelectRange(rows: given, count: n, low: low, high: high, out: out))
+      }
+      if flags.isEmpty { return 0 }
+      return flags.withUnsafeBufferPointer {
+        SelectCodes(rows: given, count: n, keep: $0, out: out)
+          .run(values.assumingMemoryBound(to: UInt16.self))
+      }
+    }
     var out = [Int32](unsafeUninitializedCapacity: n) { b, count in
-      let given = rows?.withUnsafeBufferPointer { $0.baseAddress }
-      if isDictionary {
-        guard !keep.isEmpty else {
-          count = 0
-          return
-        }
-        let flags = keep.map { UInt8($0 ? 1 : 0) }
-        count = flags.withUnsafeBufferPointer {
-          SelectCodes(rows: given, count: n, keep: $0, out: b.baseAddress!)
-            .run(values.assumingMemoryBound(to: UInt16.self))
-        }
+      if let given = rows {
+        count = given.withUnsafeBufferPointer { kept($0.baseAddress, b.baseAddress!) }
       } else {
-        count = run(SelectRange(rows: given, count: n, low: low, high: high, out: b.baseAddress!))
+        count = kept(nil, b.baseAddress!)
       }
       // A NULL row's stored value is a zero: dropped here, from the fewer rows kept.
       if validity != nil {

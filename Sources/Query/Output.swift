@@ -118,8 +118,9 @@ package enum Output {
     _ r: QueryResult, quoteEmpty: Bool = false, rows: Range<Int>? = nil, header: Bool = true
   ) -> String {
     func field(_ s: String) -> String {
+      // By bytes: "\r\n" is one Character, equal to neither "\r" nor "\n".
       if (quoteEmpty && s.isEmpty)
-        || s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" })
+        || s.utf8.contains(where: { $0 == 0x2C || $0 == 0x22 || $0 == 0x0A || $0 == 0x0D })
       {
         return "\"" + s.replacingAll("\"", "\"\"") + "\""
       }

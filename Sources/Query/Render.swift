@@ -74,15 +74,16 @@ extension Expr {
 }
 
 extension String {
-  /// Every `a` (one character) replaced by `b`.
+  /// Every `a` (one Unicode scalar, such as a quote) replaced by `b`: by scalars, so that a
+  /// quote followed by a combining mark (one Character with it) is replaced too.
   func replacingAll(_ a: String, _ b: String) -> String {
-    let c = Character(a)
-    guard contains(c) else { return self }
-    var out = ""
-    for ch in self {
-      if ch == c { out += b } else { out.append(ch) }
+    let c = a.unicodeScalars.first!
+    guard unicodeScalars.contains(c) else { return self }
+    var out = String.UnicodeScalarView()
+    for u in unicodeScalars {
+      if u == c { out.append(contentsOf: b.unicodeScalars) } else { out.append(u) }
     }
-    return out
+    return String(out)
   }
 }
 

@@ -75,7 +75,7 @@ extension CommandLine {
     for r in results {
       guard let line = r.suppressionNote else { continue }
       if format == .table || format == .markdown {
-        Console.out("(\(line))\n")
+        try? Console.out("(\(line))\n")
       } else {
         note(line)
       }

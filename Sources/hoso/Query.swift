@@ -31,7 +31,7 @@ extension CommandLine {
     let sync = try recordAccessSyncing(
       g, store, "query", sql, rows: results.reduce(0) { $0 + $1.rows.count })
     for r in results {
-      Console.out(Output.render(r, as: format))
+      try Console.out(Output.render(r, as: format))
     }
     noteSuppression(results, format: format)
     warnStaleViews(g, store, engine)

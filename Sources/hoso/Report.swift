@@ -86,10 +86,10 @@ extension CommandLine {
       // The year only when the report is of one (the file reads `$year`).
       var title = text.contains("$year") ? "\(name), \(year)" : name
       if let asOf { title += ", as known at \(asOf) (Vietnam time)" }
-      Console.out(title + "\n")
+      try Console.out(title + "\n")
     }
     for r in results {
-      Console.out(Output.render(r, as: format))
+      try Console.out(Output.render(r, as: format))
     }
     noteSuppression(results, format: format)
     warnStaleViews(g, store, engine)

@@ -18,6 +18,30 @@ import Testing
     return r.stdout.replacingOccurrences(of: "\r\n", with: "\n")
   }
 
+  /// An answer that cannot be written (standard output a full device) is a failure, exit
+  /// status 2 with a line that says so; and a quoted CSV field is quoted by its bytes: a
+  /// CRLF (one Character in Swift) and a quote before a combining mark included.
+  @Test func anAnswerThatCannotBeWrittenFailsAndCSVQuotesByBytes() throws {
+    let s = try Self.store()
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/bin/sh")
+    p.arguments = [
+      "-c", "exec \"$0\" --store \"$1\" --key \"$2\" query 'SELECT 1' > /dev/full",
+      hosoBinary(), s.path, s.keyPath,
+    ]
+    let err = Pipe()
+    p.standardError = err
+    try p.run()
+    p.waitUntilExit()
+    let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    #expect(p.terminationStatus == 2, "\(message)")
+    #expect(message.contains("cannot write the answer to standard output"), "\(message)")
+    let quoted = try s.run(["query", "SELECT 'a\r\nb' AS x, '\"\u{301}' AS y", "--format", "csv"])
+    #expect(
+      quoted.stdout == "x,y\r\n\"a\r\nb\",\"\"\"\u{301}\"\r\n",
+      "\(quoted.stdout.debugDescription) \(quoted.stderr)")
+  }
+
   @Test func answersCorrectionsVoidsAndProvinces() throws {
     let s = try Self.store()
     // The voided outreach is gone, the corrected fine is in.
