@@ -124,7 +124,17 @@ package struct Ingest {
     let id = out.withUnsafeBytes { UnsafeRawBufferPointer(rebasing: $0[f.idRange]) }
     let h = IdTable.hash(id)
     if let e = state.ids.find(id, hash: h) {
-      if out.withUnsafeBytes({ sameContent(entry: e, as: $0) }) {
+      var failure: InputError?
+      let same = out.withUnsafeBytes { b -> Bool in
+        do throws(InputError) {
+          return try sameContent(entry: e, as: b, line: number)
+        } catch {
+          failure = error
+          return false
+        }
+      }
+      if let failure { throw failure }
+      if same {
         duplicates += 1
         return false
       }
@@ -205,7 +215,9 @@ package struct Ingest {
     let h = IdTable.hash(id)
     if let e = state.ids.find(id, hash: h) {
       // A re-import of the same event is skipped here; anything else is judged in full.
-      guard sameContent(entry: e, as: payload) else { return .fullPath }
+      guard (try? sameContent(entry: e, as: payload, line: number)) == true else {
+        return .fullPath
+      }
       duplicates += 1
       return .duplicate
     }
@@ -223,7 +235,10 @@ package struct Ingest {
   /// Whether the event at `entry` (in the store, or earlier in the input) has exactly the
   /// content of `payload`, all but `recorded_at`: duplicates are rare, so their bytes are
   /// compared rather than hashes kept for every event.
-  private mutating func sameContent(entry: Int, as payload: UnsafeRawBufferPointer) -> Bool {
+  /// Throws, as the store's failure, when the log cannot be read for the comparison.
+  private mutating func sameContent(
+    entry: Int, as payload: UnsafeRawBufferPointer, line number: Int
+  ) throws(InputError) -> Bool {
     if state.ids.seqs[entry] == 0 {
       // Entries are created in input order: a binary search finds the line.
       var lo = 0
@@ -254,7 +269,18 @@ package struct Ingest {
       }
       return other.withUnsafeBytes { CanonicalEnvelope.sameContent($0, payload) }
     }
-    guard let other = state.payload(seq: state.ids.seqs[entry]) else { return false }
+    let seq = state.ids.seqs[entry]
+    let stored: [UInt8]?
+    do {
+      stored = try state.payload(seq: seq)
+    } catch {
+      let failure = LogError(
+        (error as? LogError)?.kind ?? .io,
+        "cannot read seq \(seq) of the log to compare line \(number), which repeats its id: "
+          + ((error as? LogError)?.message ?? "\(error)"))
+      throw InputError(line: number, failure.message, storeFailure: failure)
+    }
+    guard let other = stored else { return false }
     return other.withUnsafeBytes { CanonicalEnvelope.sameContent($0, payload) }
   }
 }

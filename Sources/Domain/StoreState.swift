@@ -109,10 +109,11 @@ package struct StoreState {
     reader = LazyReader(open)
   }
 
-  /// The payload of the record at `seq`, for the exact comparison behind a duplicate.
-  package func payload(seq: UInt64) -> [UInt8]? {
+  /// The payload of the record at `seq`, for the exact comparison behind a duplicate (nil
+  /// when the log has none there). Throws what opening or reading the log said.
+  package func payload(seq: UInt64) throws -> [UInt8]? {
     var out: [UInt8]?
-    try? reader?.reader()?.readRecords(in: seq...seq) { out = Array($0.payload) }
+    try reader?.reader().readRecords(in: seq...seq) { out = Array($0.payload) }
     return out
   }
 }
@@ -127,13 +128,13 @@ private final class LazyReader {
   init(_ reader: LogReader) { opened = reader }
   init(_ open: @escaping () throws -> LogReader) { self.open = open }
 
-  /// The reader, opened now if need be; nil if it cannot be opened (tried again at the next
-  /// call: a failure is not kept).
-  func reader() -> LogReader? {
-    if opened == nil, let open {
-      opened = try? open()
-      if opened != nil { self.open = nil }
-    }
-    return opened
+  /// The reader, opened now if need be; throws if it cannot be opened (tried again at the
+  /// next call: a failure is not kept).
+  func reader() throws -> LogReader {
+    if let opened { return opened }
+    let r = try open!()
+    opened = r
+    open = nil
+    return r
   }
 }

@@ -127,6 +127,7 @@ extension CommandLine {
     } catch let e as UsageError {
       return fail(e.message, status: 1)
     } catch let e as InputError {
+      if let failure = e.storeFailure { return fail(failure.description, status: 2) }
       return fail(e.rendered(file: "input"), status: 1)
     } catch let e as LogError {
       return fail(e.description, status: e.kind == .invalidArgument ? 1 : 2)

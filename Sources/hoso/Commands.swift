@@ -67,6 +67,7 @@ extension CommandLine {
         }
       }
     } catch let e as InputError {
+      if let failure = e.storeFailure { throw failure }
       throw UsageError(e.rendered(file: file == "-" ? "<stdin>" : file) + "; nothing was appended")
     }
     var line = "appended \(result.appended) events"

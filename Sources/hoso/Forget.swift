@@ -62,6 +62,7 @@ extension CommandLine {
         try Appender.append(to: store, input: $0, options: options)
       }
     } catch let e as InputError {
+      if let failure = e.storeFailure { throw failure }
       throw UsageError(e.rendered(file: "--reason") + "; nothing was forgotten")
     }
 

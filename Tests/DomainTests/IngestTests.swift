@@ -46,6 +46,36 @@ import Testing
     }
   }
 
+  /// A line that repeats the id of an event committed earlier in the same append is
+  /// compared with the log's record of it: when the log cannot be read for that, the store
+  /// is at fault (exit status 2), and the line is not called a different event.
+  @Test func aDuplicateThatCannotBeComparedIsTheStoresFailure() throws {
+    var state = StoreState()
+    state.units.insert("VN")
+    state.units.insert("VN-LS")
+    var i = Ingest(state: state, now: Self.now, pseudonymizer: nil)
+    func add(_ line: String, _ number: Int) throws(InputError) -> Bool {
+      var bytes = Array(line.utf8)
+      let count = bytes.count
+      return try bytes.withUnsafeMutableBufferPointer { (b) throws(InputError) in
+        try i.add(line: UnsafeRawBufferPointer(start: b.baseAddress, count: count), number: number)
+      }
+    }
+    let first = event("outreach.held", #"{"form":"online","audience":"staff","reached":5}"#)
+    #expect(try add(first, 1))
+    i.batchCommitted(firstSeq: 1, reader: { throw LogError(.io, "segment 1 cannot be opened") })
+    let changed = event("outreach.held", #"{"form":"online","audience":"staff","reached":6}"#)
+    do {
+      _ = try add(changed, 2)
+      Issue.record("accepted a line whose id the log holds, unread")
+    } catch {
+      #expect(error.storeFailure?.kind == .io, "\(error)")
+      #expect(error.message.contains("cannot read seq 1 of the log"), "\(error.message)")
+      #expect(error.message.contains("segment 1 cannot be opened"), "\(error.message)")
+      #expect(!error.message.contains("different event"), "\(error.message)")
+    }
+  }
+
   @Test func canonicalFormIsTheSameWhateverTheSpellingOfTheInput() throws {
     let a = try ingest([
       #"{"data":{"reached":5,"audience":"staff","form":"online"},"unit":"VN-LS","occurred_at":"2024-05-01T01:00:00Z","type":"outreach.held","id":"e1"}"#
