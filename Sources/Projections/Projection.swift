@@ -47,7 +47,8 @@ package enum Projection {
       let read: [UInt8]?
       do { read = try FileSystem.system.readFile(manifest) } catch { return false }
       guard let text = read else { return !required }
-      return formats.contains { text.starts(with: $0) } && contains(text, checkpoint)
+      return formats.contains { text.starts(with: $0) }
+        && text.withUnsafeBytes { firstOffset(of: checkpoint, in: $0) } != nil
     }
     for spec in BuiltinTables.all {
       let folder = views + "/" + spec.name
@@ -55,17 +56,6 @@ package enum Projection {
       if !current(folder + "/patches/MANIFEST", required: spec.backing != nil) { return false }
     }
     return true
-  }
-
-  /// Whether `bytes` holds `part` somewhere.
-  private static func contains(_ bytes: [UInt8], _ part: [UInt8]) -> Bool {
-    guard !part.isEmpty, bytes.count >= part.count else { return part.isEmpty }
-    for i in 0...(bytes.count - part.count) where bytes[i] == part[0] {
-      var j = 1
-      while j < part.count && bytes[i + j] == part[j] { j += 1 }
-      if j == part.count { return true }
-    }
-    return false
   }
 
   /// Brings every table up to the log's last committed record: the records after the tables'
