@@ -9,6 +9,7 @@
 ///     FORMAT                        "hoso-log 1", the segment size
 ///     LOCK                          the writer's advisory lock (holds the writer's pid)
 ///     CLEAN                         present only after a clean shutdown
+///     ACKED                         where the last acknowledged batch ends (`AckedExtent`)
 ///     REDACTIONS                    the record of every redaction (see `LogRedactor`)
 ///     REDACTING                     the plan of a redaction under way, until it is finished
 ///     00000000000000000001.seg      segments, named by the seq of their first record
@@ -42,6 +43,14 @@ package struct LogDirectory: Sendable {
   package struct Format: Sendable, Equatable {
     package var version: Int
     package var segmentSize: Int
+    /// Whether the log keeps `ACKED` (line `acked 1`): from then on a missing `ACKED` is damage,
+    /// not a log of an older hoso. An older hoso ignores the line.
+    package var acked = false
+
+    package func encode() -> [UInt8] {
+      Array(
+        ("hoso-log \(version)\nsegment-size \(segmentSize)\n" + (acked ? "acked 1\n" : "")).utf8)
+    }
   }
 
   /// Reads `FORMAT`; `.missing` when the directory is not a log.
@@ -54,10 +63,12 @@ package struct LogDirectory: Sendable {
     let text = String(decoding: bytes, as: UTF8.self)
     var version: Int?
     var size: Int?
+    var acked = false
     for line in text.split(separator: "\n") {
       let parts = line.split(separator: " ")
       if parts.count == 2, parts[0] == "hoso-log" { version = Int(parts[1]) }
       if parts.count == 2, parts[0] == "segment-size" { size = Int(parts[1]) }
+      if parts.count == 2, parts[0] == "acked" { acked = parts[1] == "1" }
     }
     guard let version, let size, size >= LogWriter.minimumSegmentSize else {
       throw LogError(.damaged, "\(formatPath) is not a valid log format file")
@@ -65,7 +76,7 @@ package struct LogDirectory: Sendable {
     guard version == 1 else {
       throw LogError(.damaged, "\(formatPath): log format \(version) is newer than this hoso")
     }
-    return Format(version: version, segmentSize: size)
+    return Format(version: version, segmentSize: size, acked: acked)
   }
 
   /// Reads the footer of a sealed segment (nil when the segment has none) and its size.

@@ -40,7 +40,16 @@ package final class LogReader {
   package init(at path: String, fileSystem: FileSystem = .system) throws {
     directory = LogDirectory(path)
     fs = fileSystem
-    _ = try directory.readFormat(fs)
+    let format = try directory.readFormat(fs)
+    // Read before the segments: a writer moves it only after its batch is on disk, so the
+    // segments read next hold at least what it says, unless they were damaged.
+    let acked = try AckedExtent.read(directory, fs)
+    if acked == nil && format.acked {
+      throw LogError(
+        .damaged,
+        "\(directory.ackedPath), the record of the last acknowledged append, is missing; run"
+          + " hoso verify, and restore the store from a backup")
+    }
     var names = directory.segments()
     let marker = (try? fs.readFile(directory.cleanPath))?.flatMap(CleanMarker.decode)
     // Find the last commit mark, walking back over segments a crashed batch created.
@@ -69,6 +78,14 @@ package final class LogReader {
         break
       }
       names.removeLast()
+    }
+    if let acked, (last?.lastSeq ?? 0) < acked.durableSeq {
+      throw LogError(
+        .damaged,
+        "the log is damaged: seq \((last?.lastSeq ?? 0) + 1)..\(acked.lastSeq) were acknowledged"
+          + " (\(acked.place)) but the log ends before them; run hoso verify, and restore the"
+          + " store from a backup",
+        seq: (last?.lastSeq ?? 0) + 1)
     }
     guard let last else { return }
     for s in names.dropLast() {

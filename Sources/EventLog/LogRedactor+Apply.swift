@@ -30,6 +30,9 @@ extension LogRedactor {
         try writeInPlace(plan, dir, fs)
       }
     }
+    // The re-sealed chain is the acknowledged one from now on. Redone by a resume, as the
+    // segments are, until `REDACTING` is gone.
+    try AckedExtent.rechain(dir, fs)
     try appendRecord(intent.record, dir, fs)
     guard fs.unlink(dir.redactingPath) == 0 else {
       throw LogError(SystemCallError("unlink", path: dir.redactingPath))

@@ -18,9 +18,25 @@ package enum LogVerifier {
     throws -> Summary
   {
     let dir = LogDirectory(path)
-    _ = try dir.readFormat(fs)
+    let format = try dir.readFormat(fs)
     try LogRedactor.checkNotUnfinished(dir, fs)
+    let acked = try AckedExtent.read(dir, fs)
+    if acked == nil && format.acked {
+      throw LogError(
+        .damaged,
+        "\(dir.ackedPath), the record of the last acknowledged append, is missing: a cut end of"
+          + " the log could not be seen; restore the store from a backup")
+    }
+    // Below the last synced acknowledged record a defect is damage, never a torn tail.
+    let guarded = acked?.durableSeq ?? 0
     let names = dir.segments()
+    if let acked, acked.lastSeq > 0, !names.contains(acked.segment) {
+      throw LogError(
+        .damaged,
+        "the log is damaged: segment \(dir.segmentName(acked.segment)), which holds the last"
+          + " acknowledged record (\(acked.place)), is missing; restore the store from a backup",
+        segment: dir.segmentName(acked.segment), seq: acked.lastSeq)
+    }
     var summary = Summary()
     var previousHash = [UInt8](repeating: 0, count: 32)
     var expectedSeq: UInt64 = 1
@@ -31,8 +47,9 @@ package enum LogVerifier {
     // Segments at the end without a commit mark were made by an append that never finished
     // (a batch may span segments, and a crash can come before their footers): the next
     // writer removes them. The segment with the last commit mark is the log's real end.
+    // Never past the acknowledged end: what is missing there is damage, reported below.
     var end = names.count - 1
-    while end >= 0 {
+    while end >= 0 && names[end] > (acked?.lastSeq ?? 0) {
       let bytes = try dir.readSegment(names[end], fs)
       let scan = bytes.withUnsafeBytes { SegmentScan.scan($0, expectedFirstSeq: names[end]) }
       if scan.commitFrames > 0 { break }
@@ -57,12 +74,17 @@ package enum LogVerifier {
       if let d = scan.defect {
         let seq = scan.frames == 0 ? s : scan.lastSeq + 1
         let torn =
-          isLast && sealedFooter == nil
+          isLast && sealedFooter == nil && seq > guarded
           && bytes.withUnsafeBytes {
             SegmentScan.committedBatchesAfter($0, defectAt: d.offset, afterSeq: seq - 1)
           } < 2
         guard torn else {
-          let what = d.offset == 0 ? "invalid segment header" : d.defect.text
+          var what = d.offset == 0 ? "invalid segment header" : d.defect.text
+          if let acked, seq <= acked.lastSeq {
+            what =
+              "the log is damaged: \(what) before the end of the last acknowledged batch"
+              + " (\(acked.place)); restore the store from a backup"
+          }
           throw LogError(.damaged, what, segment: name, offset: d.offset, seq: seq)
         }
       }
@@ -130,6 +152,21 @@ package enum LogVerifier {
     }
     // Records after the last commit mark belong to a batch that never finished: readers do
     // not see them, and the next writer removes them.
+    if let acked {
+      if lastCommit < guarded {
+        throw LogError(
+          .damaged,
+          "the log is damaged: seq \(lastCommit + 1)..\(acked.lastSeq) were acknowledged"
+            + " (\(acked.place)) but the log ends before them; restore the store from a backup",
+          segment: dir.segmentName(acked.segment), seq: lastCommit + 1)
+      } else if lastCommit < acked.lastSeq {
+        summary.warnings.append(
+          "seq \(lastCommit + 1)..\(acked.lastSeq) were appended with --sync none and are not in"
+            + " the log: a crash lost them before they reached the disk")
+      } else {
+        try LogRecovery.checkAcknowledgedFrame(acked, dir, fs)
+      }
+    }
     summary.records = lastCommit
     summary.lastSeq = lastCommit
     if lastFrame > lastCommit
@@ -141,6 +178,13 @@ package enum LogVerifier {
     }
     summary.redactions = try LogRedactor.checkRecorded(
       dir, fs, chainHashes: chainHashes, lastSeq: lastCommit)
+    // After the redactions' check, which tells a re-seal without a record more precisely.
+    if let acked, acked.lastSeq > 0 {
+      let before = names.last(where: { $0 < acked.segment }).flatMap { chainHashes[$0] }
+      if (before ?? [UInt8](repeating: 0, count: 32)) != acked.chain {
+        throw LogRecovery.chainReplaced(dir, segment: acked.segment)
+      }
+    }
     return summary
   }
 }

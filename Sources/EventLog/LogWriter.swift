@@ -69,6 +69,8 @@ package final class LogWriter {
   /// directory as it was.
   private var cleanMarkerPresent = false
   @exclusivity(unchecked) private var buffer: [UInt8] = []
+  /// `ACKED`, rewritten as each batch is acknowledged.
+  private var ackedFile: AckedFile?
   /// What the open had to repair, if anything.
   package private(set) var recovery: LogRecovery.Report?
   /// A redaction that a crash interrupted and the open finished, if any.
@@ -92,10 +94,10 @@ package final class LogWriter {
     if access(dir.formatPath, F_OK) == 0 {
       throw LogError(.invalidArgument, "\(path) already holds an event log")
     }
-    let format = "hoso-log 1\nsegment-size \(segmentSize)\n"
-    do {
-      try fs.writeAtomically(Array(format.utf8), to: dir.formatPath, directory: path)
-    }
+    // `ACKED` first: a log is a log once `FORMAT` is there, and from then on it keeps one.
+    try AckedExtent.create(AckedExtent(), dir, fs)
+    let format = LogDirectory.Format(version: 1, segmentSize: segmentSize, acked: true)
+    try fs.writeAtomically(format.encode(), to: dir.formatPath, directory: path)
   }
 
   /// Opens the log in `path` for appending.
@@ -113,7 +115,7 @@ package final class LogWriter {
       directory: dir, segmentSize: format.segmentSize, sync: options.sync, fs: fs, lockFD: lockFD)
     // An interrupted redaction first: until it is finished the chain is not whole.
     writer.finishedRedaction = try LogRedactor.resume(directory: dir, fileSystem: fs)
-    try writer.load()
+    try writer.load(format)
     return writer
   }
 
@@ -161,33 +163,38 @@ package final class LogWriter {
   }
 
   /// Finds where the log ends, recovering the tail when the last shutdown was not clean, and
-  /// checks the sealed segments' structure.
-  private func load() throws {
-    var segments = directory.segments()
+  /// checks the sealed segments' structure. Damage is found before anything is changed: a
+  /// recovery that would cut what `ACKED` says was acknowledged is refused.
+  private func load(_ format: LogDirectory.Format) throws {
+    let segments = directory.segments()
     let marker: CleanMarker?
     do {
       marker = try fs.readFile(directory.cleanPath).flatMap(CleanMarker.decode)
     }
+    let acked = try AckedExtent.read(directory, fs)
+    if acked == nil && format.acked {
+      throw LogError(
+        .damaged,
+        "\(directory.ackedPath), the record of the last acknowledged append, is missing: without"
+          + " it a cut end of the log cannot be told from a crash; restore the store from a backup")
+    }
 
-    var tail: LogRecovery.Tail
+    var plan: LogRecovery.TailPlan
     if let marker, let last = segments.last, marker.lastSegment == last,
+      marker.lastSeq >= acked?.lastSeq ?? 0,
       let fast = try LogRecovery.cleanTail(directory, fs, marker: marker)
     {
-      tail = fast
+      plan = LogRecovery.TailPlan()
+      plan.tail = fast
+      plan.segments = segments
+      plan.keptSeq = marker.lastSeq
     } else {
-      let (found, report) = try LogRecovery.recoverTail(directory, fs, segments: &segments)
-      tail = found
-      recovery = report
+      plan = try LogRecovery.planTail(directory, fs, segments: segments)
     }
-    cleanMarkerPresent = access(directory.cleanPath, F_OK) == 0
-
-    let sealed = tail.active == nil ? segments : Array(segments.dropLast())
-    let check = try LogRecovery.checkSealed(directory, fs, sealed: sealed)
-    sealer.chainHash = check.chainHash
-    if let lastSealed = check.lastFooter {
-      lastSeq = lastSealed.lastSeq
-      lastRecordedAt = lastSealed.lastRecordedAt
-    }
+    if let acked { try LogRecovery.checkAcknowledged(&plan, acked: acked, directory, fs) }
+    let tail = plan.tail
+    let sealed = tail.active == nil ? plan.segments : Array(plan.segments.dropLast())
+    let check = try LogRecovery.checkSealed(directory, fs, sealed: sealed, acked: acked)
     if let t = tail.active {
       if let previous = check.lastFooter, previous.lastSeq + 1 != t.firstSeq {
         throw LogError(
@@ -198,6 +205,19 @@ package final class LogWriter {
           .damaged, "the first segment does not start at seq 1",
           segment: directory.segmentName(t.firstSeq))
       }
+      if let acked, t.firstSeq == acked.segment, check.chainHash != acked.chain {
+        throw LogRecovery.chainReplaced(directory, segment: t.firstSeq)
+      }
+    }
+    try LogRecovery.execute(plan, directory, fs)
+    recovery = plan.report
+    cleanMarkerPresent = access(directory.cleanPath, F_OK) == 0
+    sealer.chainHash = check.chainHash
+    if let lastSealed = check.lastFooter {
+      lastSeq = lastSealed.lastSeq
+      lastRecordedAt = lastSealed.lastRecordedAt
+    }
+    if let t = tail.active {
       let path = directory.segmentPath(t.firstSeq)
       let fd = fs.open(path, O_RDWR, 0)
       guard fd >= 0 else { throw LogError(SystemCallError("open", path: path)) }
@@ -210,6 +230,64 @@ package final class LogWriter {
         lastRecordedAt = t.lastRecordedAt
       }
       if t.rewriteIndex { try writeIndexFiles(t.firstSeq, t.index) }
+    }
+    try keepAcknowledged(acked, plan: plan, check: check, format: format)
+  }
+
+  /// Opens `ACKED` for the batches to come, after moving it up to the end the open found when
+  /// that lies beyond it: committed batches a crash left before their record was written (they
+  /// are whole and now seen by readers, so from now on they are guarded too), or a log of an
+  /// older hoso, which gets its first record.
+  private func keepAcknowledged(
+    _ acked: AckedExtent?, plan: LogRecovery.TailPlan,
+    check: (chainHash: [UInt8], lastFooter: SegmentFooter?), format: LogDirectory.Format
+  ) throws {
+    if let acked, acked.lastSeq >= lastSeq {
+      ackedFile = try AckedFile(directory, fs, current: acked)
+      return
+    }
+    var e = AckedExtent()
+    if lastSeq > 0 {
+      // The segment of the last record: the active one, or the last sealed one.
+      let segment = active?.firstSeq ?? plan.segments.last!
+      var frame = plan.keptFrame
+      if plan.keptSeq != lastSeq || plan.keptSegment != segment || frame.isEmpty {
+        let bytes = try directory.readSegment(segment, fs)
+        let scan = bytes.withUnsafeBytes { SegmentScan.scan($0, expectedFirstSeq: segment) }
+        guard scan.commitSeq == lastSeq else {
+          throw LogError(
+            .damaged, "the last committed record is not where the segment's end says",
+            segment: directory.segmentName(segment), seq: lastSeq)
+        }
+        frame = scan.commitFrameOffset..<scan.commitEnd
+      }
+      // Recorded as durable only once it is: the records the open found were written by a
+      // writer that may not have synced them.
+      if sync == .batch {
+        let path = directory.segmentPath(segment)
+        let fd = active?.fd ?? fs.open(path, O_RDONLY, 0)
+        guard fd >= 0 else { throw LogError(SystemCallError("open", path: path)) }
+        defer { if active == nil { _ = fs.close(fd) } }
+        guard fs.fsync(fd) == 0 else { throw LogError(SystemCallError("fsync", path: path)) }
+      }
+      e.segment = segment
+      e.frameOffset = frame.lowerBound
+      e.end = frame.upperBound
+      e.lastSeq = lastSeq
+      e.lastRecordedAt = lastRecordedAt
+      e.durableSeq = sync == .batch ? lastSeq : acked?.durableSeq ?? 0
+      e.chain = active == nil ? check.lastFooter!.previousHash : check.chainHash
+    }
+    if let acked {
+      let file = try AckedFile(directory, fs, current: acked)
+      try file.write(e, sync: true)
+      ackedFile = file
+    } else {
+      try AckedExtent.create(e, directory, fs)
+      var upgraded = format
+      upgraded.acked = true
+      try fs.writeAtomically(upgraded.encode(), to: directory.formatPath, directory: directory.path)
+      ackedFile = try AckedFile(directory, fs, current: e)
     }
   }
 
@@ -318,6 +396,7 @@ package final class LogWriter {
       // the disk: a commit mark never follows a segment without its footer.
       try sealer.wait()
       buffer.withUnsafeMutableBytes { b in Frame.markCommit(b.baseAddress! + last) }
+      let frameOffset = active!.size + Int64(last)
       lastFrameStart = nil
       try flush()
       if let a = active {
@@ -327,6 +406,19 @@ package final class LogWriter {
           }
         }
         try writeIndexTail()
+        // The batch is acknowledged once this record is: after the sync above, so that it
+        // never names a record the disk may not have.
+        if let file = ackedFile {
+          var e = AckedExtent()
+          e.segment = a.firstSeq
+          e.frameOffset = frameOffset
+          e.end = a.size
+          e.lastSeq = lastSeq
+          e.lastRecordedAt = lastRecordedAt
+          e.durableSeq = sync == .batch ? lastSeq : file.current.durableSeq
+          e.chain = sealer.chainHash
+          try file.write(e, sync: sync == .batch)
+        }
       }
     } catch let error as LogError {
       failure = error

@@ -92,6 +92,8 @@ package struct SegmentScan: Sendable {
   package var commitSeq: UInt64 = 0
   package var commitRecordedAt: Int64 = 0
   package var commitFrames = 0
+  /// Where the frame with that last commit mark starts.
+  package var commitFrameOffset: Int64 = 0
   /// Index entries of all valid frames; the first `commitIndexCount` cover the frames up to
   /// `commitEnd`.
   package var index: [IndexEntry] = []
@@ -155,6 +157,7 @@ package struct SegmentScan: Sendable {
         s.validEnd = Int64(offset)
         next += 1
         if header.commit {
+          s.commitFrameOffset = Int64(offset - header.frameSize)
           s.commitEnd = Int64(offset)
           s.commitSeq = header.seq
           s.commitRecordedAt = header.recordedAt
