@@ -74,6 +74,12 @@ package enum Projection {
     var projector = try Projector(folder: views, target: last)
     var report = Report(checkpoint: last)
     let from = projector.checkpoint
+    if projector.highestCheckpoint > last {
+      throw ProjectionError(
+        "they hold events up to seq \(projector.highestCheckpoint), and the log ends at seq"
+          + " \(last): the log lost events the tables had (run hoso verify), or the tables are"
+          + " another log's")
+    }
     if from >= last { return report }
     // First pass: the range's unit events, so every row gets its province from everything
     // known. A merge or move that arrives after rows were stored changes rows already
@@ -182,7 +188,7 @@ extension Projection {
 
   /// Reads every group of every table and checks its checksum. Throws `ProjectionError`
   /// naming the first damaged file.
-  package static func verify(store: String) throws -> Check {
+  package static func verify(store: String, logLastSeq: UInt64? = nil) throws -> Check {
     var check = Check()
     let views = folder(store: store)
     for spec in BuiltinTables.all {
@@ -199,6 +205,11 @@ extension Projection {
         guard let t = try Table.open(name: name, schema: schema, folder: path) else {
           check.behind.append(spec.name)
           continue
+        }
+        if let logLastSeq, t.checkpoint > logLastSeq {
+          throw ProjectionError(
+            "\(path) holds events up to seq \(t.checkpoint), and the log ends at seq"
+              + " \(logLastSeq): the tables hold events the log does not")
         }
         check.tables += name == spec.name ? 1 : 0
         for g in t.groupNames {

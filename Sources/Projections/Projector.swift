@@ -217,6 +217,13 @@ struct Projector {
     tables.values.filter { $0.spec.name != "units" }.map(\.checkpoint).min() ?? 0
   }
 
+  /// The highest seq any table holds: above the log's last, the tables hold events the log
+  /// does not, which no crash leaves (the log is written first).
+  var highestCheckpoint: UInt64 {
+    tables.values.filter { $0.spec.name != "units" }
+      .map { max($0.table.checkpoint, $0.patches?.checkpoint ?? 0) }.max() ?? 0
+  }
+
   /// The unit history from the committed `unit_events`.
   private mutating func loadHistory() {
     let t = tables["unit_events"]!.table

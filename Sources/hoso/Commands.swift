@@ -109,7 +109,7 @@ extension CommandLine {
     // The tables are derived: damage there is reported (exit 2) with the way to rebuild them,
     // and the log's verdict still stands.
     do {
-      let t = try Projection.verify(store: store.path)
+      let t = try Projection.verify(store: store.path, logLastSeq: summary.lastSeq)
       if !t.behind.isEmpty {
         print(
           "warning: tables behind the log (the next command catches them up): "
