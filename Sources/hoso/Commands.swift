@@ -61,7 +61,8 @@ extension CommandLine {
             "cannot read \(file): no such file, a directory, or not readable; append takes an"
               + " NDJSON file or - for standard input")
         }
-        let mapped = try MappedFile(file)
+        // The input is the user's file, wherever a link of theirs leads.
+        let mapped = try MappedFile(file, followingLinks: true)
         result = try mapped.withBytes {
           try Appender.append(to: store, input: $0, options: options)
         }
