@@ -58,7 +58,12 @@ package struct Store: Sendable {
     var store = Store(path: path, id: id, keyPath: absoluteKey)
     let check = try store.keyCheck(for: store.loadKey())
     store.keyCheck = check
-    let meta = "hoso-store 1\nid \(id)\nkey \(absoluteKey)\nkeycheck \(check)\n"
+    // The access log's anchor from the start: a store that says it has one is damaged
+    // without it.
+    try AccessLog.createAnchor(store: path)
+    let meta =
+      "hoso-store 1\nid \(id)\nkey \(absoluteKey)\nkeycheck \(check)\n"
+      + AccessLog.anchoredLine + "\n"
     try FileSystem.system.writeAtomically(
       Array(meta.utf8), to: path + "/STORE", directory: path)
     return store

@@ -119,7 +119,10 @@ extension CommandLine {
       print("tables: \(t.tables) checked, \(t.groups) row groups, \(t.bytes) bytes")
       let access = try AccessLog.verify(store: store.path).summary
       for r in access.redactions { print("redacted: " + r) }
-      print("access log: \(access.records) records, chain whole")
+      for w in access.warnings { print("warning: " + w) }
+      print(
+        "access log: \(access.records) records, chain whole"
+          + (access.anchored ? ", its length and last hash as anchored" : ""))
       if let w = permissionWarning(store.path) { print(w) }
     } catch let e as ProjectionError {
       throw LogError(
