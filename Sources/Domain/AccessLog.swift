@@ -22,6 +22,11 @@ import Foundation
 /// anything; by `appendSyncing` while a query's answer is written out (an idle disk's sync
 /// takes about a millisecond, as long as a short query), waited for before the command ends
 /// or the shell's next prompt. A failed sync is an error then (exit status 2), not silence.
+///
+/// A chain proves the lines hold together, not that none is missing from the end: the file's
+/// length and last hash are anchored outside it, in `access.head` (AccessLog+Anchor.swift),
+/// after each record is synced and before the lock is let go. A writer that finds the file
+/// holding less than its anchor refuses to add to it, and `verify` names what was cut.
 package enum AccessLog {
   /// One access.
   package struct Entry: Sendable, Equatable {
@@ -52,6 +57,11 @@ package enum AccessLog {
   package struct Summary: Sendable {
     package var records: Int
     package var redactions: [String]
+    /// Whether the file was checked against its anchor (a store made before there was one
+    /// has none until its next access).
+    package var anchored = false
+    /// What is not damage but worth saying (a redaction that never replaced the file).
+    package var warnings: [String] = []
   }
 
   package static func path(store: String) -> String { store + "/access.log" }
@@ -66,23 +76,20 @@ package enum AccessLog {
     return ProcessInfo.processInfo.environment["USER"] ?? "uid \(geteuid())"
   }
 
-  /// Appends `entry` (its number and time filled in) and syncs it; the entry as written.
+  /// Appends `entry` (its number and time filled in), syncs it and anchors it; the entry as
+  /// written.
   @discardableResult
   package static func append(_ entry: Entry, store: String) throws -> Entry {
-    let (e, fd) = try write(entry, store: store)
-    defer { close(fd) }
-    guard fdatasync(fd) == 0 else {
-      // As the log does (fsyncgate): a failed sync is not retried; the command fails.
-      throw failure("cannot sync \(path(store: store))")
-    }
-    return e
+    let pending = try write(entry, store: store)
+    try pending.finish(shown: false)
+    return pending.entry
   }
 
-  /// Appends `entry` as `append` does, and syncs it on another thread: the caller shows its
-  /// answer meanwhile, then waits for the sync (`Sync.wait`) before it returns.
+  /// Appends `entry` as `append` does, and syncs and anchors it on another thread: the caller
+  /// shows its answer meanwhile, then waits for the sync (`Sync.wait`) before it returns.
   package static func appendSyncing(_ entry: Entry, store: String) throws -> (Entry, Sync) {
-    let (e, fd) = try write(entry, store: store)
-    return (e, Sync(fd: fd, path: path(store: store)))
+    let pending = try write(entry, store: store)
+    return (pending.entry, Sync(pending))
   }
 
   /// A record written and on its way to the disk.
@@ -93,26 +100,20 @@ package enum AccessLog {
 
     /// What the syncing thread found: set before it signals `done`, read after.
     private final class Outcome: @unchecked Sendable {
-      var failure: LogError?
+      var failure: Error?
     }
 
-    fileprivate init(fd: Int32, path: String) {
+    fileprivate init(_ pending: Pending) {
       // The thread holds the semaphore and the outcome, not this object: a `Sync` dropped
       // unwaited for still waits for its sync (deinit) before the command goes on.
       let (done, outcome) = (done, outcome)
       DispatchQueue.global().async {
-        if fdatasync(fd) != 0 {
-          outcome.failure = LogError(
-            .io,
-            "cannot sync \(path): \(String(cString: strerror(errno))); the answer was shown, and"
-              + " its access record may not be on the disk")
-        }
-        close(fd)
+        do { try pending.finish(shown: true) } catch { outcome.failure = error }
         done.signal()
       }
     }
 
-    /// Returns once the record is synced; throws if it could not be.
+    /// Returns once the record is synced and anchored; throws if it could not be.
     package func wait() throws {
       if !waited {
         done.wait()
@@ -127,52 +128,117 @@ package enum AccessLog {
     }
   }
 
-  /// Writes `entry` (its number and time filled in) at the end of the access log, under its
-  /// lock; the entry as written and the descriptor it was written with (the caller syncs and
-  /// closes it).
-  private static func write(_ entry: Entry, store: String) throws -> (Entry, Int32) {
+  /// A record written under the access log's lock, neither synced nor anchored yet. The lock
+  /// is held until it is anchored: the anchor's updates then follow the file's in order, and
+  /// no writer reads an anchor behind a record another is still syncing.
+  fileprivate struct Pending: Sendable {
+    let entry: Entry
+    /// The access log, locked.
+    let fd: Int32
+    let path: String
+    let anchor: AnchorFile
+    /// The file up to and with the new record.
+    let mark: Mark
+
+    /// The record synced, then the anchor moved to it and synced (in that order: a crash
+    /// between them leaves the file a record ahead of its anchor, which the anchor allows),
+    /// then the lock let go. `shown`: the answer was given already.
+    func finish(shown: Bool) throws {
+      defer {
+        anchor.close()
+        _ = flock(fd, LOCK_UN)
+        _ = close(fd)
+      }
+      guard fdatasync(fd) == 0 else {
+        // As the log does (fsyncgate): a failed sync is not retried; the command fails.
+        throw LogError(
+          .syncFailed,
+          "cannot sync \(path): \(String(cString: strerror(errno)))"
+            + (shown
+              ? "; the answer was shown, and its access record may not be on the disk"
+              : "; the access was not given"))
+      }
+      var anchor = anchor
+      try anchor.advance(to: mark)
+    }
+  }
+
+  /// Opens the access log and takes its lock: the descriptor, or nil when there is no file
+  /// and `creating` is false. A file that its anchor says held records and is gone was
+  /// deleted: that is damage, not a log to start anew.
+  static func openLocked(store: String, creating: Bool) throws -> Int32? {
+    let fs = FileSystem.system
     let path = path(store: store)
-    var fd: Int32 = -1
     // `forget` renames a redacted copy over the file under its lock: a writer that opened
     // the old one and got its lock after opens the new one again, or its record would go
     // to a file no longer there.
     for attempt in 0... {
       guard attempt < 100 else { throw failure("cannot lock \(path): it keeps being replaced") }
-      fd = Glibc.open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
-      guard fd >= 0 else { throw failure("cannot open \(path)") }
+      var fd = fs.open(path, O_RDWR | O_APPEND, 0)
+      if fd < 0 && errno == ENOENT {
+        if let anchor = try readAnchor(store: store), anchor.mark.records > 0 {
+          let deleted = disagreement(anchor.mark, with: nil, store: store)
+          throw LogError(
+            .damaged,
+            deleted.message + "; no access is given until it is looked into: run hoso verify")
+        }
+        guard creating else { return nil }
+        fd = fs.open(path, O_RDWR | O_APPEND | O_CREAT, 0o600)
+      }
+      guard fd >= 0 else { throw failure(SystemCallError("open", path: path)) }
       guard flock(fd, LOCK_EX) == 0 else {
         let e = failure("cannot lock \(path)")
-        close(fd)
+        _ = close(fd)
         throw e
       }
       var held = stat()
       var named = stat()
-      if fstat(fd, &held) == 0, stat(path, &named) == 0, held.st_ino == named.st_ino,
+      if fstat(fd, &held) == 0, lstat(path, &named) == 0, held.st_ino == named.st_ino,
         held.st_dev == named.st_dev
       {
-        break
+        return fd
       }
       _ = flock(fd, LOCK_UN)
-      close(fd)
+      _ = close(fd)
+    }
+    return nil
+  }
+
+  /// Writes `entry` (its number and time filled in) at the end of the access log, under its
+  /// lock, once the file is found to hold what its anchor says; what is left to do (sync,
+  /// anchor, unlock) is the caller's.
+  private static func write(_ entry: Entry, store: String) throws -> Pending {
+    let path = path(store: store)
+    guard let fd = try openLocked(store: store, creating: true) else {
+      throw failure("cannot open \(path)")
     }
     var handedOver = false
-    defer { if !handedOver { close(fd) } }
-    defer { _ = flock(fd, LOCK_UN) }
-    let (number, prev) = try last(fd, path: path)
+    defer {
+      if !handedOver {
+        _ = flock(fd, LOCK_UN)
+        _ = close(fd)
+      }
+    }
+    guard let size = fileSize(fd) else { throw failure("cannot read \(path)") }
+    let anchor = try openAnchor(store: store, log: fd, size: Int(size))
+    defer { if !handedOver { anchor.close() } }
+    let (number, prev) = try record(endingAt: Int(size), in: fd, path: path)
     var e = entry
     e.number = number + 1
     e.at = timestamp(Date())
     e.statement = withoutIdentityNumbers(e.statement)
-    let line = Array(sealed(body(e, prev: prev)).utf8) + [0x0A]
+    let text = sealed(body(e, prev: prev))
+    let line = Array(text.utf8) + [0x0A]
     let written = line.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
     guard written == line.count else {
       // A partial line is cut back, so the chain stays whole.
-      var st = stat()
-      if fstat(fd, &st) == 0, written > 0 { _ = ftruncate(fd, st.st_size - off_t(written)) }
+      if written > 0 { _ = ftruncate(fd, off_t(size)) }
       throw failure("cannot write to \(path)")
     }
     handedOver = true
-    return (e, fd)
+    return Pending(
+      entry: e, fd: fd, path: path, anchor: anchor,
+      mark: Mark(records: e.number, length: Int(size) + line.count, hash: hash(ofSealed: text)))
   }
 
   /// Every entry, checked: the chain, each line's hash, the numbers in order. Throws `.damaged`
@@ -181,66 +247,123 @@ package enum AccessLog {
     try verify(store: store).entries
   }
 
-  /// Checks the whole chain; the entries and what verify reports.
+  /// Checks the whole chain, and the file against its anchor; the entries and what verify
+  /// reports. Throws `.damaged` naming the line that is not what was written, or what the
+  /// file and its anchor disagree on (records cut from its end, the file deleted, a chain
+  /// computed anew).
   package static func verify(store: String) throws -> (entries: [Entry], summary: Summary) {
     let path = path(store: store)
-    guard let data = FileManager.default.contents(atPath: path) else {
-      return ([], Summary(records: 0, redactions: []))
+    let chain = try Chain(path: path)
+    var summary = Summary(records: chain.entries.count, redactions: chain.redactions)
+    if let anchor = try readAnchor(store: store) {
+      summary.anchored = true
+      if !chain.holds(anchor.mark) {
+        // The one disagreement that is not damage: a redaction anchored and then cut short
+        // before its copy replaced the file (the next access anchors the file as it is).
+        guard let prior = anchor.prior, chain.holds(prior) else {
+          throw disagreement(anchor.mark, with: chain, store: store)
+        }
+        summary.warnings.append(
+          "\(path): a redaction of the access log was cut short before it replaced the file,"
+            + " which is as it was before it")
+      }
     }
+    return (chain.entries, summary)
+  }
+
+  /// The access log read whole and checked line by line: its entries, and where each record
+  /// ends and its hash, to hold against the anchor.
+  struct Chain {
+    /// Whether there is a file at all.
+    var exists = false
     var entries: [Entry] = []
+    var hashes: [String] = []
+    /// The byte just after each record's newline.
+    var ends: [Int] = []
     var redactions: [String] = []
-    var prev = zeroHash
-    var lineNumber = 0
-    for raw in data.split(separator: 0x0A, omittingEmptySubsequences: false) {
-      lineNumber += 1
-      if raw.isEmpty && lineNumber > 1 { continue }
-      let line = String(decoding: raw, as: UTF8.self)
-      func damaged(_ what: String) -> LogError {
-        LogError(
-          .damaged,
-          "\(path) line \(lineNumber): \(what); the access log is not what was written")
+    var bytes = 0
+
+    init(path: String) throws {
+      // Through the store's seam: never read through a link.
+      guard let data = try FileSystem.system.readFile(path) else { return }
+      exists = true
+      bytes = data.count
+      var prev = zeroHash
+      var lineNumber = 0
+      var offset = 0
+      for raw in data.split(separator: 0x0A, omittingEmptySubsequences: false) {
+        lineNumber += 1
+        let start = offset
+        offset += raw.count + 1
+        if raw.isEmpty && lineNumber > 1 { continue }
+        let line = String(decoding: raw, as: UTF8.self)
+        func damaged(_ what: String) -> LogError {
+          LogError(
+            .damaged,
+            "\(path) line \(lineNumber): \(what); the access log is not what was written")
+        }
+        guard let cut = line.range(of: ",\"hash\":\"", options: .backwards) else {
+          throw damaged("no hash")
+        }
+        let bodyText = String(line[..<cut.lowerBound]) + "}"
+        let hash = String(line[cut.upperBound...].dropLast(2))
+        guard hash == hex(SHA256.hash(Array(line[..<cut.lowerBound].utf8))) else {
+          throw damaged("its hash does not match its text")
+        }
+        guard
+          let object = try? JSONSerialization.jsonObject(with: Data(bodyText.utf8))
+            as? [String: Any],
+          let n = object["n"] as? Int, let linePrev = object["prev"] as? String
+        else { throw damaged("not an access record") }
+        guard linePrev == prev else { throw damaged("the chain is broken before it") }
+        guard n == entries.count + 1 else { throw damaged("record \(n) out of order") }
+        let e = Entry(
+          number: n, at: object["at"] as? String ?? "", user: object["user"] as? String ?? "",
+          role: object["role"] as? String ?? "", command: object["command"] as? String ?? "",
+          statement: object["statement"] as? String ?? "", rows: object["rows"] as? Int)
+        if e.command == "redaction" { redactions.append("access.log: " + e.statement) }
+        entries.append(e)
+        hashes.append(hash)
+        ends.append(min(start + raw.count + 1, data.count))
+        prev = hash
       }
-      guard let cut = line.range(of: ",\"hash\":\"", options: .backwards) else {
-        throw damaged("no hash")
-      }
-      let bodyText = String(line[..<cut.lowerBound]) + "}"
-      let hash = String(line[cut.upperBound...].dropLast(2))
-      guard hash == hex(SHA256.hash(Array(line[..<cut.lowerBound].utf8))) else {
-        throw damaged("its hash does not match its text")
-      }
-      guard
-        let object = try? JSONSerialization.jsonObject(with: Data(bodyText.utf8))
-          as? [String: Any],
-        let n = object["n"] as? Int, let linePrev = object["prev"] as? String
-      else { throw damaged("not an access record") }
-      guard linePrev == prev else { throw damaged("the chain is broken before it") }
-      guard n == entries.count + 1 else { throw damaged("record \(n) out of order") }
-      let e = Entry(
-        number: n, at: object["at"] as? String ?? "", user: object["user"] as? String ?? "",
-        role: object["role"] as? String ?? "", command: object["command"] as? String ?? "",
-        statement: object["statement"] as? String ?? "", rows: object["rows"] as? Int)
-      if e.command == "redaction" { redactions.append("access.log: " + e.statement) }
-      entries.append(e)
-      prev = hash
     }
-    return (entries, Summary(records: entries.count, redactions: redactions))
+
+    /// Whether the file holds the prefix `m`: at least its records, the last of them ending
+    /// where it says, with its hash.
+    func holds(_ m: Mark) -> Bool {
+      guard m.records > 0 else { return true }
+      return m.records <= entries.count && hashes[m.records - 1] == m.hash
+        && ends[m.records - 1] == m.length
+    }
   }
 
   /// Masks `pattern` (an ASCII string) wherever a record holds it, by `mask` of the same
   /// length, re-seals the chain from the first record changed, and records the redaction as a
   /// record of its own; how many records were changed.
+  ///
+  /// The redacted copy replaces the file whole, and every hash from the first record changed
+  /// on is new, so the anchor cannot simply follow: it is first moved to the copy while it
+  /// still accepts the file as it was (a crash before the rename leaves that file, accepted),
+  /// then, once the copy is in place, to the copy alone. The copy is locked before it is
+  /// renamed into place, so that a writer that opens it meanwhile waits for the anchor too.
   package static func redact(
     store: String, pattern: String, mask: String, user: String, role: String
   ) throws -> Int {
     precondition(pattern.utf8.count == mask.utf8.count)
+    let fs = FileSystem.system
     let path = path(store: store)
-    guard FileManager.default.fileExists(atPath: path) else { return 0 }
-    let fd = Glibc.open(path, O_RDWR | O_CLOEXEC)
-    guard fd >= 0 else { throw failure("cannot open \(path)") }
-    defer { close(fd) }
-    guard flock(fd, LOCK_EX) == 0 else { throw failure("cannot lock \(path)") }
-    defer { _ = flock(fd, LOCK_UN) }
+    guard let fd = try openLocked(store: store, creating: false) else { return 0 }
+    defer {
+      _ = flock(fd, LOCK_UN)
+      _ = close(fd)
+    }
+    guard let size = fileSize(fd) else { throw failure("cannot read \(path)") }
+    var anchor = try openAnchor(store: store, log: fd, size: Int(size))
+    defer { anchor.close() }
     let entries = try read(store: store)
+    let (_, lastHash) = try record(endingAt: Int(size), in: fd, path: path)
+    let before = Mark(records: entries.count, length: Int(size), hash: lastHash)
     var prev = zeroHash
     var out = ""
     var changed: [Int] = []
@@ -252,7 +375,7 @@ package enum AccessLog {
       }
       let line = sealed(body(e, prev: prev))
       out += line + "\n"
-      prev = String(line.suffix(66).prefix(64))
+      prev = hash(ofSealed: line)
     }
     var note = Entry(
       user: user, role: role, command: "redaction",
@@ -263,11 +386,34 @@ package enum AccessLog {
       rows: changed.count)
     note.number = entries.count + 1
     note.at = timestamp(Date())
-    out += sealed(body(note, prev: prev)) + "\n"
-    // A new file renamed over the old: a crash leaves one or the other, whole.
-    let directory = (path as NSString).deletingLastPathComponent
-    try FileSystem.system.writeAtomically(Array(out.utf8), to: path, directory: directory)
-    _ = chmod(path, 0o600)
+    let noteLine = sealed(body(note, prev: prev))
+    out += noteLine + "\n"
+    let bytes = Array(out.utf8)
+    let after = Mark(records: note.number, length: bytes.count, hash: hash(ofSealed: noteLine))
+
+    let copy = path + ".tmp"
+    let copyFD = fs.open(copy, O_RDWR | O_CREAT | O_TRUNC, 0o600)
+    guard copyFD >= 0 else { throw failure(SystemCallError("open", path: copy)) }
+    defer {
+      _ = flock(copyFD, LOCK_UN)
+      _ = fs.close(copyFD)
+    }
+    do {
+      guard flock(copyFD, LOCK_EX) == 0 else { throw failure("cannot lock \(copy)") }
+      try bytes.withUnsafeBytes { try fs.writeAll(copyFD, $0, at: 0, path: copy) }
+      guard fs.fsync(copyFD) == 0 else { throw LogError(SystemCallError("fsync", path: copy)) }
+      try anchor.advance(to: after, prior: before)
+    } catch {
+      _ = fs.unlink(copy)
+      throw error
+    }
+    guard fs.rename(copy, path) == 0 else {
+      let e = LogError(SystemCallError("rename", path: copy))
+      _ = fs.unlink(copy)
+      throw e
+    }
+    try fs.syncDirectory(store)
+    try anchor.advance(to: after)
     return changed.count
   }
 
@@ -299,17 +445,18 @@ package enum AccessLog {
     return head + ",\"hash\":\"\(hex(SHA256.hash(Array(head.utf8))))\"}"
   }
 
-  /// The last record's number and hash (0 and zeros when the file is empty), read from its
-  /// tail.
-  private static func last(_ fd: Int32, path: String) throws -> (Int, String) {
-    var st = stat()
-    guard fstat(fd, &st) == 0 else { throw failure("cannot read \(path)") }
-    let size = Int(st.st_size)
-    guard size > 0 else { return (0, zeroHash) }
+  /// The hash of a sealed record's text (its last 64 hex digits before `"}`).
+  static func hash(ofSealed line: String) -> String { String(line.suffix(66).prefix(64)) }
+
+  /// The number and hash of the record whose line ends at byte `end` of the file (0 and zeros
+  /// for `end` 0), read from the bytes before it: the last record when `end` is the file's
+  /// size, the anchored one when it is the anchor's length.
+  static func record(endingAt end: Int, in fd: Int32, path: String) throws -> (Int, String) {
+    guard end > 0 else { return (0, zeroHash) }
     var window = 4096
     while true {
-      let start = max(0, size - window)
-      var bytes = [UInt8](repeating: 0, count: size - start)
+      let start = max(0, end - window)
+      var bytes = [UInt8](repeating: 0, count: end - start)
       let n = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, off_t(start)) }
       guard n == bytes.count else { throw failure("cannot read \(path)") }
       guard bytes.last == 0x0A else {
@@ -333,7 +480,7 @@ package enum AccessLog {
             .damaged,
             "\(path): its last record is not whole; the access log is not what was written")
         }
-        return (n, String(line.suffix(66).prefix(64)))
+        return (n, hash(ofSealed: line))
       }
       window *= 4
     }
@@ -381,7 +528,12 @@ package enum AccessLog {
     return String(decoding: w.bytes, as: UTF8.self)
   }
 
-  private static func failure(_ what: String) -> LogError {
+  static func failure(_ what: String) -> LogError {
     LogError(.io, "\(what): \(String(cString: strerror(errno))); the access was not given")
+  }
+
+  /// A failed call on a file of the access log (a link where the file should be among them).
+  static func failure(_ call: SystemCallError) -> LogError {
+    LogError(.io, "\(call); the access was not given")
   }
 }

@@ -58,7 +58,12 @@ package struct Store: Sendable {
     var store = Store(path: path, id: id, keyPath: absoluteKey)
     let check = try store.keyCheck(for: store.loadKey())
     store.keyCheck = check
-    let meta = "hoso-store 1\nid \(id)\nkey \(absoluteKey)\nkeycheck \(check)\n"
+    // The access log's anchor from the start: a store that says it has one is damaged
+    // without it.
+    try AccessLog.createAnchor(store: path)
+    let meta =
+      "hoso-store 1\nid \(id)\nkey \(absoluteKey)\nkeycheck \(check)\n"
+      + AccessLog.anchoredLine + "\n"
     try FileSystem.system.writeAtomically(
       Array(meta.utf8), to: path + "/STORE", directory: path)
     return store
@@ -80,6 +85,14 @@ package struct Store: Sendable {
     }
     guard bytes.starts(with: Array("hoso-store 1\n".utf8)), let id, let key else {
       throw LogError(.damaged, "\(path)/STORE is not a hoso store file")
+    }
+    // `O_NOFOLLOW` guards the last name of a path only: a link for one of the store's
+    // folders would have every file under it read and made where it points.
+    for folder in ["log", "views", "matviews"] {
+      var st = stat()
+      if lstat(path + "/" + folder, &st) == 0, st.st_mode & S_IFMT == S_IFLNK {
+        throw LogError(.damaged, "\(path)/\(folder) \(SystemCallError.symbolicLink)")
+      }
     }
     return Store(path: path, id: id, keyPath: key, keyCheck: check)
   }
@@ -111,7 +124,11 @@ package struct Store: Sendable {
         .invalidArgument,
         "the pseudonym key \(path) is readable by others; run chmod 600 \(path)")
     }
-    guard let bytes = try FileSystem.system.readFile(path) else {
+    // The key is the user's file, kept apart from the store, and may be a link (a secret a
+    // deployment mounts): it is read through one, as the store's own files never are.
+    var followingLinks = FileSystem.system
+    followingLinks.open = { path, flags, mode in Glibc.open(path, flags | O_CLOEXEC, mode) }
+    guard let bytes = try followingLinks.readFile(path) else {
       throw LogError(.missing, "the pseudonym key \(path) is missing")
     }
     // Trimmed by hand: Foundation's CharacterSet costs a millisecond on first use, and every

@@ -23,9 +23,14 @@ package struct FileSystem: Sendable {
   package var unlink: @Sendable (_ path: String) -> Int32
   package var rename: @Sendable (_ from: String, _ to: String) -> Int32
 
-  /// The real calls.
+  /// The real calls. A file is never opened through a symbolic link (`O_NOFOLLOW`): a link
+  /// planted where a file of the store should be would have hoso read, or create, a file
+  /// outside the store. A folder opened to be synced (`O_DIRECTORY`) may be one: the store
+  /// lies wherever its owner put it.
   package static let system = FileSystem(
-    open: { path, flags, mode in Glibc.open(path, flags | O_CLOEXEC, mode) },
+    open: { path, flags, mode in
+      Glibc.open(path, flags | O_CLOEXEC | (flags & O_DIRECTORY == 0 ? O_NOFOLLOW : 0), mode)
+    },
     close: { fd in Glibc.close(fd) },
     pread: { fd, buffer, offset in Glibc.pread(fd, buffer.baseAddress, buffer.count, off_t(offset))
     },
@@ -52,8 +57,14 @@ package struct SystemCallError: Error, Sendable, CustomStringConvertible {
   }
 
   package var description: String {
-    "\(call) \(path): \(String(cString: strerror(errno)))"
+    // What `O_NOFOLLOW` refused, said as what it is rather than as a loop of links.
+    if call == "open" && errno == ELOOP { return "\(path) \(Self.symbolicLink)" }
+    return "\(call) \(path): \(String(cString: strerror(errno)))"
   }
+
+  /// Said of a link found where a file of the store should be.
+  package static let symbolicLink =
+    "is a symbolic link; a store's files are never followed through links"
 }
 
 extension FileSystem {

@@ -15,9 +15,10 @@ package final class MappedFile {
 
   /// `sequential`: the file is read front to back (a segment, an input file), so the kernel
   /// may read far ahead. A table's row group is not: a query reads a few of its columns.
-  package init(_ path: String, sequential: Bool = true) throws {
+  /// `followingLinks`: only for a file the user names (an input), never for one of the store.
+  package init(_ path: String, sequential: Bool = true, followingLinks: Bool = false) throws {
     self.path = path
-    let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
+    let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC | (followingLinks ? 0 : O_NOFOLLOW))
     guard fd >= 0 else { throw LogError(SystemCallError("open", path: path)) }
     defer { Glibc.close(fd) }
     guard let size = fileSize(fd) else { throw LogError(SystemCallError("stat", path: path)) }

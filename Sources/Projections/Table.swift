@@ -84,7 +84,21 @@ package final class Table {
     name: String, schema expected: [ColumnSchema]?, folder: String
   ) throws -> Table? {
     let path = folder + "/" + manifestName
-    guard let data = (try? FileSystem.system.readFile(path)) ?? nil else { return nil }
+    // The table's folder is not followed through a link either (`O_NOFOLLOW` below guards
+    // only the names of its files).
+    if isSymbolicLink(folder) {
+      throw LogError(.damaged, "\(folder) \(SystemCallError.symbolicLink)")
+    }
+    let data: [UInt8]
+    do {
+      guard let read = try FileSystem.system.readFile(path) else { return nil }
+      data = read
+    } catch {
+      // A link where the manifest should be is refused, not taken for a table never built
+      // (which would be built anew over it); a manifest that cannot be read is rebuilt.
+      if isSymbolicLink(path) { throw error }
+      return nil
+    }
     let lines = String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init)
     func bad(_ what: String) -> ProjectionError { ProjectionError("\(path): \(what)") }
     // Tables of an older format are rebuilt from the log, as a changed schema is.
@@ -247,6 +261,12 @@ func makeFolder(_ path: String) throws {
   throw ProjectionError("cannot create \(path): \(String(cString: strerror(errno)))")
 }
 
+/// Whether `path` is a symbolic link (not followed). `lstat(2)`.
+func isSymbolicLink(_ path: String) -> Bool {
+  var st = stat()
+  return lstat(path, &st) == 0 && st.st_mode & S_IFMT == S_IFLNK
+}
+
 /// Syncs a folder, so that renames in it survive a crash.
 func syncFolder(_ path: String) throws {
   let fd = open(path, O_RDONLY | O_DIRECTORY)
@@ -258,7 +278,7 @@ func syncFolder(_ path: String) throws {
 }
 
 func syncFile(_ path: String) throws {
-  let fd = open(path, O_RDONLY)
+  let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
   guard fd >= 0 else { throw ProjectionError("cannot open \(path) to sync it") }
   defer { close(fd) }
   guard fsync(fd) == 0 else {

@@ -50,10 +50,8 @@ package enum ViewStore {
   package static func withLock<T>(store: String, _ body: () throws -> T) throws -> T {
     try makeFolderChain(folder(store: store))
     let path = folder(store: store) + "/LOCK"
-    let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-    guard fd >= 0 else {
-      throw ViewError("cannot open \(path): \(String(cString: strerror(errno)))")
-    }
+    let fd = FileSystem.system.open(path, O_RDWR | O_CREAT, 0o600)
+    guard fd >= 0 else { throw LogError(SystemCallError("open", path: path)) }
     defer { close(fd) }
     guard flock(fd, LOCK_EX) == 0 else {
       throw ViewError("cannot lock \(path): \(String(cString: strerror(errno)))")

@@ -61,7 +61,8 @@ extension CommandLine {
             "cannot read \(file): no such file, a directory, or not readable; append takes an"
               + " NDJSON file or - for standard input")
         }
-        let mapped = try MappedFile(file)
+        // The input is the user's file, wherever a link of theirs leads.
+        let mapped = try MappedFile(file, followingLinks: true)
         result = try mapped.withBytes {
           try Appender.append(to: store, input: $0, options: options)
         }
@@ -118,7 +119,10 @@ extension CommandLine {
       print("tables: \(t.tables) checked, \(t.groups) row groups, \(t.bytes) bytes")
       let access = try AccessLog.verify(store: store.path).summary
       for r in access.redactions { print("redacted: " + r) }
-      print("access log: \(access.records) records, chain whole")
+      for w in access.warnings { print("warning: " + w) }
+      print(
+        "access log: \(access.records) records, chain whole"
+          + (access.anchored ? ", its length and last hash as anchored" : ""))
       if let w = permissionWarning(store.path) { print(w) }
     } catch let e as ProjectionError {
       throw LogError(
