@@ -48,9 +48,14 @@ let package = Package(
       name: "Shell", dependencies: ["Query", "Projections", "Domain", "EventLog"],
       swiftSettings: staticRuntime),
     .target(name: "Demo", dependencies: ["Domain"], swiftSettings: staticRuntime),
+    .target(
+      name: "Warehouse", dependencies: ["Views", "Query", "Projections", "Domain", "EventLog"],
+      swiftSettings: staticRuntime),
     .executableTarget(
       name: "hoso",
-      dependencies: ["EventLog", "Domain", "Demo", "Projections", "Query", "Views", "Shell"],
+      dependencies: [
+        "EventLog", "Domain", "Demo", "Projections", "Query", "Views", "Warehouse", "Shell",
+      ],
       swiftSettings: staticRuntime, linkerSettings: staticLink),
     .target(
       name: "TestSupport",
@@ -62,6 +67,9 @@ let package = Package(
     .testTarget(name: "QueryTests", dependencies: ["Query", "TestSupport"]),
     .testTarget(
       name: "ProjectionsTests", dependencies: ["Projections", "Domain", "EventLog", "TestSupport"]),
+    .testTarget(
+      name: "WarehouseTests",
+      dependencies: ["Warehouse", "Views", "Domain", "EventLog", "TestSupport"]),
     .testTarget(
       name: "HosoTests",
       dependencies: [

@@ -143,7 +143,7 @@ extension AccessLog {
       let bytes = AccessLog.encode(next)
       let at = Int64(Int(next.generation % 2) * AccessLog.slotSize)
       try bytes.withUnsafeBytes { try FileSystem.system.writeAll(fd, $0, at: at, path: path) }
-      guard fdatasync(fd) == 0 else {
+      guard FileSystem.system.fdatasync(fd) == 0 else {
         throw LogError(
           .syncFailed,
           "cannot sync \(path): \(String(cString: strerror(errno))); the access record is on"

@@ -367,7 +367,7 @@ struct LineValidator {
     case .person:
       guard n.kind == .string else { throw fail(node, path(), "a person is a string pseudonym") }
       let raw = bytes(node)
-      if Pseudonymizer.isPseudonym(raw) {
+      if Pseudonymizer.isPseudonym(raw) || Pseudonymizer.isForgottenMask(raw) {
         appendString(raw, to: &out)
       } else if let pseudonymizer {
         out.append(UInt8(ascii: "\""))

@@ -25,6 +25,22 @@ package struct Pseudonymizer: Sendable {
     return true
   }
 
+  /// Whether `value` is the mask that `forget` left where a pseudonym was:
+  /// `forgotten-` and 8 digits, as long as a pseudonym. A person field may hold one: the
+  /// record of a forget names the mask, and a dump of a store after a forget holds them.
+  package static func isForgottenMask(_ value: some Collection<UInt8>) -> Bool {
+    let prefix = Array("forgotten-".utf8)
+    guard value.count == 18 else { return false }
+    for (i, b) in value.enumerated() {
+      if i < prefix.count {
+        guard b == prefix[i] else { return false }
+      } else {
+        guard b >= 0x30 && b <= 0x39 else { return false }
+      }
+    }
+    return true
+  }
+
   /// The pseudonym of a raw identifier. Surrounding spaces are dropped and ASCII letters
   /// upper-cased first, so `" 079201001234"` and `"079201001234"` are one person.
   package func pseudonym(of raw: some Collection<UInt8>) -> String {

@@ -22,6 +22,11 @@ package struct FileSystem: Sendable {
   package var ftruncate: @Sendable (_ fd: Int32, _ length: Int64) -> Int32
   package var unlink: @Sendable (_ path: String) -> Int32
   package var rename: @Sendable (_ from: String, _ to: String) -> Int32
+  package var fdatasync: @Sendable (_ fd: Int32) -> Int32
+  /// `write(2)`: at the end of a file opened `O_APPEND` (the access log).
+  package var write: @Sendable (_ fd: Int32, _ buffer: UnsafeRawBufferPointer) -> Int
+  package var mkdir: @Sendable (_ path: String, _ mode: mode_t) -> Int32
+  package var rmdir: @Sendable (_ path: String) -> Int32
 
   /// The real calls. A file is never opened through a symbolic link (`O_NOFOLLOW`): a link
   /// planted where a file of the store should be would have hoso read, or create, a file
@@ -29,18 +34,78 @@ package struct FileSystem: Sendable {
   /// lies wherever its owner put it.
   package static let system = FileSystem(
     open: { path, flags, mode in
-      Glibc.open(path, flags | O_CLOEXEC | (flags & O_DIRECTORY == 0 ? O_NOFOLLOW : 0), mode)
+      let creates = flags & (O_CREAT | O_TRUNC) != 0
+      if creates, let failure = FaultInjection.before("open", path) { return failure.fail() }
+      let fd = Glibc.open(
+        path, flags | O_CLOEXEC | (flags & O_DIRECTORY == 0 ? O_NOFOLLOW : 0), mode)
+      if creates { FaultInjection.after() }
+      return fd
     },
     close: { fd in Glibc.close(fd) },
     pread: { fd, buffer, offset in Glibc.pread(fd, buffer.baseAddress, buffer.count, off_t(offset))
     },
     pwrite: { fd, buffer, offset in
-      Glibc.pwrite(fd, buffer.baseAddress, buffer.count, off_t(offset))
+      var count = buffer.count
+      if let failure = FaultInjection.before("write", nil) {
+        guard failure.short, count > 1 else { return failure.fail() }
+        count /= 2
+      }
+      let n = Glibc.pwrite(fd, buffer.baseAddress, count, off_t(offset))
+      FaultInjection.after()
+      return n
     },
-    fsync: { fd in Glibc.fsync(fd) },
-    ftruncate: { fd, length in Glibc.ftruncate(fd, off_t(length)) },
-    unlink: { path in Glibc.unlink(path) },
-    rename: { from, to in Glibc.rename(from, to) }
+    fsync: { fd in
+      if let failure = FaultInjection.before("fsync", nil) { return failure.fail() }
+      let r = Glibc.fsync(fd)
+      FaultInjection.after()
+      return r
+    },
+    ftruncate: { fd, length in
+      if let failure = FaultInjection.before("ftruncate", nil) { return failure.fail() }
+      let r = Glibc.ftruncate(fd, off_t(length))
+      FaultInjection.after()
+      return r
+    },
+    unlink: { path in
+      if let failure = FaultInjection.before("unlink", path) { return failure.fail() }
+      let r = Glibc.unlink(path)
+      FaultInjection.after()
+      return r
+    },
+    rename: { from, to in
+      if let failure = FaultInjection.before("rename", from) { return failure.fail() }
+      let r = Glibc.rename(from, to)
+      FaultInjection.after()
+      return r
+    },
+    fdatasync: { fd in
+      if let failure = FaultInjection.before("fdatasync", nil) { return failure.fail() }
+      let r = Glibc.fdatasync(fd)
+      FaultInjection.after()
+      return r
+    },
+    write: { fd, buffer in
+      var count = buffer.count
+      if let failure = FaultInjection.before("write", nil) {
+        guard failure.short, count > 1 else { return failure.fail() }
+        count /= 2
+      }
+      let n = Glibc.write(fd, buffer.baseAddress, count)
+      FaultInjection.after()
+      return n
+    },
+    mkdir: { path, mode in
+      if let failure = FaultInjection.before("mkdir", path) { return failure.fail() }
+      let r = Glibc.mkdir(path, mode)
+      FaultInjection.after()
+      return r
+    },
+    rmdir: { path in
+      if let failure = FaultInjection.before("rmdir", path) { return failure.fail() }
+      let r = Glibc.rmdir(path)
+      FaultInjection.after()
+      return r
+    }
   )
 }
 
@@ -154,6 +219,28 @@ extension FileSystem {
     _ = close(fd)
     guard rename(tmp, path) == 0 else { throw LogError(SystemCallError("rename", path: tmp)) }
     if sync { try syncDirectory(directory) }
+  }
+}
+
+extension FileSystem {
+  /// Removes `path` and, for a folder, everything in it (not following links); nothing when
+  /// it is not there. Through the seam, so a fault test can stop it at any file.
+  package func removeTree(_ path: String) throws {
+    var st = stat()
+    guard lstat(path, &st) == 0 else {
+      if Glibc.errno == ENOENT { return }
+      throw LogError(SystemCallError("stat", path: path))
+    }
+    if st.st_mode & S_IFMT == S_IFDIR {
+      for name in directoryEntries(path) ?? [] { try removeTree(path + "/" + name) }
+      guard rmdir(path) == 0 || Glibc.errno == ENOENT else {
+        throw LogError(SystemCallError("rmdir", path: path))
+      }
+    } else {
+      guard unlink(path) == 0 || Glibc.errno == ENOENT else {
+        throw LogError(SystemCallError("unlink", path: path))
+      }
+    }
   }
 }
 

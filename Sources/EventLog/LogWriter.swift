@@ -417,12 +417,23 @@ package final class LogWriter {
           e.lastRecordedAt = lastRecordedAt
           e.durableSeq = sync == .batch ? lastSeq : file.current.durableSeq
           e.chain = sealer.chainHash
-          try file.write(e, sync: sync == .batch)
+          do {
+            try file.write(e, sync: sync == .batch)
+          } catch let error as LogError {
+            // The record may have reached the page cache, naming this batch: the batch is
+            // synced and whole, so it stays (never acknowledged, but not taken back, which
+            // would leave the record naming what is gone). The writer takes no more.
+            failure = error
+            rollback = nil
+            throw error
+          }
         }
       }
     } catch let error as LogError {
-      failure = error
-      abortBatch()
+      if failure == nil || rollback != nil {
+        failure = error
+        abortBatch()
+      }
       throw error
     }
     rollback = nil

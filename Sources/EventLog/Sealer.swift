@@ -31,7 +31,11 @@ final class Sealer: @unchecked Sendable {
   private var failure: LogError?
 
   func seal(_ job: Job) {
-    queue.async { self.run(job) }
+    if FaultInjection.isActive {
+      queue.sync { self.run(job) }
+    } else {
+      queue.async { self.run(job) }
+    }
   }
 
   /// Waits until every queued segment is sealed; throws the first failure.

@@ -106,7 +106,7 @@ package enum Projection {
     let last = reader.lastSeq
     let views = folder(store: store)
     let fresh = views + ".rebuild"
-    try? FileManager.default.removeItem(atPath: fresh)
+    try? FileSystem.system.removeTree(fresh)
     var rebuild = try Projector(folder: fresh, target: last)
     if last > 0 {
       try reader.readRecords(in: 1...last) { r in _ = rebuild.learnUnits(r) }
@@ -141,26 +141,26 @@ package enum Projection {
   /// undoes a swap cut between them.
   package static func swapIn(_ fresh: String, for views: String) throws {
     let old = views + ".old"
-    try? FileManager.default.removeItem(atPath: old)
+    try? FileSystem.system.removeTree(old)
     if FileManager.default.fileExists(atPath: views) {
-      guard rename(views, old) == 0 else { throw ProjectionError("cannot rename \(views)") }
+      guard FileSystem.system.rename(views, old) == 0 else { throw ProjectionError("cannot rename \(views)") }
     }
-    guard rename(fresh, views) == 0 else { throw ProjectionError("cannot rename \(fresh)") }
+    guard FileSystem.system.rename(fresh, views) == 0 else { throw ProjectionError("cannot rename \(fresh)") }
     try syncFolder((views as NSString).deletingLastPathComponent)
-    try? FileManager.default.removeItem(atPath: old)
+    try? FileSystem.system.removeTree(old)
   }
 
   /// After a crash in a rebuild: a half-made `views.rebuild` goes; a swap cut between its two
   /// renames is undone (the old tables come back, and the catch-up decides again).
   package static func recoverInterruptedRebuild(_ views: String) throws {
     let fm = FileManager.default
-    try? fm.removeItem(atPath: views + ".rebuild")
+    try? FileSystem.system.removeTree(views + ".rebuild")
     if !fm.fileExists(atPath: views) && fm.fileExists(atPath: views + ".old") {
-      guard rename(views + ".old", views) == 0 else {
+      guard FileSystem.system.rename(views + ".old", views) == 0 else {
         throw ProjectionError("cannot rename \(views).old back")
       }
     }
-    try? fm.removeItem(atPath: views + ".old")
+    try? FileSystem.system.removeTree(views + ".old")
   }
 
 }

@@ -171,7 +171,7 @@ extension Table {
     let keep = Set(groups.map(\.0))
     if let names = try? FileManager.default.contentsOfDirectory(atPath: folder) {
       for f in names where f.hasSuffix(".grp") && !keep.contains(f) {
-        _ = unlink(folder + "/" + f)
+        _ = FileSystem.system.unlink(folder + "/" + f)
       }
     }
   }
@@ -250,12 +250,12 @@ package struct TableAppender {
 
 /// Creates `path` and any missing parents (owner only).
 func makeFolder(_ path: String) throws {
-  if mkdir(path, 0o700) == 0 || errno == EEXIST { return }
+  if FileSystem.system.mkdir(path, 0o700) == 0 || errno == EEXIST { return }
   if errno == ENOENT {
     let parent = (path as NSString).deletingLastPathComponent
     if !parent.isEmpty && parent != path {
       try makeFolder(parent)
-      if mkdir(path, 0o700) == 0 || errno == EEXIST { return }
+      if FileSystem.system.mkdir(path, 0o700) == 0 || errno == EEXIST { return }
     }
   }
   throw ProjectionError("cannot create \(path): \(String(cString: strerror(errno)))")
@@ -272,7 +272,7 @@ func syncFolder(_ path: String) throws {
   let fd = open(path, O_RDONLY | O_DIRECTORY)
   guard fd >= 0 else { throw ProjectionError("cannot open \(path) to sync it") }
   defer { close(fd) }
-  guard fsync(fd) == 0 else {
+  guard FileSystem.system.fsync(fd) == 0 else {
     throw ProjectionError("fsync of \(path) failed: \(String(cString: strerror(errno)))")
   }
 }
@@ -281,7 +281,7 @@ func syncFile(_ path: String) throws {
   let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
   guard fd >= 0 else { throw ProjectionError("cannot open \(path) to sync it") }
   defer { close(fd) }
-  guard fsync(fd) == 0 else {
+  guard FileSystem.system.fsync(fd) == 0 else {
     // fsyncgate: a failed fsync is not retried; the projection is rebuilt on the next open.
     throw ProjectionError("fsync of \(path) failed: \(String(cString: strerror(errno)))")
   }
@@ -301,7 +301,7 @@ final class GroupWriter: @unchecked Sendable {
     _ columns: [ColumnBuilder], indexed: [Int], to path: String, folder: String, sync: Bool
   ) {
     slots.wait()
-    queue.async {
+    let job = { @Sendable [self] in
       defer { self.slots.signal() }
       do {
         try FileSystem.system.writeAtomically(
@@ -312,6 +312,11 @@ final class GroupWriter: @unchecked Sendable {
         if self.failure == nil { self.failure = error }
         self.lock.unlock()
       }
+    }
+    if FaultInjection.isActive {
+      queue.sync(execute: job)
+    } else {
+      queue.async(execute: job)
     }
   }
 

@@ -114,7 +114,7 @@ extension ViewStore {
 
     // The new copy: groups with rows left, sums of nothing NULL.
     let fresh = target + ".rebuild"
-    try? FileManager.default.removeItem(atPath: fresh)
+    try? FileSystem.system.removeTree(fresh)
     var appender = TableAppender(
       Table.empty(name: d.name, schema: old.schema, folder: fresh), target: now, sync: sync)
     var seen = Set<[SQLValue]>()

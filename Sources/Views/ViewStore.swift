@@ -250,7 +250,7 @@ package enum ViewStore {
     }
     // The new copy, beside the old one.
     let fresh = target + ".rebuild"
-    try? FileManager.default.removeItem(atPath: fresh)
+    try? FileSystem.system.removeTree(fresh)
     var appender = TableAppender(
       Table.empty(name: d.name, schema: schema, folder: fresh), target: checkpoint, sync: sync)
     let columns = result.rows.columns
@@ -361,7 +361,7 @@ package enum ViewStore {
 
   /// Removes the new copies a dry run left (`BuildReport.copy`).
   package static func discard(_ copies: some Sequence<String>) {
-    for c in copies { try? FileManager.default.removeItem(atPath: c) }
+    for c in copies { try? FileSystem.system.removeTree(c) }
   }
 
   static func describe(_ names: [String], _ row: [SQLValue]) -> String {
@@ -371,8 +371,15 @@ package enum ViewStore {
   static func text(_ v: SQLValue?) -> String { v.map { Cast.text($0) } ?? "(none)" }
 
   static func makeFolderChain(_ path: String) throws {
-    try FileManager.default.createDirectory(
-      atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+    if FileSystem.system.mkdir(path, 0o700) == 0 || errno == EEXIST { return }
+    let parent = parentFolder(of: path)
+    guard errno == ENOENT, parent != path, parent != "." else {
+      throw LogError(SystemCallError("mkdir", path: path))
+    }
+    try makeFolderChain(parent)
+    guard FileSystem.system.mkdir(path, 0o700) == 0 || errno == EEXIST else {
+      throw LogError(SystemCallError("mkdir", path: path))
+    }
   }
 
   static func columnType(_ t: SQLType) -> ColumnType {

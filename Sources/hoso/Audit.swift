@@ -3,6 +3,7 @@ import EventLog
 import Foundation
 import Projections
 import Query
+import Warehouse
 
 extension CommandLine {
   /// `hoso audit CASE [--as-of T] [--format table|json] [--timing]`
@@ -67,16 +68,7 @@ extension CommandLine {
   /// Catches the tables up unless another process holds the store (then they are read as
   /// they are).
   static func projectIfFree(_ store: Store) throws {
-    if Projection.isCurrent(store: store.path)
-      && !FileManager.default.fileExists(atPath: forgetMarker(store))
-    {
-      return
-    }
-    do {
-      try project(store)
-    } catch let e as LogError where e.kind == .locked {
-      note("another process is appending; the tables may be behind the log")
-    }
+    try warehouse(store).catchUpIfFree()
   }
 
   /// Vietnam wall-clock microseconds as `YYYY-MM-DD HH:MM:SS` (whole seconds).

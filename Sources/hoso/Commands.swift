@@ -4,6 +4,7 @@ import EventLog
 import Foundation
 import Projections
 import Views
+import Warehouse
 
 extension CommandLine {
   /// `hoso init [--segment-size BYTES]`
@@ -45,13 +46,29 @@ extension CommandLine {
       throw UsageError("append needs a file of NDJSON events, or - for standard input")
     }
     let store = try Store.open(at: g.store)
-    let result: Appender.Result
+    // The tables follow the log. The records are durable once acknowledged: a failure after
+    // that leaves the tables behind, and the next command that opens the store catches them up.
+    let skipProjection = ProcessInfo.processInfo.environment["HOSO_TEST_SKIP_PROJECTION"] != nil
+    let catalog = viewCatalog(g)
+    func run(_ input: UnsafeRawBufferPointer) throws -> Warehouse.Appended {
+      try warehouse(store).append(
+        input, options: options, views: catalog, project: !skipProjection
+      ) { result in
+        var line = "appended \(result.appended) events"
+        if let seqs = result.seqs { line += ", seq \(seqs.lowerBound)..\(seqs.upperBound)" }
+        if result.duplicates > 0 {
+          line += ", skipped \(result.duplicates) duplicate\(result.duplicates == 1 ? "" : "s")"
+        }
+        print(line)
+        // Out before anything else can fail: the batch is acknowledged from here on.
+        fflush(nil)
+      }
+    }
+    let appended: Warehouse.Appended
     do {
       if file == "-" {
         let data = FileHandle.standardInput.readDataToEndOfFile()
-        result = try data.withUnsafeBytes {
-          try Appender.append(to: store, input: $0, options: options)
-        }
+        appended = try data.withUnsafeBytes { try run($0) }
       } else {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: file, isDirectory: &isDirectory),
@@ -63,36 +80,16 @@ extension CommandLine {
         }
         // The input is the user's file, wherever a link of theirs leads.
         let mapped = try MappedFile(file, followingLinks: true)
-        result = try mapped.withBytes {
-          try Appender.append(to: store, input: $0, options: options)
-        }
+        appended = try mapped.withBytes { try run($0) }
       }
     } catch let e as InputError {
       if let failure = e.storeFailure { throw failure }
       throw UsageError(e.rendered(file: file == "-" ? "<stdin>" : file) + "; nothing was appended")
+    } catch let e as Warehouse.AppendedButBehind {
+      throw e.error
     }
-    var line = "appended \(result.appended) events"
-    if let seqs = result.seqs { line += ", seq \(seqs.lowerBound)..\(seqs.upperBound)" }
-    if result.duplicates > 0 {
-      line += ", skipped \(result.duplicates) duplicate\(result.duplicates == 1 ? "" : "s")"
-    }
-    print(line)
-    // The tables follow the log. The records are durable already: a failure here leaves the
-    // tables behind, and the next command that opens the store catches them up.
-    if result.seqs != nil && ProcessInfo.processInfo.environment["HOSO_TEST_SKIP_PROJECTION"] == nil
-    {
-      try project(store, sync: options.sync)
-      // Views of the incremental shape follow too; the others turn stale until `rebuild`.
-      let catalog = viewCatalog(g)
-      if !catalog.definitions.isEmpty {
-        let refreshed = try ViewStore.withLock(store: store.path) {
-          try ViewStore.refreshAll(
-            store: store.path, catalog: catalog, sync: options.sync == .batch)
-        }
-        if !refreshed.isEmpty {
-          note("views brought up to date: " + refreshed.joined(separator: ", "))
-        }
-      }
+    if !appended.refreshedViews.isEmpty {
+      note("views brought up to date: " + appended.refreshedViews.joined(separator: ", "))
     }
     if options.sync == .none {
       note("--sync none: the batch was not synced to disk; a power cut may lose it")
@@ -106,6 +103,11 @@ extension CommandLine {
     let store = try Store.open(at: g.store)
     let summary = try LogVerifier.verify(at: store.logPath)
     for w in summary.warnings { print("warning: \(w)") }
+    if access(warehouse(store).forgetIntentPath, F_OK) == 0 {
+      print(
+        "warning: a forget is under way (FORGETTING): the pseudonym is still in the store until"
+          + " the next command finishes it")
+    }
     for r in summary.redactions { print(r) }
     // The tables are derived: damage there is reported (exit 2) with the way to rebuild them,
     // and the log's verdict still stands.

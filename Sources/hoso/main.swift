@@ -17,5 +17,12 @@ import Foundation
   }
 #endif
 
+import EventLog
+
+// The fault tests' crash and failure points (tools/fault-test), set before any thread starts.
+if let problem = FaultInjection.configure(getenv("HOSO_FAULT").map { String(cString: $0) }) {
+  FileHandle.standardError.write(Data("hoso: \(problem)\n".utf8))
+  exit(1)
+}
 let code = CommandLine.run(Array(CommandLine.arguments.dropFirst()))
 exit(code)

@@ -1,0 +1,91 @@
+import Domain
+import EventLog
+import Foundation
+import TestSupport
+import Testing
+
+@testable import Warehouse
+
+/// `Warehouse.forget`: all or nothing, and the record of it never holds the pseudonym.
+@Suite struct ForgetTests {
+  static let fixture = packageRoot + "/events/fixtures/valid.ndjson"
+  static let person = "P-3f9a1c0b7d2e4a61"
+
+  /// A store with the fixture's events, tables caught up.
+  private func makeStore() throws -> (TemporaryDirectory, Warehouse) {
+    let dir = TemporaryDirectory("hoso-warehouse")
+    let store = try Store.create(
+      at: dir.path + "/store", segmentSize: 4096, keyPath: dir.path + "/store.key")
+    let w = Warehouse(store: store)
+    let input = readBytes(Self.fixture)!
+    _ = try input.withUnsafeBytes { try w.append($0, options: Appender.Options(), views: nil) }
+    return (dir, w)
+  }
+
+  private func holders(_ root: String, except: String? = nil) -> [String] {
+    snapshotTree(root).filter { path, bytes in
+      root + "/" + path != except && bytes.firstRange(of: Array(Self.person.utf8)) != nil
+    }.keys.sorted()
+  }
+
+  @Test func theIntentRoundTripsAndRejectsWhatIsNotOne() {
+    let intent = Warehouse.ForgetIntent(
+      person: Self.person, mask: "forgotten-00000001", reason: "yêu cầu số 7\n\"x\"",
+      time: 1_700_000_000_000_000, user: "an", role: "auditor")
+    #expect(Warehouse.ForgetIntent.decode(intent.encode()) == intent)
+    #expect(Warehouse.ForgetIntent.decode(Array("hoso-forgetting 2\nmask x\n".utf8)) == nil)
+    #expect(Warehouse.ForgetIntent.decode(Array("hoso-forgetting forgotten-1\n".utf8)) == nil)
+    #expect(!intent.event.contains(Self.person))
+  }
+
+  @Test func aForgetLeavesNoFileHoldingThePerson() throws {
+    let (dir, w) = try makeStore()
+    #expect(!holders(w.store.path).isEmpty)
+    let done = try w.forget(
+      person: Self.person, reason: "request 1", user: "an", role: "auditor", views: nil,
+      now: Int64(Date().timeIntervalSince1970 * 1_000_000))
+    #expect(done.mask == "forgotten-00000001")
+    #expect(done.redaction?.seqs.isEmpty == false)
+    #expect(holders(w.store.path) == [], "\(dir.path)")
+    #expect(!FileManager.default.fileExists(atPath: w.forgetIntentPath))
+    // The record of it names the mask.
+    var records: [String] = []
+    try LogReader(at: w.store.logPath).readRecords {
+      records.append(String(decoding: $0.payload, as: UTF8.self))
+    }
+    #expect(records.last?.contains("\"person\":\"forgotten-00000001\"") == true, "\(records.last!)")
+    #expect(try LogVerifier.verify(at: w.store.logPath).redactions.count == 1)
+  }
+
+  /// A crash right after the intent is on disk: the next command that opens the store finishes
+  /// the whole forget before it reads anything.
+  @Test func anIntentLeftByACrashIsCarriedOutByTheNextCatchUp() throws {
+    let (dir, w) = try makeStore()
+    defer { withExtendedLifetime(dir) {} }
+    let intent = Warehouse.ForgetIntent(
+      person: Self.person, mask: try w.nextMask(), reason: "request 2",
+      time: Int64(Date().timeIntervalSince1970 * 1_000_000), user: "an", role: "auditor")
+    try FileSystem.system.writeAtomically(
+      intent.encode(), to: w.forgetIntentPath, directory: w.store.path)
+    #expect(holders(w.store.path, except: w.forgetIntentPath).count > 1)
+    try w.catchUpIfFree()
+    #expect(holders(w.store.path) == [])
+    #expect(!FileManager.default.fileExists(atPath: w.forgetIntentPath))
+    // Finishing it again changes nothing.
+    let before = snapshotTree(w.store.path + "/log")
+    try FileSystem.system.writeAtomically(
+      intent.encode(), to: w.forgetIntentPath, directory: w.store.path)
+    try w.catchUp()
+    #expect(snapshotTree(w.store.path + "/log") == before)
+    #expect(try LogVerifier.verify(at: w.store.logPath).redactions.count == 1)
+  }
+
+  @Test func aDamagedIntentStopsEveryCommand() throws {
+    let (dir, w) = try makeStore()
+    defer { withExtendedLifetime(dir) {} }
+    writeBytes(Array("hoso-forgetting 2\nmask forgotten-0\n".utf8), to: w.forgetIntentPath)
+    #expect {
+      try w.catchUpIfFree()
+    } throws: { ($0 as? LogError)?.kind == .damaged }
+  }
+}
