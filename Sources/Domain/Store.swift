@@ -68,7 +68,9 @@ package struct Store: Sendable {
   package static func open(at path: String) throws -> Store {
     guard let bytes = try FileSystem.system.readFile(path + "/STORE") else {
       throw LogError(
-        .missing, "no store at \(path); create one with `hoso init` (or pass --store DIR)")
+        .missing,
+        "no store at \(path): hoso init makes an empty store there; for the demo store, run"
+          + " hoso alone in hoso's source folder (or check --store and HOSO_STORE)")
     }
     var id: String?
     var key: String?

@@ -85,13 +85,16 @@ package let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathCompon
 /// How long one run of `hoso` in a test may take before it is killed as hung (seconds).
 package let commandTimeLimit: Double = 600
 
-/// Runs `hoso` with `arguments`, feeding `stdin`, and collects what it prints.
+/// Runs `hoso` with `arguments`, feeding `stdin`, and collects what it prints; in `directory`
+/// when given, else in the tests' own working directory.
 package func runHoso(
-  _ arguments: [String], stdin: [UInt8]? = nil, environment: [String: String] = [:]
+  _ arguments: [String], stdin: [UInt8]? = nil, environment: [String: String] = [:],
+  directory: String? = nil
 ) throws -> CommandResult {
   let p = Process()
   p.executableURL = URL(fileURLWithPath: hosoBinary())
   p.arguments = arguments
+  if let directory { p.currentDirectoryURL = URL(fileURLWithPath: directory) }
   var env = ProcessInfo.processInfo.environment
   env.removeValue(forKey: "HOSO_STORE")
   env.removeValue(forKey: "HOSO_KEY")
