@@ -42,12 +42,12 @@ package struct Store: Sendable {
     try fillRandom(&random)
     let id = hex(random[32...])
     let key = keyPath ?? defaultKeyDirectory() + "/\(id).key"
-    try makeDirectories(path, mode: 0o700)
+    try makeDirectories(path)
     _ = chmod(path, 0o700)
     if access(key, F_OK) != 0 {
       // A bare file name (`--key store.key`) lies in the working directory.
       let keyDirectory = parentFolder(of: key)
-      try makeDirectories(keyDirectory, mode: 0o700)
+      try makeDirectories(keyDirectory)
       try FileSystem.system.writeAtomically(
         Array((hex(random[0..<32]) + "\n").utf8), to: key, directory: keyDirectory)
       _ = chmod(key, 0o600)
@@ -138,13 +138,12 @@ package struct Store: Sendable {
     return (env["HOME"] ?? NSHomeDirectory()) + "/.config/hoso/keys"
   }
 
-  private static func makeDirectories(_ path: String, mode: mode_t) throws {
+  /// The folder and those above it that are missing, 0700 from the moment each exists.
+  private static func makeDirectories(_ path: String) throws {
     do {
-      try FileManager.default.createDirectory(
-        atPath: path, withIntermediateDirectories: true,
-        attributes: [.posixPermissions: Int(mode)])
+      try PrivateFile.makeFolders(path)
     } catch {
-      throw LogError(.io, "cannot create \(path): \(error.localizedDescription)")
+      throw LogError(.io, "cannot create \(path): \(error)")
     }
   }
 

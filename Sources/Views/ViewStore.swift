@@ -373,8 +373,7 @@ package enum ViewStore {
   static func text(_ v: SQLValue?) -> String { v.map { Cast.text($0) } ?? "(none)" }
 
   static func makeFolderChain(_ path: String) throws {
-    try FileManager.default.createDirectory(
-      atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+    try PrivateFile.makeFolders(path)
   }
 
   static func columnType(_ t: SQLType) -> ColumnType {
