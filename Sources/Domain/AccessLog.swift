@@ -501,27 +501,11 @@ package enum AccessLog {
       + two(tm.tm_min) + ":" + two(tm.tm_sec) + "Z"
   }
 
-  /// A statement with every run of 9 or 12 digits (an ID card number's length) masked, so that
-  /// a raw identifier typed into a query is not kept here.
+  /// A statement with every number of 9 or 12 digits (an ID card number's length, in any of
+  /// the spellings the validator refuses in text: `IdentityNumbers`) masked, so that a raw
+  /// identifier typed into a query is not kept here.
   package static func withoutIdentityNumbers(_ s: String) -> String {
-    var out = ""
-    var digits = ""
-    func flush() {
-      out +=
-        digits.count == 9 || digits.count == 12
-        ? String(repeating: "#", count: digits.count) : digits
-      digits = ""
-    }
-    for ch in s {
-      if ch.isASCII && ch.isNumber {
-        digits.append(ch)
-      } else {
-        flush()
-        out.append(ch)
-      }
-    }
-    flush()
-    return out
+    IdentityNumbers.masked(s)
   }
 
   private static func json(_ s: String) -> String {

@@ -469,63 +469,18 @@ struct LineValidator {
     Timestamp.append(t, to: &out)
   }
 
-  /// Rejects text that carries what looks like a national ID number: a run of exactly 9
-  /// (CMND) or 12 (CCCD) digits.
+  /// Rejects text that carries what looks like a national ID number: 9 (CMND) or 12 (CCCD)
+  /// digits, as one run or in groups (`IdentityNumbers`).
   private func checkText(
     _ s: UnsafeRawBufferPointer, _ node: Int, _ field: @autoclosure () -> String
   ) throws(InputError) {
-    guard let base = s.baseAddress else { return }
-    var run = 0
-    var found = 0
-    var at = 0
-    // Eight bytes at a time while they hold no digit (most text): such a word ends any run.
-    scan: while at < s.count {
-      if at + 8 <= s.count {
-        let word = base.loadUnaligned(fromByteOffset: at, as: UInt64.self)
-        if !Self.hasDigit(word) {
-          if run == 9 || run == 12 {
-            found = run
-            break scan
-          }
-          run = 0
-          at += 8
-          continue
-        }
-      }
-      let end = min(at + 8, s.count)
-      while at < end {
-        let b = base.load(fromByteOffset: at, as: UInt8.self)
-        if b >= 0x30 && b <= 0x39 {
-          run += 1
-        } else {
-          if run == 9 || run == 12 {
-            found = run
-            break scan
-          }
-          run = 0
-        }
-        at += 1
-      }
-    }
-    if found == 0 && (run == 9 || run == 12) { found = run }
-    if found != 0 {
+    if let found = IdentityNumbers.first(in: s) {
       throw fail(
         node, field(),
-        "the text holds a \(found)-digit number, which may be a national ID number; personal "
-          + "identifiers are never stored in text: remove it, or put the person in a "
+        "the text holds a \(found.digits)-digit number, which may be a national ID number; "
+          + "personal identifiers are never stored in text: remove it, or put the person in a "
           + "support.provided with --pseudonymize")
     }
-  }
-
-  /// Whether any byte of `word` is an ASCII digit: "has a byte between m and n" of Bit
-  /// Twiddling Hacks, for 0x2F < b < 0x3A (bytes from 0x80 up never count).
-  @inline(__always)
-  static func hasDigit(_ word: UInt64) -> Bool {
-    let ones: UInt64 = 0x0101_0101_0101_0101
-    let low7 = word & (ones &* 0x7F)
-    let belowTop = (ones &* (127 + 0x3A)) &- low7
-    let aboveBottom = low7 &+ (ones &* (127 - 0x2F))
-    return belowTop & ~word & aboveBottom & (ones &* 0x80) != 0
   }
 
   /// Appends a string from `bytes(_:)` as canonical JSON. One that lies inside the line is

@@ -42,12 +42,12 @@ package struct Store: Sendable {
     try fillRandom(&random)
     let id = hex(random[32...])
     let key = keyPath ?? defaultKeyDirectory() + "/\(id).key"
-    try makeDirectories(path, mode: 0o700)
+    try makeDirectories(path)
     _ = chmod(path, 0o700)
     if access(key, F_OK) != 0 {
       // A bare file name (`--key store.key`) lies in the working directory.
       let keyDirectory = parentFolder(of: key)
-      try makeDirectories(keyDirectory, mode: 0o700)
+      try makeDirectories(keyDirectory)
       try FileSystem.system.writeAtomically(
         Array((hex(random[0..<32]) + "\n").utf8), to: key, directory: keyDirectory)
       _ = chmod(key, 0o600)
@@ -73,7 +73,9 @@ package struct Store: Sendable {
   package static func open(at path: String) throws -> Store {
     guard let bytes = try FileSystem.system.readFile(path + "/STORE") else {
       throw LogError(
-        .missing, "no store at \(path); create one with `hoso init` (or pass --store DIR)")
+        .missing,
+        "no store at \(path): hoso init makes an empty store there; for the demo store, run"
+          + " hoso alone in hoso's source folder (or check --store and HOSO_STORE)")
     }
     var id: String?
     var key: String?
@@ -153,13 +155,12 @@ package struct Store: Sendable {
     return (env["HOME"] ?? NSHomeDirectory()) + "/.config/hoso/keys"
   }
 
-  private static func makeDirectories(_ path: String, mode: mode_t) throws {
+  /// The folder and those above it that are missing, 0700 from the moment each exists.
+  private static func makeDirectories(_ path: String) throws {
     do {
-      try FileManager.default.createDirectory(
-        atPath: path, withIntermediateDirectories: true,
-        attributes: [.posixPermissions: Int(mode)])
+      try PrivateFile.makeFolders(path)
     } catch {
-      throw LogError(.io, "cannot create \(path): \(error.localizedDescription)")
+      throw LogError(.io, "cannot create \(path): \(error)")
     }
   }
 

@@ -1,3 +1,4 @@
+import Domain
 import Foundation
 
 #if canImport(Glibc)
@@ -71,8 +72,8 @@ final class LineEditor {
     if history.count > Self.historySize { history.removeFirst(history.count - Self.historySize) }
     guard let historyPath else { return }
     let text = history.map(Self.escape).joined(separator: "\n") + "\n"
-    try? text.write(toFile: historyPath, atomically: true, encoding: .utf8)
-    chmod(historyPath, 0o600)
+    // Statements may name a person's pseudonym: the file is its owner's only from the start.
+    try? PrivateFile.replace(historyPath, with: Array(text.utf8))
   }
 
   // MARK: - The terminal

@@ -87,14 +87,16 @@ extension Shell {
         return true
       }
       guard args.count == 1 else { return usage(name) }
-      guard FileManager.default.createFile(atPath: args[0], contents: nil),
-        let file = FileHandle(forWritingAtPath: args[0])
-      else {
-        complain("cannot write \(args[0])")
+      // What goes there are results, which may be person-level: the file is its owner's only.
+      let fd: Int32
+      do {
+        fd = try PrivateFile.create(args[0])
+      } catch {
+        complain("cannot write \(args[0]): \(String(cString: strerror(error.errno)))")
         return !bail
       }
       try? output?.close()
-      output = file
+      output = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
       outputOnce = name == ".once"
     case ".read":
       guard args.count == 1 else { return usage(name) }

@@ -371,15 +371,7 @@ package enum ViewStore {
   static func text(_ v: SQLValue?) -> String { v.map { Cast.text($0) } ?? "(none)" }
 
   static func makeFolderChain(_ path: String) throws {
-    if FileSystem.system.mkdir(path, 0o700) == 0 || errno == EEXIST { return }
-    let parent = parentFolder(of: path)
-    guard errno == ENOENT, parent != path, parent != "." else {
-      throw LogError(SystemCallError("mkdir", path: path))
-    }
-    try makeFolderChain(parent)
-    guard FileSystem.system.mkdir(path, 0o700) == 0 || errno == EEXIST else {
-      throw LogError(SystemCallError("mkdir", path: path))
-    }
+    try PrivateFile.makeFolders(path)
   }
 
   static func columnType(_ t: SQLType) -> ColumnType {

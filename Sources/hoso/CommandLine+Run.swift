@@ -12,6 +12,10 @@ struct UsageError: Error {
 /// (DESIGN.md, "The CLI").
 struct GlobalOptions {
   var store: String
+  /// Whether `store` is the default, `./events`, neither `--store` nor `$HOSO_STORE` having
+  /// named one: only there may the bare `hoso` make the demo store, so that a mistyped path
+  /// is an error and not a new store.
+  var storeIsDefault = false
   var queries: String
   var role: String
   var key: String?
@@ -80,8 +84,9 @@ extension CommandLine {
       var a = Arguments(rest: args)
       // getenv, not ProcessInfo's environment: its dictionary costs a tenth of a millisecond.
       let env = Environment()
+      let storeGiven = try a.value("--store") ?? env["HOSO_STORE"]
       var global = GlobalOptions(
-        store: try a.value("--store") ?? env["HOSO_STORE"] ?? "./events",
+        store: storeGiven ?? "./events", storeIsDefault: storeGiven == nil,
         queries: try a.value("--queries") ?? env["HOSO_QUERIES"] ?? "./queries",
         role: try a.value("--role") ?? env["HOSO_ROLE"] ?? "analyst",
         key: try a.value("--key") ?? env["HOSO_KEY"])
@@ -152,7 +157,8 @@ extension CommandLine {
                   [--min-cell N] COMMAND
 
         (none)                        the shell over the store (hoso shell); with no
-                                      store yet, it first makes the demo store
+                                      store at ./events yet, it first makes the demo
+                                      store there
         status                        what the store holds: events, segments, times,
                                       tables
         init [--segment-size BYTES]   create an empty store
@@ -189,8 +195,10 @@ extension CommandLine {
                                       a data subject's deletion request (auditor)
         access [--since TIME]         the access log: who read what, when (auditor)
 
-      The store is --store, else $HOSO_STORE, else ./events. With no store there yet,
-      `hoso` and `hoso status` first make the demo store (demo --scale small).
+      The store is --store, else $HOSO_STORE, else ./events. With no store at ./events
+      yet, `hoso` alone first makes the demo store there (demo --scale small); any other
+      command, or a store named by --store or $HOSO_STORE, needs a store made by init or
+      demo, and creates nothing.
       Roles: analyst (the default, $HOSO_ROLE) sees aggregates, with counts of persons
       under --min-cell (5) shown as <5; auditor (who holds the key) sees person-level rows
       and runs audit, dump, person, forget and access. Every read is in access.log.

@@ -179,41 +179,43 @@ extension CommandLine {
   }
 
   /// `hoso` with no command: the shell over the store (on a terminal, the line editor; from a
-  /// pipe or a file, the statements in order). A store that does not exist yet is first filled
-  /// with the demo data.
+  /// pipe or a file, the statements in order). With no store at the default location yet, the
+  /// demo store is made there first.
   static func openShell(_ g: GlobalOptions, _ a: inout Arguments) throws -> Int32 {
     // The flags are checked first: a typo must not leave a new demo store behind.
     let options = try ShellOptions(&a)
-    _ = try openOrMakeStore(g)
+    _ = try openStore(g, makingTheDemo: g.storeIsDefault)
     return try shell(g, options)
   }
 
   /// `hoso status`: what the store holds (events, segments, times, tables), catching the tables
-  /// up first. A store that does not exist yet is made first, as for the shell.
+  /// up first.
   static func describe(_ g: GlobalOptions, _ a: inout Arguments) throws -> Int32 {
     _ = try a.positional(max: 0, command: "status")
-    let store = try openOrMakeStore(g)
+    let store = try openStore(g, makingTheDemo: false)
     return try describe(store)
   }
 
-  /// The store, made on the first run: the demo data when the committed events are at hand,
-  /// else an empty store. The tables are caught up (with a bar on a terminal).
-  static func openOrMakeStore(_ g: GlobalOptions) throws -> Store {
+  /// The store, its tables caught up (with a bar on a terminal). `makingTheDemo`: with no store
+  /// there, the demo store is made first, so that the first `hoso` has something to look at.
+  /// Only the bare `hoso` at the default location asks for that: anywhere else a path with no
+  /// store is a mistyped one, and a store made there would hide the mistake (exit status 2,
+  /// and nothing created).
+  static func openStore(_ g: GlobalOptions, makingTheDemo: Bool) throws -> Store {
     let store: Store
     do {
       store = try Store.open(at: g.store)
-    } catch let e as LogError where e.kind == .missing {
-      // The first run: the demo store, so that there is something to look at; an empty one
-      // when the committed events are not at hand (a binary away from its source tree).
-      if Reference.locate(environment: ProcessInfo.processInfo.environment) != nil {
-        try runDemo(g, Generator.Options(count: 100_000), scale: "small")
-        store = try Store.open(at: g.store)
-      } else {
-        store = try Store.create(at: g.store, keyPath: g.key)
-        note(
-          "created an empty store at \(store.path) (for the demo data, run hoso from its"
-            + " source folder or set HOSO_EVENTS)")
+    } catch let e as LogError where e.kind == .missing && makingTheDemo {
+      guard Reference.locate(environment: ProcessInfo.processInfo.environment) != nil else {
+        // An empty store here would be one more surprise folder wherever hoso was run.
+        throw LogError(
+          .missing,
+          "no store at \(g.store), and the demo store cannot be made: the committed events"
+            + " (events/reference) are not at hand; run hoso in its source folder or set"
+            + " HOSO_EVENTS, or make an empty store with hoso init")
       }
+      try runDemo(g, Generator.Options(count: 100_000), scale: "small")
+      store = try Store.open(at: g.store)
     }
     do {
       try project(store, showProgress: true)

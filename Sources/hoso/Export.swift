@@ -20,9 +20,13 @@ extension CommandLine {
     let store = try Store.open(at: g.store)
     try projectIfFree(store)
     let engine = try engine(g, store)
-    // An export holds the store's data: the folder is its owner's only, as the store is.
-    try FileManager.default.createDirectory(
-      atPath: out, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+    // An export holds the store's data: the folders made for it are their owner's only, as
+    // the store is, and so is each file, from the moment it exists.
+    do {
+      try PrivateFile.makeFolders(out)
+    } catch {
+      throw UsageError("cannot make the folder \(out): \(error)")
+    }
     var schema = "-- hoso export of \(store.path): load with DuckDB's\n"
     schema +=
       "--   COPY t FROM 't.\(format == "csv" ? "csv' (HEADER)" : "ndjson' (FORMAT json)");\n"
@@ -67,11 +71,12 @@ extension CommandLine {
       schema += "\n);\n"
       let path = out + "/\(name).\(format)"
       // Streamed a row group at a time: the table is never whole in memory.
-      guard
-        FileManager.default.createFile(
-          atPath: path, contents: nil, attributes: [.posixPermissions: 0o600]),
-        let file = FileHandle(forWritingAtPath: path)
-      else { throw UsageError("cannot write \(path)") }
+      let file: FileHandle
+      do {
+        file = FileHandle(fileDescriptor: try PrivateFile.create(path), closeOnDealloc: true)
+      } catch {
+        throw UsageError("cannot write \(path): \(error)")
+      }
       defer { try? file.close() }
       var bytes: [UInt8] = []
       if format == "csv" { ExportWriter.csvHeader(columns.map(\.0), into: &bytes) }
@@ -103,8 +108,12 @@ extension CommandLine {
       }
       try file.write(contentsOf: bytes)
     }
-    try Data(schema.utf8).write(to: URL(fileURLWithPath: out + "/schema.sql"))
-    _ = chmod(out + "/schema.sql", 0o600)
+    do {
+      let fd = try PrivateFile.create(out + "/schema.sql")
+      try FileHandle(fileDescriptor: fd, closeOnDealloc: true).write(contentsOf: Data(schema.utf8))
+    } catch {
+      throw UsageError("cannot write \(out)/schema.sql: \(error)")
+    }
     print(
       "exported \(names.count - skipped) tables and views, \(written) rows, to \(out) (\(format),"
         + " schema.sql)"

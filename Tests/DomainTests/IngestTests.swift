@@ -174,25 +174,16 @@ import Testing
       ], field: "data.summary", "9-digit")
   }
 
-  /// Text is refused exactly when a maximal run of digits is 9 or 12 long, wherever it falls
-  /// against the eight-byte words the check reads. Random texts of ASCII and Vietnamese
-  /// letters and digit runs, against the rule read one byte at a time; replay with
-  /// HOSO_TEST_SEED.
+  /// Text is refused exactly when it holds a number of 9 or 12 digits, as one run or in
+  /// groups (`IdentityNumbersTests.reference`), wherever it falls against the eight-byte words
+  /// the check reads. Random texts of ASCII and Vietnamese letters, separators and digit
+  /// groups; replay with HOSO_TEST_SEED.
   @Test func idNumbersInTextAreFoundAtEveryOffset() {
     for seed in testSeeds(fixed: 0x1D_9_12) {
       var random = SplitMix64(seed: seed)
       for round in 0..<400 {
-        var text = "tin "
-        for _ in 0..<Int(random.next() % 6) {
-          switch random.next() % 4 {
-          case 0: text += String(repeating: "a", count: Int(random.next() % 11))
-          case 1: text += String(repeating: "ệ", count: Int(random.next() % 5))
-          case 2: text += " "
-          default: text += String(repeating: "7", count: Int(random.next() % 14))
-          }
-        }
-        let runs = text.split(whereSeparator: { !$0.isASCII || !$0.isNumber }).map(\.count)
-        let expected = runs.contains(9) || runs.contains(12)
+        let text = IdentityNumbersTests.randomText(&random)
+        let expected = IdentityNumbersTests.reference(text)
         let line = event(
           "tip.received", #"{"source":"citizen","summary":"\#(text)"}"#, extra: #","case":"C1""#)
         let refused = (try? ingest([line])) == nil
@@ -202,6 +193,36 @@ import Testing
         }
       }
     }
+  }
+
+  /// An ID number written in groups is refused with the message of one written as a run, in
+  /// any text field; numbers of other shapes beside it are not.
+  @Test func idNumbersWithSeparatorsAreRefused() throws {
+    for (number, digits) in [
+      ("001 203 004 567", 12), ("0012-0300-4567", 12), ("001.203.004.567", 12),
+      ("123 456 789", 9),
+    ] {
+      expectError(
+        [
+          event(
+            "tip.received", #"{"source":"citizen","summary":"CCCD \#(number) của người báo"}"#,
+            extra: #","case":"C1""#)
+        ], field: "data.summary", "the text holds a \(digits)-digit number",
+        "may be a national ID number")
+      expectError(
+        [
+          event(
+            "tip.received", #"{"source":"citizen"}"#,
+            extra: #","case":"C1","actor":"cán bộ \#(number)""#)
+        ],
+        field: "actor", "\(digits)-digit")
+    }
+    _ = try ingest([
+      event(
+        "tip.received",
+        #"{"source":"citizen","summary":"ngày 2025-07-01 9 giờ, gọi 0912 345 678, thiệt hại 3.000.000 đồng, vụ C-LS-2023-00012"}"#,
+        extra: #","case":"C1""#)
+    ])
   }
 
   @Test func personsArePseudonymsOrPseudonymized() throws {

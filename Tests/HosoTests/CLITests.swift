@@ -54,6 +54,29 @@ import Testing
     #expect(!FileManager.default.fileExists(atPath: store.path))
   }
 
+  /// An ID number typed into a statement is not kept in the access log, however it was
+  /// spelled; a date, an amount and a case id are kept as typed.
+  @Test func anIdNumberInAnySpellingIsMaskedInTheAccessLog() throws {
+    let store = TestStore()
+    _ = try store.run(["init"])
+    _ = try store.run(["append", Self.valid])
+    let statement =
+      "SELECT count(*) FROM tips WHERE summary IN ('001 203 004 567', '0012-0300-4567',"
+      + " '123.456.789', '001203004567') OR occurred_at > '2025-07-01' OR case_id = 'C-LS-2023-00012'"
+      + " OR summary = '300.000.000 đồng'"
+    let r = try store.run(["query", statement])
+    #expect(r.status == 0, "\(r.stderr)")
+    let log = String(decoding: readBytes(store.path + "/access.log") ?? [], as: UTF8.self)
+    for number in ["001 203 004 567", "0012-0300-4567", "123.456.789", "001203004567"] {
+      #expect(!log.contains(number), "\(number) in the access log")
+    }
+    #expect(
+      log.contains(
+        "IN ('### ### ### ###', '####-####-####', '###.###.###', '############') OR occurred_at"
+          + " > '2025-07-01' OR case_id = 'C-LS-2023-00012' OR summary = '300.000.000 đồng'"),
+      "\(log)")
+  }
+
   @Test func appendFromStdinDescribeAndDump() throws {
     let store = TestStore()
     _ = try store.run(["init", "--segment-size", "4096"])

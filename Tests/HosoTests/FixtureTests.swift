@@ -50,6 +50,8 @@ import Testing
     ("unknown-unit", 2, ["VN-TNN", "not established", "VN-TN"]),
     ("raw-person", 2, ["data.person", "pseudonym", "--pseudonymize"]),
     ("raw-id-number", 2, ["data.summary", "12-digit"]),
+    ("raw-id-number-spaced", 2, ["data.summary", "12-digit", "may be a national ID number"]),
+    ("raw-id-number-dashed", 2, ["data.summary", "9-digit", "may be a national ID number"]),
     ("duplicate-id", 2, ["tip-bk-2013-1", "different event", "seq 11"]),
     ("invalid-utf8", 2, ["invalid JSON", "UTF-8"]),
     ("empty", 1, ["no events"]),
@@ -77,6 +79,8 @@ import Testing
     #expect(!r.stderr.contains("Nguyễn"))
     let id = try store.run(["append", Self.fixtures + "/invalid/raw-id-number.ndjson"])
     #expect(!id.stderr.contains("001199012345"))
+    let spaced = try store.run(["append", Self.fixtures + "/invalid/raw-id-number-spaced.ndjson"])
+    #expect(!spaced.stderr.contains("001 199 012 345"))
   }
 
   @Test func aTenMegabyteLineIsRejected() throws {

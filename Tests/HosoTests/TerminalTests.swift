@@ -82,8 +82,10 @@ import Testing
   static func start(
     _ store: TestStore, history: String, rc: String = "/nonexistent", pager: String = "cat"
   ) throws -> Tmux {
+    // Under umask 000: what the shell writes (its history) must not take the umask's mode.
     let command =
-      "env HOSO_ROLE=auditor HOSO_HISTORY=\(history) HOSO_RC=\(rc) PAGER='\(pager)' \(hosoBinary())"
+      "umask 000; env HOSO_ROLE=auditor HOSO_HISTORY=\(history) HOSO_RC=\(rc) PAGER='\(pager)'"
+      + " \(hosoBinary())"
       + " --store \(store.path) --key \(store.keyPath) --queries \(packageRoot)/queries shell"
     let t = try Tmux(command)
     let s = try t.wait(for: "hoso>")
@@ -168,6 +170,9 @@ import Testing
     #expect(
       saved.contains("SELECT year, count(*) AS n\\nFROM events WHERE year BETWEEN 2012 AND 2013"),
       "\(saved)")
+    // Statements may name a person: the history is its owner's only.
+    var st = stat()
+    #expect(stat(history, &st) == 0 && st.st_mode & 0o777 == 0o600)
   }
 
   @Test func controlCCancelsAQueryAndThreeInARowLeave() throws {

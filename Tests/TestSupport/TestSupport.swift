@@ -85,13 +85,23 @@ package let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathCompon
 /// How long one run of `hoso` in a test may take before it is killed as hung (seconds).
 package let commandTimeLimit: Double = 600
 
-/// Runs `hoso` with `arguments`, feeding `stdin`, and collects what it prints.
+/// Runs `hoso` with `arguments`, feeding `stdin`, and collects what it prints; in `directory`
+/// when given, else in the tests' own working directory; under `umask` (octal digits, set by
+/// a shell before it runs hoso) when given, else the tests' own.
 package func runHoso(
-  _ arguments: [String], stdin: [UInt8]? = nil, environment: [String: String] = [:]
+  _ arguments: [String], stdin: [UInt8]? = nil, environment: [String: String] = [:],
+  directory: String? = nil, umask: String? = nil
 ) throws -> CommandResult {
   let p = Process()
-  p.executableURL = URL(fileURLWithPath: hosoBinary())
-  p.arguments = arguments
+  if let umask {
+    // Not this process's umask: it is every thread's, and other tests run beside this one.
+    p.executableURL = URL(fileURLWithPath: "/bin/sh")
+    p.arguments = ["-c", "umask \(umask) && exec \"$0\" \"$@\"", hosoBinary()] + arguments
+  } else {
+    p.executableURL = URL(fileURLWithPath: hosoBinary())
+    p.arguments = arguments
+  }
+  if let directory { p.currentDirectoryURL = URL(fileURLWithPath: directory) }
   var env = ProcessInfo.processInfo.environment
   env.removeValue(forKey: "HOSO_STORE")
   env.removeValue(forKey: "HOSO_KEY")
@@ -149,7 +159,9 @@ package final class TestStore: @unchecked Sendable {
   package init() {}
 
   /// Runs `hoso --store <this> --key <key> ARGS`.
-  package func run(_ arguments: [String], stdin: [UInt8]? = nil) throws -> CommandResult {
-    try runHoso(["--store", path, "--key", keyPath] + arguments, stdin: stdin)
+  package func run(
+    _ arguments: [String], stdin: [UInt8]? = nil, umask: String? = nil
+  ) throws -> CommandResult {
+    try runHoso(["--store", path, "--key", keyPath] + arguments, stdin: stdin, umask: umask)
   }
 }
