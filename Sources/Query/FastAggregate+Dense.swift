@@ -195,6 +195,8 @@ extension FastAggregate.Partial {
           state[cell] = sum
           overflow = overflow || o
         case .count: break
+        case .keySum:
+          state[cell] = Int64(bitPattern: UInt64(bitPattern: state[cell]) &+ CellKey.recordKey(x))
         }
       }
       if overflow { return false }
@@ -257,6 +259,7 @@ extension FastAggregate.Partial {
         case .avg: doubles[j][group] += Double(x)
         case .min: if first || x < ints[j][group] { ints[j][group] = x }
         case .max: if first || x > ints[j][group] { ints[j][group] = x }
+        case .keySum: ints[j][group] = ints[j][group] &+ x
         }
       }
     }

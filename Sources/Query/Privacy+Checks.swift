@@ -148,6 +148,7 @@ extension Engine {
               l.insert(.measure)
             }
             if $0.type == .timestamp || $0.type == .date { l.insert(.storedTime) }
+            if personal && ["seq", "id", "person"].contains($0.name) { l.insert(.rowKey) }
             if personal && ($0.type != .varchar || ["id", "target", "data"].contains($0.name))
               && $0.name != "year"
             {

@@ -1,0 +1,162 @@
+/// The executor's part of cell-key perturbation (`CellKey`): the hidden aggregates a grouped
+/// statement computes beside the analyst's counts and sums of persons, and the noise they
+/// draw, applied where those aggregates are computed, before HAVING, windows, ORDER BY and any
+/// statement above reads them. So a count summed over a subquery is a sum of perturbed counts,
+/// a sort by a count sorts what is shown, and small-cell suppression, which runs on the answer,
+/// hides exactly the cells it would hide on the true counts (the noise never moves a count
+/// across 0, 1…minCell-1 and minCell…).
+struct CellKeyRule {
+  enum Kind { case count, sum, avg }
+  var kind: Kind
+  /// `count(DISTINCT x)`: the contributors are the distinct values of `x`; otherwise the
+  /// rows, keyed by their `seq`.
+  var distinct: Bool
+  /// A count of `events` by their type: perturbed only in the groups of person-level types
+  /// (the others are counts of inspections, tips …, not of persons).
+  var byType: Bool
+  /// The column that keys the rows of a count of rows, a sum or an average: `seq`, else `id`,
+  /// else `person`, as the rows' relation has them (nil for a DISTINCT count).
+  var keyColumn: String?
+}
+
+/// What one grouped statement adds to its aggregates, and which of them it perturbs.
+struct CellKeyPlan {
+  struct Target {
+    /// The perturbed aggregate, among the statement's own.
+    var aggregate: Int
+    var rule: CellKeyRule
+    /// Among `hidden`: the sum of the contributors' record keys; for a sum or an average,
+    /// the count of its contributors and their largest and smallest values.
+    var keySum: Int
+    var count: Int?
+    var largest: Int?
+    var smallest: Int?
+  }
+  var hidden: [Expr.Call] = []
+  var targets: [Target] = []
+  /// For each hidden aggregate that sums the record keys of distinct values: the statement's
+  /// `count(DISTINCT …)` of the same values and FILTER, whose deduplication it shares.
+  var twins: [Int: Int] = [:]
+  /// The group key that is the events' type, for counts by type.
+  var typeKey: Int?
+}
+
+extension Engine {
+  /// The name of the hidden aggregate that sums record keys: no statement can spell it.
+  static let cellKeyAggregate = "cell key"
+
+  /// The rule for a grouped statement's aggregate call: its own, or that of a call of the
+  /// same text (`ORDER BY count(*)` beside `count(*) AS n`), so that what is sorted or
+  /// filtered on is what is shown.
+  func cellKeyRule(_ call: Expr, among calls: [Expr]) -> CellKeyRule? {
+    if let r = cellKeyRules[call.at] { return r }
+    let text = call.rendered
+    for c in calls where c.rendered == text {
+      if let r = cellKeyRules[c.at] { return r }
+    }
+    return nil
+  }
+
+  /// The hidden aggregates a grouped statement needs for the calls the analysis marked, or
+  /// nil when it perturbs nothing (the auditor's statements, and those over no person).
+  func cellKeyPlan(_ calls: [Expr], keys: [Expr]) -> CellKeyPlan? {
+    guard policy != nil, !cellKeyRules.isEmpty else { return nil }
+    var plan = CellKeyPlan()
+    var seen: [String: Int] = [:]
+    func hidden(_ c: Expr.Call) -> Int {
+      let text = "\(c.name)|\(c.distinct)|\(c.args.map(\.rendered))|\(c.filter?.rendered ?? "")"
+      if let i = seen[text] { return i }
+      plan.hidden.append(c)
+      seen[text] = plan.hidden.count - 1
+      return plan.hidden.count - 1
+    }
+    for (j, e) in calls.enumerated() {
+      guard let rule = cellKeyRule(e, among: calls), case .function(let c) = e.kind else {
+        continue
+      }
+      let at = e.at
+      let seq = Expr(.column(table: nil, name: rule.keyColumn ?? "seq"), at: at)
+      // The rows a count of x or a sum of x adds up: its FILTER's, where x is not NULL.
+      var rows = c.filter
+      if let x = c.args.first, !c.star {
+        let valued = Expr(.isNull(x, negated: true), at: at)
+        rows = rows.map { Expr(.binary(op: "AND", $0, valued), at: at) } ?? valued
+      }
+      var target = CellKeyPlan.Target(aggregate: j, rule: rule, keySum: 0)
+      if rule.distinct {
+        target.keySum = hidden(
+          Expr.Call(
+            name: Self.cellKeyAggregate, args: c.args, distinct: true, filter: c.filter))
+        plan.twins[target.keySum] = j
+      } else {
+        target.keySum = hidden(
+          Expr.Call(name: Self.cellKeyAggregate, args: [seq], filter: rows))
+      }
+      if rule.kind != .count, let x = c.args.first {
+        target.count = hidden(Expr.Call(name: "count", args: [x], filter: c.filter))
+        target.largest = hidden(Expr.Call(name: "max", args: [x], filter: c.filter))
+        target.smallest = hidden(Expr.Call(name: "min", args: [x], filter: c.filter))
+      }
+      plan.targets.append(target)
+    }
+    guard !plan.targets.isEmpty else { return nil }
+    plan.typeKey = keys.firstIndex {
+      if case .column(_, "type") = $0.kind { return true }
+      return false
+    }
+    return plan
+  }
+
+  /// Adds the noise of `plan` to the aggregates of `b` (the statement's `keyCount` keys, then
+  /// its `aggregateCount` aggregates, then the hidden ones), and drops the hidden columns.
+  func perturb(_ b: inout Batch, _ plan: CellKeyPlan, keyCount: Int, aggregateCount: Int) {
+    let secret = cellKeySecret
+    let minCell = self.minCell
+    let hiddenAt = keyCount + aggregateCount
+    func int(_ column: Int, _ g: Int) -> Int64 {
+      if case .int(let x) = b.columns[column].value(g) { return x }
+      return 0
+    }
+    func magnitude(_ column: Int?, _ g: Int) -> Double {
+      guard let column else { return 0 }
+      return Cast.double(b.columns[hiddenAt + column].value(g)).map(abs) ?? 0
+    }
+    for t in plan.targets {
+      let column = keyCount + t.aggregate
+      for g in 0..<b.count {
+        if t.rule.byType, let k = plan.typeKey, case .text(let type) = b.columns[k].value(g),
+          !PrivacyPolicy.personTypes.contains(type)
+        {
+          continue
+        }
+        let keySum = UInt64(bitPattern: int(hiddenAt + t.keySum, g))
+        let value = b.columns[column].value(g)
+        switch t.rule.kind {
+        case .count:
+          guard case .int(let n) = value else { continue }
+          let d = CellKey.countNoise(n, keySum: keySum, minCell: minCell, secret: secret)
+          b.columns[column].ints[g] = n + d
+        case .sum, .avg:
+          let n = t.count.map { int(hiddenAt + $0, g) } ?? 0
+          let largest = max(magnitude(t.largest, g), magnitude(t.smallest, g))
+          let e = CellKey.sumNoise(n, keySum: keySum, largest: largest, secret: secret)
+          switch (t.rule.kind, value) {
+          case (.sum, .int(let s)):
+            let (x, overflow) = s.addingReportingOverflow(Int64(e.rounded()))
+            b.columns[column].ints[g] = overflow ? s : x
+          case (.sum, .double(let s)):
+            b.columns[column].doubles[g] = s + e
+          case (.avg, .double(let a)):
+            // Over the perturbed count of the same rows, the count(x) shown beside it: the
+            // three agree, and the true count is not their quotient.
+            let d = CellKey.countNoise(n, keySum: keySum, minCell: minCell, secret: secret)
+            b.columns[column].doubles[g] = (a * Double(n) + e) / Double(max(1, n + d))
+          default: continue
+          }
+        }
+        perturbedCells += 1
+      }
+    }
+    b.columns.removeLast(plan.hidden.count)
+  }
+}
