@@ -157,6 +157,8 @@ package final class Engine {
   /// The statement's aggregate calls (by where they start in its text) that count persons or
   /// sum their amounts, as the analysis found them: the analyst role's answers perturb them.
   var cellKeyRules: [Int: CellKeyRule] = [:]
+  /// The views the statement reads whose columns count persons, as the analysis found them.
+  var viewCellKeys: [String: ViewCellKeys] = [:]
   /// How many values the running statement perturbed.
   var perturbedCells = 0
   /// The store's secret, which the noise of a cell is drawn with (read at its first use).
@@ -469,6 +471,20 @@ package final class Engine {
     // last, so the others keep their positions.
     let columns = table.schema.prefix { !$0.name.hasPrefix("__") }.map {
       Relation.Column(table: alias ?? name, name: $0.name, type: Self.sqlType($0.type))
+    }
+    if policy != nil, let keys = viewCellKeys[name], keys.matches(columns.map(\.name)) {
+      // Built exact, for every role; the analyst's counts and sums of persons get their noise
+      // as they are read (the general path: a view is a few hundred rows).
+      return Relation(columns: columns) { needed, body throws(SQLError) in
+        let read = keys.columns(with: needed)
+        try self.scan(view, needed: read, types: read.map { columns[$0].type }) {
+          (b: Batch) throws(SQLError) -> Bool in
+          var b = b
+          self.perturb(&b, keys, view: name, read: read)
+          return try body(
+            Batch(columns: needed.map { b.columns[read.firstIndex(of: $0)!] }, count: b.count))
+        }
+      }
     }
     var relation = Relation(columns: columns) { needed, body throws(SQLError) in
       try self.scan(view, needed: needed, types: needed.map { columns[$0].type }, body)

@@ -160,3 +160,89 @@ extension Engine {
     b.columns.removeLast(plan.hidden.count)
   }
 }
+
+/// The columns of a materialized view that count persons or sum their amounts, found from its
+/// recorded definition. A view is built exact (the auditor reads it as it is); the analyst's
+/// reads perturb these cells as they come, each keyed by the view, the column and the values
+/// of the row's other columns (its province, its year): the same cell always gets the same
+/// noise, two cells unrelated noise, so that sums over a view's rows (with and without one
+/// province) no longer give a small cell by subtraction. A sum has no record of its largest
+/// amount here: it is perturbed by 20–50 % of its mean (its value over its count; cellKey's
+/// "mean" magnifier), an average by that over its count.
+struct ViewCellKeys {
+  enum Kind { case count, countByType, value }
+  var names: [String]
+  var targets: [(column: Int, kind: Kind, count: Int?)] = []
+  /// The columns that say which cell a row is.
+  var dimensions: [Int] = []
+  var typeColumn: Int?
+
+  init(_ r: PrivacyRelation) {
+    names = r.columns.map(\.name)
+    for (i, c) in r.columns.enumerated() {
+      let l = c.lineage
+      if l.contains(.eventType) { typeColumn = i }
+      if l.contains(.personCount) {
+        targets.append((i, .count, nil))
+      } else if l.contains(.personCountByType) {
+        targets.append((i, .countByType, nil))
+      } else if l.contains(.personValue) {
+        let pair = c.pairedWith.flatMap { p in r.columns.firstIndex { $0.name == p } }
+        targets.append((i, .value, pair))
+      } else if !l.contains(.aggregate) && !l.contains(.derived) {
+        dimensions.append(i)
+      }
+    }
+  }
+
+  /// Whether the view as stored has the columns its definition names.
+  func matches(_ stored: [String]) -> Bool { !targets.isEmpty && stored == names }
+
+  /// What a read of `needed` reads: every column (a view's rows are few, and each cell's key
+  /// needs its row's dimensions).
+  func columns(with needed: [Int]) -> [Int] { Array(names.indices) }
+}
+
+extension Engine {
+  /// Adds the noise of `keys` to a batch of view `view`'s rows (its columns `read`, all).
+  func perturb(_ b: inout Batch, _ keys: ViewCellKeys, view: String, read: [Int]) {
+    let secret = cellKeySecret
+    let minCell = self.minCell
+    for (column, kind, pair) in keys.targets {
+      let base = CellKey.recordKey(.text("view \(view).\(keys.names[column])"))
+      for i in 0..<b.count {
+        if kind == .countByType, let t = keys.typeColumn,
+          case .text(let type) = b.columns[t].value(i),
+          !PrivacyPolicy.personTypes.contains(type)
+        {
+          continue
+        }
+        var key = base
+        for d in keys.dimensions {
+          key =
+            key
+            &+ StringPool.mix(
+              CellKey.recordKey(b.columns[d].value(i)) &+ UInt64(d + 1) &* 0x9E37_79B9_7F4A_7C15)
+        }
+        switch (kind, b.columns[column].value(i)) {
+        case (.count, .int(let n)), (.countByType, .int(let n)):
+          b.columns[column].ints[i] =
+            n + CellKey.countNoise(n, keySum: key, minCell: minCell, secret: secret)
+        case (.value, let v) where !v.isNull:
+          var n: Int64 = 1
+          if let pair, case .int(let c) = b.columns[pair].value(i) { n = max(1, c) }
+          let x = Cast.double(v) ?? 0
+          let e = CellKey.sumNoise(n, keySum: key, largest: abs(x) / Double(n), secret: secret)
+          if case .int(let s) = v {
+            let (y, overflow) = s.addingReportingOverflow(Int64(e.rounded()))
+            b.columns[column].ints[i] = overflow ? s : y
+          } else {
+            b.columns[column].doubles[i] = x + e
+          }
+        default: continue
+        }
+        perturbedCells += 1
+      }
+    }
+  }
+}

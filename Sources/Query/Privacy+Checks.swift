@@ -173,6 +173,8 @@ extension Engine {
       var r = try analyze(q, ctes: [:], top: false)
       for i in r.columns.indices { r.columns[i].table = t }
       if r.personRows != nil { r.personAlias = t }
+      // A view read by the statement itself: its counts of persons perturbed as it is read.
+      if saved.isEmpty { viewCellKeys[name] = ViewCellKeys(r) }
       return r
     case .subquery(let q, let alias, _):
       var r = try analyze(q, ctes: ctes, top: false)

@@ -120,8 +120,9 @@ extension Engine {
   package func privacyShape(_ q: Select) throws(SQLError) -> PrivacyShape {
     privacyMemo = [:]
     privacySource = ""
-    // Kept after the analysis: the executor perturbs the calls it names.
+    // Kept after the analysis: the executor perturbs the calls and views it names.
     cellKeyRules = [:]
+    viewCellKeys = [:]
     defer { privacyMemo = [:] }
     var order: [Int] = []
     let r = try analyze(q, ctes: [:], top: true, order: &order)

@@ -13,6 +13,10 @@ import Testing
     let store = TestStore()
     let r = try? store.run(["demo"])
     precondition(r?.status == 0, "demo failed: \(r?.stderr ?? "")")
+    let views = try? store.run([
+      "--role", "auditor", "--queries", packageRoot + "/queries", "rebuild", "support_access",
+    ])
+    precondition(views?.status == 0, "rebuild failed: \(views?.stderr ?? "")")
     return store
   }()
 
@@ -303,6 +307,36 @@ import Testing
         }
       }
     }
+  }
+
+  /// A view is built exact and read perturbed: sums over its rows by year, with and without
+  /// one province, do not give that province's cell by subtraction; the auditor's do.
+  @Test func aViewsCountsArePerturbedAsTheAnalystReadsThem() throws {
+    let store = Self.demo
+    let all = "SELECT year, sum(persons) AS p FROM support_access"
+    let statements = [
+      all + " GROUP BY year ORDER BY year",
+      all + " WHERE province_now <> 'An Giang' GROUP BY year ORDER BY year",
+      "SELECT year, persons AS p FROM support_access"
+        + " WHERE province_now = 'An Giang' ORDER BY year",
+    ]
+    func answer(_ role: String, _ sql: String) throws -> [[Int]] {
+      let r = try store.run(["--role", role, "query", sql, "--format", "json"])
+      #expect(r.status == 0, "\(r.stderr)")
+      return PrivacyTests.json(r.stdout).map { [$0["year"] as? Int ?? 0, $0["p"] as? Int ?? -1] }
+    }
+    let exact = try statements.map { try answer("auditor", $0) }
+    let shown = try statements.map { try answer("analyst", $0) }
+    #expect(exact[0].count == exact[2].count && exact[0].count >= 10, "\(exact)")
+    var exactDifferences = 0
+    for (i, row) in exact[0].enumerated() where i < exact[1].count && i < shown[1].count {
+      // The auditor's subtraction is the province's cell; the analyst's is not, mostly.
+      #expect(row[1] - exact[1][i][1] == exact[2][i][1])
+      if shown[0][i][1] - shown[1][i][1] == exact[2][i][1] { exactDifferences += 1 }
+    }
+    #expect(exactDifferences < exact[0].count / 2, "\(exactDifferences) exact of \(exact[0].count)")
+    let again = try answer("analyst", statements[0])
+    #expect(again == shown[0])
   }
 
   /// The keyed hash is SipHash-2-4: the reference implementation's vector for the 16 bytes
