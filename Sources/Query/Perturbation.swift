@@ -82,6 +82,14 @@ extension Engine {
         let valued = Expr(.isNull(x, negated: true), at: at)
         rows = rows.map { Expr(.binary(op: "AND", $0, valued), at: at) } ?? valued
       }
+      // By type, only the person-level types' cells are perturbed: only their rows' keys are
+      // summed (the vectorized path hashes no other row).
+      if rule.byType {
+        let types = PrivacyPolicy.personTypes.sorted().map { Expr(.string($0), at: at) }
+        let personal = Expr(
+          .inList(Expr(.column(table: nil, name: "type"), at: at), types, negated: false), at: at)
+        rows = rows.map { Expr(.binary(op: "AND", $0, personal), at: at) } ?? personal
+      }
       var target = CellKeyPlan.Target(aggregate: j, rule: rule, keySum: 0)
       if rule.distinct {
         target.keySum = hidden(

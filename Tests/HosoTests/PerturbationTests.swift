@@ -339,6 +339,49 @@ import Testing
     #expect(again == shown[0])
   }
 
+  /// Counts of events by type: the person-level types' perturbed by their rows' keys, the
+  /// others (inspections, tips …) exact, on both paths.
+  @Test func countsByTypeArePerturbedOnlyForPersonLevelTypes() throws {
+    let store = Self.demo
+    let secret = CellKey.Secret.of(store: store.path)
+    let auditor = try Engine(store: store.path)
+    let sql = "SELECT type, count(*) AS n FROM events WHERE year >= 2016 GROUP BY type"
+    var truth: [String: Int64] = [:]
+    for r in [try auditor.run(sql)[0]] {
+      for i in 0..<r.rows.count {
+        if case .text(let t) = r.rows.columns[0].value(i),
+          case .int(let n) = r.rows.columns[1].value(i)
+        {
+          truth[t] = n
+        }
+      }
+    }
+    let seqs = try auditor.run(
+      "SELECT seq FROM events WHERE year >= 2016 AND type = 'support.provided'")[0]
+    let keys = (0..<seqs.rows.count).reduce(UInt64(0)) {
+      guard case .int(let s) = seqs.rows.columns[0].value($1) else { return $0 }
+      return $0 &+ CellKey.recordKey(s)
+    }
+    for vectorized in [true, false] {
+      let engine = try Engine(store: store.path)
+      engine.policy = PrivacyPolicy()
+      engine.vectorized = vectorized
+      let r = try engine.run(sql)[0]
+      #expect(r.rows.count == truth.count)
+      for i in 0..<r.rows.count {
+        guard case .text(let t) = r.rows.columns[0].value(i),
+          case .int(let n) = r.rows.columns[1].value(i), let exact = truth[t]
+        else { continue }
+        if t == "support.provided" {
+          let noise = CellKey.countNoise(exact, keySum: keys, minCell: 5, secret: secret)
+          #expect(n == exact + noise, "\(t) vectorized \(vectorized)")
+        } else if !PrivacyPolicy.personTypes.contains(t) {
+          #expect(n == exact, "\(t) vectorized \(vectorized)")
+        }
+      }
+    }
+  }
+
   /// The keyed hash is SipHash-2-4: the reference implementation's vector for the 16 bytes
   /// 00…0f under the key 00…0f.
   @Test func theCellKeyIsSipHash24() {
