@@ -57,7 +57,14 @@ extension FastAggregate.Partial {
     case .selected(let s): sel = s
     case .all(let count, let dropping, let except): everyRow = (count, dropping, except)
     }
-    if everyRow != nil && plan.aggregates.contains(where: { $0.operand != nil }) { return false }
+    // Every row counted straight from the columns: counts, and the analyst's hidden sums of
+    // the rows' keys (below), no other aggregate of values.
+    let keyed = plan.aggregates.contains { $0.function == .keySum }
+    if everyRow != nil
+      && plan.aggregates.contains(where: { $0.operand != nil && $0.function != .keySum })
+    {
+      return false
+    }
     for a in plan.aggregates {
       guard !a.distinct else { return false }
       guard let o = a.operand else { continue }
@@ -101,6 +108,9 @@ extension FastAggregate.Partial {
     // All but the last column add their part to each row's cell; the last adds its own and
     // counts the cell (one column: no cells at all).
     var histogram = [Int](repeating: 0, count: total)
+    if let everyRow, keyed {
+      return try addKeyedCounts(g, everyRow, dimensions, conditions, lows, strides, total)
+    }
     if let everyRow {
       // No aggregate of values here (see above), so no cell is needed after its count.
       if dimensions.isEmpty && everyRow.dropping != nil { return false }
@@ -181,17 +191,25 @@ extension FastAggregate.Partial {
         // The analyst's hidden sum of the rows' keys: their seqs read at once, and hashed only
         // in the cells its FILTER keeps (a count of events by type needs the keys of the
         // person-level types' rows alone, a tenth of them).
-        let keep = a.filter.map { cellsPassing($0, histogram, g, dimensions, lows, strides) }
-        var xs = [Int64](repeating: 0, count: sel.count)
-        sel.withUnsafeBufferPointer { s in
+        var rows = sel
+        var rowCells = cells.map { ColumnReader.within(Int($0), total - 1) }
+        if let f = a.filter {
+          let keep = cellsPassing(f, histogram, g, dimensions, lows, strides)
+          let kept = rowCells.indices.filter { keep[rowCells[$0]] }
+          if kept.count < rows.count {
+            rows = kept.map { sel[$0] }
+            rowCells = kept.map { rowCells[$0] }
+          }
+        }
+        var xs = [Int64](repeating: 0, count: rows.count)
+        rows.withUnsafeBufferPointer { s in
           xs.withUnsafeMutableBufferPointer { column.gatherInt64(s, into: $0.baseAddress!) }
         }
         var n = [Int64](repeating: 0, count: total)
         var state = [Int64](repeating: 0, count: total)
-        for i in 0..<sel.count {
-          let cell = ColumnReader.within(Int(cells[i]), total - 1)
-          if let keep, !keep[cell] { continue }
-          guard column.isValid(Int(sel[i])) else { continue }
+        for i in 0..<rows.count {
+          let cell = rowCells[i]
+          guard column.isValid(Int(rows[i])) else { continue }
           n[cell] += 1
           state[cell] = state[cell] &+ Int64(bitPattern: CellKey.recordKey(xs[i]))
         }
@@ -222,6 +240,61 @@ extension FastAggregate.Partial {
         }
       }
       if overflow { return false }
+      valueCounts[j] = n
+      valueStates[j] = state
+    }
+    return try addCounts(
+      histogram, g, dimensions, conditions, lows, strides, valueCounts, valueStates)
+  }
+
+  /// The histogram over every row of a group (but `except`, and the types dropped) with the
+  /// sums of the rows' keys of the plan's `keySum` aggregates (the analyst's perturbed counts,
+  /// `CellKey`): each row's cell made whole first, then one pass counts it and, in the cells
+  /// a key's FILTER keeps (a count of events by type: the person-level types'), adds its key.
+  /// The count of every row stays a pass over the columns, as the auditor's is, and no
+  /// selection vector of every row is built.
+  private mutating func addKeyedCounts(
+    _ g: GroupReader, _ everyRow: (count: Int, dropping: (ColumnReader, [Bool])?, except: [Int32]),
+    _ dimensions: [FastAggregate.Operand], _ conditions: [FastAggregate.Predicate],
+    _ lows: [Int64], _ strides: [Int], _ total: Int
+  ) throws(SQLError) -> Bool {
+    let count = everyRow.count
+    guard !dimensions.isEmpty else { return false }
+    var cells = [Int32](repeating: 0, count: count)
+    cells.withUnsafeMutableBufferPointer { cells in
+      for (k, o) in dimensions.enumerated() {
+        g.columns[o.column].addCells(
+          allOf: count, low: lows[k], stride: Int32(strides[k]), into: cells.baseAddress!)
+      }
+    }
+    var dropped: [Bool]?
+    if let (types, drop) = everyRow.dropping {
+      dropped = (0..<count).map { types.isValid($0) && drop[min(types.code($0), drop.count - 1)] }
+    }
+    var histogram = [Int](repeating: 0, count: total)
+    for r in 0..<count where !(dropped?[r] ?? false) {
+      histogram[ColumnReader.within(Int(cells[r]), total - 1)] += 1
+    }
+    var excepted = [Bool](repeating: false, count: count)
+    for r in everyRow.except where !(dropped?[Int(r)] ?? false) {
+      excepted[Int(r)] = true
+      histogram[ColumnReader.within(Int(cells[Int(r)]), total - 1)] -= 1
+    }
+    var valueCounts: [[Int64]] = plan.aggregates.map { _ in [] }
+    var valueStates: [[Int64]] = plan.aggregates.map { _ in [] }
+    for (j, a) in plan.aggregates.enumerated() where a.function == .keySum {
+      guard let o = a.operand else { return false }
+      let column = g.columns[o.column]
+      let keep = a.filter.map { cellsPassing($0, histogram, g, dimensions, lows, strides) }
+      var n = [Int64](repeating: 0, count: total)
+      var state = [Int64](repeating: 0, count: total)
+      for r in 0..<count where !excepted[r] && !(dropped?[r] ?? false) {
+        let cell = ColumnReader.within(Int(cells[r]), total - 1)
+        if let keep, !keep[cell] { continue }
+        guard column.isValid(r) else { continue }
+        n[cell] += 1
+        state[cell] = state[cell] &+ Int64(bitPattern: CellKey.recordKey(column.int64(r)))
+      }
       valueCounts[j] = n
       valueStates[j] = state
     }
