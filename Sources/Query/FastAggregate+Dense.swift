@@ -108,9 +108,6 @@ extension FastAggregate.Partial {
     // All but the last column add their part to each row's cell; the last adds its own and
     // counts the cell (one column: no cells at all).
     var histogram = [Int](repeating: 0, count: total)
-    if let everyRow, keyed {
-      return try addKeyedCounts(g, everyRow, dimensions, conditions, lows, strides, total)
-    }
     if let everyRow {
       // No aggregate of values here (see above), so no cell is needed after its count.
       if dimensions.isEmpty && everyRow.dropping != nil { return false }
@@ -152,7 +149,13 @@ extension FastAggregate.Partial {
         }
         histogram[ColumnReader.within(cell, histogram.count - 1)] -= 1
       }
-      return try addCounts(histogram, g, dimensions, conditions, lows, strides, [], [])
+      guard keyed else {
+        return try addCounts(histogram, g, dimensions, conditions, lows, strides, [], [])
+      }
+      if dimensions.isEmpty { return false }
+      let (valueCounts, valueStates) = keySums(g, everyRow, dimensions, lows, strides, histogram)
+      return try addCounts(
+        histogram, g, dimensions, conditions, lows, strides, valueCounts, valueStates)
     }
     // (Aggregates of values read each row's cell again: then every column adds to it.)
     var cells = [Int32](repeating: 0, count: dimensions.count > 1 || valued ? sel.count : 0)
@@ -247,59 +250,81 @@ extension FastAggregate.Partial {
       histogram, g, dimensions, conditions, lows, strides, valueCounts, valueStates)
   }
 
-  /// The histogram over every row of a group (but `except`, and the types dropped) with the
-  /// sums of the rows' keys of the plan's `keySum` aggregates (the analyst's perturbed counts,
-  /// `CellKey`): each row's cell made whole first, then one pass counts it and, in the cells
-  /// a key's FILTER keeps (a count of events by type: the person-level types'), adds its key.
-  /// The count of every row stays a pass over the columns, as the auditor's is, and no
-  /// selection vector of every row is built.
-  private mutating func addKeyedCounts(
+  /// Beside the histogram of every row of a group (but `except`, and the types dropped): by
+  /// cell, the rows and the sum of their keys of each of the plan's `keySum` aggregates (the
+  /// analyst's perturbed counts, `CellKey`). A key whose FILTER keeps some values of a
+  /// dictionary column (a count of events by type: the person-level types') reads only the
+  /// rows of those codes, found sixteen at a time; another reads every row, its cell made
+  /// whole first. The counts themselves stay the passes over the columns the auditor's take.
+  private mutating func keySums(
     _ g: GroupReader, _ everyRow: (count: Int, dropping: (ColumnReader, [Bool])?, except: [Int32]),
-    _ dimensions: [FastAggregate.Operand], _ conditions: [FastAggregate.Predicate],
-    _ lows: [Int64], _ strides: [Int], _ total: Int
-  ) throws(SQLError) -> Bool {
+    _ dimensions: [FastAggregate.Operand], _ lows: [Int64], _ strides: [Int], _ histogram: [Int]
+  ) -> ([[Int64]], [[Int64]]) {
+    let total = histogram.count
     let count = everyRow.count
-    guard !dimensions.isEmpty else { return false }
-    var cells = [Int32](repeating: 0, count: count)
-    cells.withUnsafeMutableBufferPointer { cells in
-      for (k, o) in dimensions.enumerated() {
-        g.columns[o.column].addCells(
-          allOf: count, low: lows[k], stride: Int32(strides[k]), into: cells.baseAddress!)
-      }
-    }
-    var dropped: [Bool]?
-    if let (types, drop) = everyRow.dropping {
-      dropped = (0..<count).map { types.isValid($0) && drop[min(types.code($0), drop.count - 1)] }
-    }
-    var histogram = [Int](repeating: 0, count: total)
-    for r in 0..<count where !(dropped?[r] ?? false) {
-      histogram[ColumnReader.within(Int(cells[r]), total - 1)] += 1
-    }
-    var excepted = [Bool](repeating: false, count: count)
-    for r in everyRow.except where !(dropped?[Int(r)] ?? false) {
-      excepted[Int(r)] = true
-      histogram[ColumnReader.within(Int(cells[Int(r)]), total - 1)] -= 1
-    }
+    // The rows the caller reads itself (patched); those of a dropped type are found as each
+    // row is visited, not in a pass over the group.
+    var skipped = [Bool](repeating: false, count: count)
+    for r in everyRow.except { skipped[Int(r)] = true }
+    let dropping = everyRow.dropping
     var valueCounts: [[Int64]] = plan.aggregates.map { _ in [] }
     var valueStates: [[Int64]] = plan.aggregates.map { _ in [] }
     for (j, a) in plan.aggregates.enumerated() where a.function == .keySum {
-      guard let o = a.operand else { return false }
+      guard let o = a.operand else { continue }
       let column = g.columns[o.column]
-      let keep = a.filter.map { cellsPassing($0, histogram, g, dimensions, lows, strides) }
-      var n = [Int64](repeating: 0, count: total)
-      var state = [Int64](repeating: 0, count: total)
-      for r in 0..<count where !excepted[r] && !(dropped?[r] ?? false) {
-        let cell = ColumnReader.within(Int(cells[r]), total - 1)
-        if let keep, !keep[cell] { continue }
-        guard column.isValid(r) else { continue }
-        n[cell] += 1
-        state[cell] = state[cell] &+ Int64(bitPattern: CellKey.recordKey(column.int64(r)))
+      var rows: [Int32]?
+      var keep: [Bool]?
+      if let f = a.filter {
+        if case .member(let t, let set, let strings, negated: false) = f, set.isEmpty,
+          t.transform == .none, plan.types[t.column] == .varchar, g.columns[t.column].isDictionary
+        {
+          let c = g.columns[t.column]
+          let wanted = Set(strings.map { constantBytes[$0] })
+          let flags = (0..<c.dictionaryCount).map { wanted.contains(Array(c.dictionaryEntry($0))) }
+          c.select(&rows, codes: flags)
+        } else {
+          keep = cellsPassing(f, histogram, g, dimensions, lows, strides)
+        }
       }
-      valueCounts[j] = n
-      valueStates[j] = state
+      let n = rows?.count ?? count
+      var cells = [Int32](repeating: 0, count: n)
+      var xs = [Int64](repeating: 0, count: n)
+      cells.withUnsafeMutableBufferPointer { cells in
+        for (k, d) in dimensions.enumerated() {
+          let c = g.columns[d.column]
+          if let rows {
+            rows.withUnsafeBufferPointer {
+              c.addCells($0, low: lows[k], stride: Int32(strides[k]), into: cells.baseAddress!)
+            }
+          } else {
+            c.addCells(
+              allOf: count, low: lows[k], stride: Int32(strides[k]), into: cells.baseAddress!)
+          }
+        }
+      }
+      let all = rows ?? Array(0..<Int32(count))
+      all.withUnsafeBufferPointer { r in
+        xs.withUnsafeMutableBufferPointer { column.gatherInt64(r, into: $0.baseAddress!) }
+      }
+      var rowsIn = [Int64](repeating: 0, count: total)
+      var sums = [Int64](repeating: 0, count: total)
+      for i in 0..<n {
+        let r = Int(all[i])
+        if skipped[r] || !column.isValid(r) { continue }
+        if let (types, drop) = dropping, types.isValid(r),
+          drop[min(types.code(r), drop.count - 1)]
+        {
+          continue
+        }
+        let cell = ColumnReader.within(Int(cells[i]), total - 1)
+        if let keep, !keep[cell] { continue }
+        rowsIn[cell] += 1
+        sums[cell] = sums[cell] &+ Int64(bitPattern: CellKey.recordKey(xs[i]))
+      }
+      valueCounts[j] = rowsIn
+      valueStates[j] = sums
     }
-    return try addCounts(
-      histogram, g, dimensions, conditions, lows, strides, valueCounts, valueStates)
+    return (valueCounts, valueStates)
   }
 
   /// Whether each cell of a histogram (those with rows) meets `filter`, which reads only the
