@@ -476,13 +476,12 @@ package final class Engine {
       // Built exact, for every role; the analyst's counts and sums of persons get their noise
       // as they are read (the general path: a view is a few hundred rows).
       return Relation(columns: columns) { needed, body throws(SQLError) in
-        let read = keys.columns(with: needed)
-        try self.scan(view, needed: read, types: read.map { columns[$0].type }) {
+        // Every column read (a view's rows are few): each cell's key needs its row's others.
+        try self.scan(view, needed: Array(columns.indices), types: columns.map(\.type)) {
           (b: Batch) throws(SQLError) -> Bool in
           var b = b
-          self.perturb(&b, keys, view: name, read: read)
-          return try body(
-            Batch(columns: needed.map { b.columns[read.firstIndex(of: $0)!] }, count: b.count))
+          self.perturb(&b, keys, view: name)
+          return try body(Batch(columns: needed.map { b.columns[$0] }, count: b.count))
         }
       }
     }

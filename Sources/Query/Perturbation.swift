@@ -206,14 +206,12 @@ struct ViewCellKeys {
   /// Whether the view as stored has the columns its definition names.
   func matches(_ stored: [String]) -> Bool { !targets.isEmpty && stored == names }
 
-  /// What a read of `needed` reads: every column (a view's rows are few, and each cell's key
-  /// needs its row's dimensions).
-  func columns(with needed: [Int]) -> [Int] { Array(names.indices) }
 }
 
 extension Engine {
-  /// Adds the noise of `keys` to a batch of view `view`'s rows (its columns `read`, all).
-  func perturb(_ b: inout Batch, _ keys: ViewCellKeys, view: String, read: [Int]) {
+  /// Adds the noise of `keys` to a batch of view `view`'s rows, every column of them (each
+  /// cell's key needs its row's dimensions).
+  func perturb(_ b: inout Batch, _ keys: ViewCellKeys, view: String) {
     let secret = cellKeySecret
     let minCell = self.minCell
     for (column, kind, pair) in keys.targets {
