@@ -308,6 +308,8 @@ struct Aggregate {
     case avg(Double, Int64)
     case extreme(SQLValue)
     case distinct(Set<SQLValue>)
+    /// The hidden sum of record keys (`CellKey`), modulo 2^64.
+    case keySum(UInt64)
   }
 
   let name: String
@@ -316,6 +318,9 @@ struct Aggregate {
   let arguments: [Bound]
   let filter: Bound?
   let type: SQLType
+  /// For a hidden sum of the record keys of distinct values: the statement's
+  /// `count(DISTINCT …)` of the same values, whose deduplication the vectorized path shares.
+  var twin: Int? = nil
 
   init(
     _ c: Expr.Call, at: Int, scope: Engine.Scope, engine: Engine, ctes: [String: QueryResult],
@@ -344,7 +349,7 @@ struct Aggregate {
     }
     let argType = arguments.first?.type ?? .bigint
     switch name {
-    case "count": type = .bigint
+    case "count", Engine.cellKeyAggregate: type = .bigint
     case "avg":
       guard argType.isNumeric || argType == .null else {
         throw SQLError(.binder, "No function matches 'avg(\(argType.rawValue))'", at: at)
@@ -363,6 +368,7 @@ struct Aggregate {
     if distinct { return .distinct([]) }
     switch name {
     case "count": return .count(0)
+    case Engine.cellKeyAggregate: return .keySum(0)
     case "sum":
       return type == .double ? .sumDouble(0, any: false) : .sumInt(0, overflowed: nil, any: false)
     case "avg": return .avg(0, 0)
@@ -378,6 +384,7 @@ struct Aggregate {
       set.insert(v)
       s = .distinct(set)
     case .count(let n): s = .count(n + 1)
+    case .keySum(let k): s = .keySum(k &+ CellKey.recordKey(v))
     case .sumInt(let x, let over, _):
       guard case .int(let i) = v else { return }
       if let over {
@@ -410,6 +417,7 @@ struct Aggregate {
       for v in set { try? plain.update(&inner, [v]) }
       return plain.result(inner)
     case .count(let n): return .int(n)
+    case .keySum(let k): return .int(Int64(bitPattern: k))
     case .sumInt(let x, let over, let any):
       if !any { return .null }
       return over.map { .double($0) } ?? .int(x)

@@ -18,6 +18,9 @@ package struct QueryResult: Sendable {
   /// How many cells were suppressed for being small, and how many beside them.
   package var primarySuppressed = 0
   package var complementarySuppressed = 0
+  /// How many counts and sums of persons the statement perturbed (cell-key noise, the analyst
+  /// role's; see `CellKey`), in its answer or in the subqueries it was computed from.
+  package var perturbed = 0
 
   package init(names: [String], types: [SQLType], rows: Batch) {
     self.names = names
@@ -35,17 +38,27 @@ package struct QueryResult: Sendable {
     complementary[c]?.contains(i) ?? false ? "*" : suppressedLabel
   }
 
-  /// A line saying what was suppressed, or nil when nothing was.
+  /// A line saying what was suppressed and perturbed, or nil when nothing was.
   package var suppressionNote: String? {
     let n = primarySuppressed + complementarySuppressed
-    guard n > 0 else { return nil }
-    var s = "\(n) cell\(n == 1 ? "" : "s") hidden for the analyst role:"
-    s += " \(primarySuppressed) count\(primarySuppressed == 1 ? "" : "s") of persons under"
-    s += " \(suppressedLabel.dropFirst()), shown as \(suppressedLabel)"
-    if complementarySuppressed > 0 {
-      s += ", and \(complementarySuppressed) more shown as *, from which they could be worked out"
+    var parts: [String] = []
+    if n > 0 {
+      var s = "\(n) cell\(n == 1 ? "" : "s") hidden for the analyst role:"
+      s += " \(primarySuppressed) count\(primarySuppressed == 1 ? "" : "s") of persons under"
+      s += " \(suppressedLabel.dropFirst()), shown as \(suppressedLabel)"
+      if complementarySuppressed > 0 {
+        s += ", and \(complementarySuppressed) more shown as *, from which they could be worked out"
+      }
+      parts.append(s)
     }
-    return s
+    if perturbed > 0 {
+      // Said every time: an analyst must not take these for exact numbers, nor add them up
+      // expecting a total shown elsewhere.
+      parts.append(
+        "counts of persons are perturbed for the analyst role (within ±2, sums and averages by"
+          + " up to half their largest amount; the same persons always get the same answer)")
+    }
+    return parts.isEmpty ? nil : parts.joined(separator: "; ")
   }
 }
 
@@ -141,6 +154,16 @@ package final class Engine {
   var privacyMemo: [String: PrivacyRelation] = [:]
   var privacySource = ""
 
+  /// The statement's aggregate calls (by where they start in its text) that count persons or
+  /// sum their amounts, as the analysis found them: the analyst role's answers perturb them.
+  var cellKeyRules: [Int: CellKeyRule] = [:]
+  /// The views the statement reads whose columns count persons, as the analysis found them.
+  var viewCellKeys: [String: ViewCellKeys] = [:]
+  /// How many values the running statement perturbed.
+  var perturbedCells = 0
+  /// The store's secret, which the noise of a cell is drawn with (read at its first use).
+  lazy var cellKeySecret = CellKey.Secret.of(store: store)
+
   /// Only these rows of the table a statement reads (an incremental view's delta).
   var restrictedRows: [Int]?
 
@@ -225,8 +248,11 @@ package final class Engine {
       case .select(let q):
         guard let policy else { return try execute(q, ctes: [:], asOf: asOf) }
         let shape = try privacyShape(q)
+        perturbedCells = 0
         do throws(SQLError) {
-          return Suppression.apply(try execute(q, ctes: [:], asOf: asOf), shape, policy)
+          var r = try execute(q, ctes: [:], asOf: asOf)
+          r.perturbed = perturbedCells
+          return Suppression.apply(r, shape, policy)
         } catch {
           throw error.withoutValues
         }
@@ -445,6 +471,19 @@ package final class Engine {
     // last, so the others keep their positions.
     let columns = table.schema.prefix { !$0.name.hasPrefix("__") }.map {
       Relation.Column(table: alias ?? name, name: $0.name, type: Self.sqlType($0.type))
+    }
+    if policy != nil, let keys = viewCellKeys[name], keys.matches(columns.map(\.name)) {
+      // Built exact, for every role; the analyst's counts and sums of persons get their noise
+      // as they are read (the general path: a view is a few hundred rows).
+      return Relation(columns: columns) { needed, body throws(SQLError) in
+        // Every column read (a view's rows are few): each cell's key needs its row's others.
+        try self.scan(view, needed: Array(columns.indices), types: columns.map(\.type)) {
+          (b: Batch) throws(SQLError) -> Bool in
+          var b = b
+          self.perturb(&b, keys, view: name)
+          return try body(Batch(columns: needed.map { b.columns[$0] }, count: b.count))
+        }
+      }
     }
     var relation = Relation(columns: columns) { needed, body throws(SQLError) in
       try self.scan(view, needed: needed, types: needed.map { columns[$0].type }, body)

@@ -118,9 +118,21 @@ extension Engine {
         aggregates.append(
           try Aggregate(c, at: call.at, scope: input, engine: self, ctes: ctes, asOf: asOf))
       }
+      // The analyst's counts and sums of persons: their cell keys computed beside them, and
+      // their noise added before anything reads them.
+      let noise = cellKeyPlan(aggregateCalls, keys: keys)
+      var hidden: [Aggregate] = []
+      for (h, c) in (noise?.hidden ?? []).enumerated() {
+        var a = try Aggregate(c, at: q.at, scope: input, engine: self, ctes: ctes, asOf: asOf)
+        a.twin = noise?.twins[h]
+        hidden.append(a)
+      }
       rowsIn = try groupRows(
-        relation, where: whereBound, keys: keyBound, aggregates: aggregates,
+        relation, where: whereBound, keys: keyBound, aggregates: aggregates + hidden,
         global: keys.isEmpty)
+      if let noise {
+        perturb(&rowsIn, noise, keyCount: keys.count, aggregateCount: aggregates.count)
+      }
       var map: [String: (Int, SQLType)] = [:]
       for (i, k) in keys.enumerated() { map[k.rendered] = (i, keyBound[i].type) }
       for (j, a) in aggregateCalls.enumerated() {

@@ -57,7 +57,14 @@ extension FastAggregate.Partial {
     case .selected(let s): sel = s
     case .all(let count, let dropping, let except): everyRow = (count, dropping, except)
     }
-    if everyRow != nil && plan.aggregates.contains(where: { $0.operand != nil }) { return false }
+    // Every row counted straight from the columns: counts, and the analyst's hidden sums of
+    // the rows' keys (below), no other aggregate of values.
+    let keyed = plan.aggregates.contains { $0.function == .keySum }
+    if everyRow != nil
+      && plan.aggregates.contains(where: { $0.operand != nil && $0.function != .keySum })
+    {
+      return false
+    }
     for a in plan.aggregates {
       guard !a.distinct else { return false }
       guard let o = a.operand else { continue }
@@ -142,7 +149,13 @@ extension FastAggregate.Partial {
         }
         histogram[ColumnReader.within(cell, histogram.count - 1)] -= 1
       }
-      return try addCounts(histogram, g, dimensions, conditions, lows, strides, [], [])
+      guard keyed else {
+        return try addCounts(histogram, g, dimensions, conditions, lows, strides, [], [])
+      }
+      if dimensions.isEmpty { return false }
+      let (valueCounts, valueStates) = keySums(g, everyRow, dimensions, lows, strides, histogram)
+      return try addCounts(
+        histogram, g, dimensions, conditions, lows, strides, valueCounts, valueStates)
     }
     // (Aggregates of values read each row's cell again: then every column adds to it.)
     var cells = [Int32](repeating: 0, count: dimensions.count > 1 || valued ? sel.count : 0)
@@ -177,6 +190,36 @@ extension FastAggregate.Partial {
     for (j, a) in plan.aggregates.enumerated() {
       guard let o = a.operand else { continue }
       let column = g.columns[o.column]
+      if a.function == .keySum {
+        // The analyst's hidden sum of the rows' keys: their seqs read at once, and hashed only
+        // in the cells its FILTER keeps (a count of events by type needs the keys of the
+        // person-level types' rows alone, a tenth of them).
+        var rows = sel
+        var rowCells = cells.map { ColumnReader.within(Int($0), total - 1) }
+        if let f = a.filter {
+          let keep = cellsPassing(f, histogram, g, dimensions, lows, strides)
+          let kept = rowCells.indices.filter { keep[rowCells[$0]] }
+          if kept.count < rows.count {
+            rows = kept.map { sel[$0] }
+            rowCells = kept.map { rowCells[$0] }
+          }
+        }
+        var xs = [Int64](repeating: 0, count: rows.count)
+        rows.withUnsafeBufferPointer { s in
+          xs.withUnsafeMutableBufferPointer { column.gatherInt64(s, into: $0.baseAddress!) }
+        }
+        var n = [Int64](repeating: 0, count: total)
+        var state = [Int64](repeating: 0, count: total)
+        for i in 0..<rows.count {
+          let cell = rowCells[i]
+          guard column.isValid(Int(rows[i])) else { continue }
+          n[cell] += 1
+          state[cell] = state[cell] &+ Int64(bitPattern: CellKey.recordKey(xs[i]))
+        }
+        valueCounts[j] = n
+        valueStates[j] = state
+        continue
+      }
       var n = [Int64](repeating: 0, count: total)
       var state = [Int64](
         repeating: a.function == .min ? .max : a.function == .max ? .min : 0, count: total)
@@ -195,6 +238,8 @@ extension FastAggregate.Partial {
           state[cell] = sum
           overflow = overflow || o
         case .count: break
+        case .keySum:
+          state[cell] = Int64(bitPattern: UInt64(bitPattern: state[cell]) &+ CellKey.recordKey(x))
         }
       }
       if overflow { return false }
@@ -203,6 +248,112 @@ extension FastAggregate.Partial {
     }
     return try addCounts(
       histogram, g, dimensions, conditions, lows, strides, valueCounts, valueStates)
+  }
+
+  /// Beside the histogram of every row of a group (but `except`, and the types dropped): by
+  /// cell, the rows and the sum of their keys of each of the plan's `keySum` aggregates (the
+  /// analyst's perturbed counts, `CellKey`). A key whose FILTER keeps some values of a
+  /// dictionary column (a count of events by type: the person-level types') reads only the
+  /// rows of those codes, found sixteen at a time; another reads every row, its cell made
+  /// whole first. The counts themselves stay the passes over the columns the auditor's take.
+  private mutating func keySums(
+    _ g: GroupReader, _ everyRow: (count: Int, dropping: (ColumnReader, [Bool])?, except: [Int32]),
+    _ dimensions: [FastAggregate.Operand], _ lows: [Int64], _ strides: [Int], _ histogram: [Int]
+  ) -> ([[Int64]], [[Int64]]) {
+    let total = histogram.count
+    let count = everyRow.count
+    // The rows the caller reads itself (patched); those of a dropped type are found as each
+    // row is visited, not in a pass over the group.
+    var skipped = [Bool](repeating: false, count: count)
+    for r in everyRow.except { skipped[Int(r)] = true }
+    let dropping = everyRow.dropping
+    var valueCounts: [[Int64]] = plan.aggregates.map { _ in [] }
+    var valueStates: [[Int64]] = plan.aggregates.map { _ in [] }
+    for (j, a) in plan.aggregates.enumerated() where a.function == .keySum {
+      guard let o = a.operand else { continue }
+      let column = g.columns[o.column]
+      var rows: [Int32]?
+      var keep: [Bool]?
+      if let f = a.filter {
+        if case .member(let t, let set, let strings, negated: false) = f, set.isEmpty,
+          t.transform == .none, plan.types[t.column] == .varchar, g.columns[t.column].isDictionary
+        {
+          let c = g.columns[t.column]
+          let wanted = Set(strings.map { constantBytes[$0] })
+          let flags = (0..<c.dictionaryCount).map { wanted.contains(Array(c.dictionaryEntry($0))) }
+          c.select(&rows, codes: flags)
+        } else {
+          keep = cellsPassing(f, histogram, g, dimensions, lows, strides)
+        }
+      }
+      let n = rows?.count ?? count
+      var cells = [Int32](repeating: 0, count: n)
+      var xs = [Int64](repeating: 0, count: n)
+      cells.withUnsafeMutableBufferPointer { cells in
+        for (k, d) in dimensions.enumerated() {
+          let c = g.columns[d.column]
+          if let rows {
+            rows.withUnsafeBufferPointer {
+              c.addCells($0, low: lows[k], stride: Int32(strides[k]), into: cells.baseAddress!)
+            }
+          } else {
+            c.addCells(
+              allOf: count, low: lows[k], stride: Int32(strides[k]), into: cells.baseAddress!)
+          }
+        }
+      }
+      let all = rows ?? Array(0..<Int32(count))
+      all.withUnsafeBufferPointer { r in
+        xs.withUnsafeMutableBufferPointer { column.gatherInt64(r, into: $0.baseAddress!) }
+      }
+      var rowsIn = [Int64](repeating: 0, count: total)
+      var sums = [Int64](repeating: 0, count: total)
+      for i in 0..<n {
+        let r = Int(all[i])
+        if skipped[r] || !column.isValid(r) { continue }
+        if let (types, drop) = dropping, types.isValid(r),
+          drop[min(types.code(r), drop.count - 1)]
+        {
+          continue
+        }
+        let cell = ColumnReader.within(Int(cells[i]), total - 1)
+        if let keep, !keep[cell] { continue }
+        rowsIn[cell] += 1
+        sums[cell] = sums[cell] &+ Int64(bitPattern: CellKey.recordKey(xs[i]))
+      }
+      valueCounts[j] = rowsIn
+      valueStates[j] = sums
+    }
+    return (valueCounts, valueStates)
+  }
+
+  /// Whether each cell of a histogram (those with rows) meets `filter`, which reads only the
+  /// histogram's dimensions.
+  private mutating func cellsPassing(
+    _ filter: FastAggregate.Predicate, _ histogram: [Int], _ g: GroupReader,
+    _ dimensions: [FastAggregate.Operand], _ lows: [Int64], _ strides: [Int]
+  ) -> [Bool] {
+    var keep = [Bool](repeating: false, count: histogram.count)
+    var ids: [[Int64]?] = dimensions.map { _ in nil }
+    var values: [FastAggregate.Operand: ([Int64], [Bool])] = [:]
+    for (cell, n) in histogram.enumerated() where n > 0 {
+      var rest = cell
+      for (k, o) in dimensions.enumerated().reversed() {
+        let digit = rest / strides[k]
+        rest %= strides[k]
+        if plan.types[o.column] == .varchar {
+          if ids[k] == nil {
+            let c = g.columns[o.column]
+            ids[k] = (0..<c.dictionaryCount).map { pool.intern(c.dictionaryEntry($0)) }
+          }
+          values[o] = ([ids[k]![digit]], [false])
+        } else {
+          values[o] = ([lows[k] + Int64(digit)], [false])
+        }
+      }
+      keep[cell] = evaluate(filter, values, count: 1)[0]
+    }
+    return keep
   }
 
   /// Folds a histogram into the groups: `valueCounts` and `valueStates` by aggregate of a
@@ -257,6 +408,7 @@ extension FastAggregate.Partial {
         case .avg: doubles[j][group] += Double(x)
         case .min: if first || x < ints[j][group] { ints[j][group] = x }
         case .max: if first || x > ints[j][group] { ints[j][group] = x }
+        case .keySum: ints[j][group] = ints[j][group] &+ x
         }
       }
     }

@@ -37,6 +37,9 @@ extension FastAggregate.Partial {
         if n == 0 { continue }
         switch a.function {
         case .count: counts[j][g] += n
+        case .keySum:
+          counts[j][g] += n
+          ints[j][g] = ints[j][g] &+ other.ints[j][og]
         case .sum, .avg:
           if isDouble || a.function == .avg {
             doubles[j][g] += other.doubles[j][og]
@@ -82,7 +85,9 @@ extension FastAggregate.Partial {
   mutating func batch() -> Batch {
     for (j, pairs) in textPairs.enumerated() {
       guard let pairs else { continue }
-      TextPairs.count([(pairs, nil)] + mergedText[j], into: &counts[j])
+      var keys = [Int64](repeating: 0, count: counts[j].count)
+      TextPairs.count([(pairs, nil)] + mergedText[j], into: &counts[j], keys: &keys)
+      for (k, a) in plan.aggregates.enumerated() where a.twin == j { ints[k] = keys }
       textPairs[j] = nil
       mergedText[j] = []
     }
@@ -115,6 +120,7 @@ extension FastAggregate.Partial {
         let n = counts[j][g]
         switch a.function {
         case .count: v.append(.int(n))
+        case .keySum: v.append(.int(ints[j][g]))
         case .sum:
           v.append(n == 0 ? .null : isDouble ? .double(doubles[j][g]) : .int(ints[j][g]))
         case .avg: v.append(n == 0 ? .null : .double(doubles[j][g] / Double(n)))

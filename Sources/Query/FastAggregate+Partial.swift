@@ -354,6 +354,8 @@ extension FastAggregate {
         }
         return
       }
+      // A DISTINCT sum of keys is made with its twin's count, at the end.
+      if a.function == .keySum && a.distinct { return }
       if a.function == .count && !a.distinct {
         counts.withUnsafeMutableBufferPointer { counts in
           for (i, p) in positions.enumerated()
@@ -396,6 +398,9 @@ extension FastAggregate {
         switch a.function {
         case .count:
           preconditionFailure("count(DISTINCT) counts its pairs at the end")
+        case .keySum:
+          counts[g] += 1
+          ints[g] = Int64(bitPattern: UInt64(bitPattern: ints[g]) &+ CellKey.recordKey(x))
         case .sum, .avg:
           counts[g] += 1
           if isDouble {

@@ -31,7 +31,9 @@ extension FastAggregate.Partial {
     // Conditions may test it for NULL only (its values are then indices, not ids).
     guard testsOnlyNulls(of: o.column, in: plan) else { return nil }
     for a in plan.aggregates where a.operand?.column == o.column {
-      guard a.distinct, a.function == .count, a.operand == o else { return nil }
+      guard a.distinct, a.function == .count || a.function == .keySum, a.operand == o else {
+        return nil
+      }
     }
     guard plan.operands.filter({ $0.column == o.column }).count == 1 else { return nil }
     return o

@@ -50,12 +50,17 @@ struct FastAggregate: @unchecked Sendable {
   }
 
   struct Aggregate {
-    enum Function { case count, sum, avg, min, max }
+    /// `keySum`: the hidden sum of record keys (`CellKey`) of the analyst role's perturbed
+    /// counts: of the rows' `seq`, or DISTINCT, of the values its twin counts.
+    enum Function { case count, sum, avg, min, max, keySum }
     var function: Function
     var operand: Operand?
     var distinct: Bool
     var filter: Predicate?
     var type: SQLType
+    /// For a DISTINCT `keySum`: the `count(DISTINCT …)` of the same values and FILTER, whose
+    /// pairs it sums the keys of as they are counted.
+    var twin: Int? = nil
   }
 
   let view: TableView
@@ -222,14 +227,29 @@ struct FastAggregate: @unchecked Sendable {
       case "avg": function = .avg
       case "min": function = .min
       case "max": function = .max
+      case Engine.cellKeyAggregate: function = .keySum
       default: return nil
       }
       var o: Operand?
       if !a.star {
         guard let (x, t) = operand(a.arguments[0]) else { return nil }
         // min and max of VARCHAR compare the strings' bytes (DuckDB's default collation).
-        if a.distinct && function != .count && function != .min && function != .max { return nil }
+        if a.distinct && function != .count && function != .min && function != .max
+          && function != .keySum
+        {
+          return nil
+        }
         if (function == .sum || function == .avg) && !t.isNumeric { return nil }
+        // A sum of keys of rows hashes an integer (a seq) as it is; a DISTINCT one reads its
+        // twin's pairs, which must be there.
+        if function == .keySum
+          && (a.distinct
+            ? a.twin.map { $0 >= aggs.count || aggs[$0].function != .count || !aggs[$0].distinct }
+              ?? true
+            : t == .varchar || t == .double || x.transform != .none)
+        {
+          return nil
+        }
         note(x)
         o = x
       }
@@ -240,8 +260,9 @@ struct FastAggregate: @unchecked Sendable {
       }
       aggs.append(
         Aggregate(
-          function: function, operand: o, distinct: a.distinct && function == .count, filter: f,
-          type: a.type))
+          function: function, operand: o,
+          distinct: a.distinct && (function == .count || function == .keySum), filter: f,
+          type: a.type, twin: function == .keySum && a.distinct ? a.twin : nil))
     }
     return FastAggregate(
       view: view, only: only, types: types, keys: keyOperands, keyTypes: keys.map(\.type),

@@ -148,6 +148,7 @@ extension Engine {
               l.insert(.measure)
             }
             if $0.type == .timestamp || $0.type == .date { l.insert(.storedTime) }
+            if personal && ["seq", "id", "person"].contains($0.name) { l.insert(.rowKey) }
             if personal && ($0.type != .varchar || ["id", "target", "data"].contains($0.name))
               && $0.name != "year"
             {
@@ -172,6 +173,8 @@ extension Engine {
       var r = try analyze(q, ctes: [:], top: false)
       for i in r.columns.indices { r.columns[i].table = t }
       if r.personRows != nil { r.personAlias = t }
+      // A view read by the statement itself: its counts of persons perturbed as it is read.
+      if saved.isEmpty { viewCellKeys[name] = ViewCellKeys(r) }
       return r
     case .subquery(let q, let alias, _):
       var r = try analyze(q, ctes: ctes, top: false)

@@ -74,6 +74,8 @@ extension Engine {
             }
             if c.distinct { l.insert(.distinct) }
           }
+          try noteCellKey(
+            e.at, .count, distinct: c.distinct, byType: l.contains(.personCountByType), rows)
         }
         // A count of what is computed from counts (`count(CASE WHEN n = 1 …)`) tells them.
         if args.isCount || !args.intersection([.derived, .personValue]).isEmpty {
@@ -105,6 +107,9 @@ extension Engine {
                 + " rows more than once: aggregate that table on its own", at: e.at)
           }
           l.insert(.personValue)
+          if name == "sum" || name == "avg" {
+            try noteCellKey(e.at, name == "sum" ? .sum : .avg, distinct: false, byType: false, rows)
+          }
         } else if personal && (name == "sum" || name == "avg") {
           // `sum(1)`, `sum(10)`, `avg(CASE … THEN 1 ELSE 0 END)`: counts by other names.
           throw refuse(
@@ -120,6 +125,33 @@ extension Engine {
       for x in e.children { parts.formUnion(try sub(x)) }
       return derive(parts, keepDetail: true)
     }
+  }
+
+  /// Notes that the aggregate call at `at` of the statement's text counts persons or sums
+  /// their amounts over the rows of `rows`, for the executor to perturb (`CellKey`). A count
+  /// of rows, a sum and an average are keyed by each row's `seq` (or `id`, or its person's
+  /// pseudonym, as a subquery passes them on): a subquery of person-level rows that leaves
+  /// them all out leaves nothing that tells its rows apart, and a key shared by many rows (a
+  /// unit) would let `LIMIT k` subqueries of known size learn the noise of each count; no
+  /// answer is better than one that can be solved back.
+  func noteCellKey(
+    _ at: Int, _ kind: CellKeyRule.Kind, distinct: Bool, byType: Bool, _ rows: PrivacyRelation
+  ) throws(SQLError) {
+    // A view's definition is read for its columns' lineage; its rows are read as built.
+    guard privacySource.isEmpty else { return }
+    var key: String?
+    if !distinct {
+      let keys = rows.columns.filter { $0.lineage.contains(.rowKey) }.map(\.name)
+      key = ["seq", "id", "person"].first { keys.contains($0) }
+      guard key != nil else {
+        throw refuse(
+          "counts and sums over rows of \(rows.personRows ?? "a person-level table") carry"
+            + " noise keyed by each row's seq, which this subquery leaves out: select seq in it"
+            + " too (it is not shown)", at: at)
+      }
+    }
+    cellKeyRules[at] = CellKeyRule(
+      kind: kind, distinct: distinct, byType: byType, keyColumn: key)
   }
 
   /// A window function: over the groups of a grouped statement, of what is not a person's

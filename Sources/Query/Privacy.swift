@@ -54,6 +54,9 @@ package struct Lineage: OptionSet, Sendable, Hashable {
   package static let distinct = Lineage(rawValue: 1024)
   /// A time or date as a table stores it (not computed): what `year()` makes a category of.
   package static let storedTime = Lineage(rawValue: 2048)
+  /// A person-level table's `seq`, `id` or `person` as stored: what tells its rows (or their
+  /// persons) apart, so the cell keys of counts and sums over them (`CellKey`) are keyed by it.
+  package static let rowKey = Lineage(rawValue: 4096)
 
   var isCount: Bool { !intersection([.personCount, .personCountByType]).isEmpty }
 }
@@ -117,6 +120,9 @@ extension Engine {
   package func privacyShape(_ q: Select) throws(SQLError) -> PrivacyShape {
     privacyMemo = [:]
     privacySource = ""
+    // Kept after the analysis: the executor perturbs the calls and views it names.
+    cellKeyRules = [:]
+    viewCellKeys = [:]
     defer { privacyMemo = [:] }
     var order: [Int] = []
     let r = try analyze(q, ctes: [:], top: true, order: &order)

@@ -53,10 +53,13 @@ package enum Suppression {
       }
     }
     var beside: [Int: Set<Int>] = [:]
-    /// Whether two counts differ by a small count (from 1 to the threshold less one).
+    /// Whether two counts differ by a small count (from 1 to the threshold less one). Counts
+    /// perturbed (`CellKey`) may each be 2 off: two whose true difference is small differ by
+    /// up to 4 more, and are taken as close too.
+    let reach = UInt64(policy.minCell) + (r.perturbed > 0 ? 2 * UInt64(CellKey.maxCountNoise) : 0)
     func close(_ x: Int64, _ y: Int64) -> Bool {
       let (d, overflow) = x.subtractingReportingOverflow(y)
-      return !overflow && d != 0 && d.magnitude < UInt64(policy.minCell)
+      return !overflow && d != 0 && d.magnitude < reach
     }
     // Nothing small, and no two counts of a row close: nothing to hide.
     // Two counts of a row differ by a subset's count, unless one counts persons and the other

@@ -110,20 +110,33 @@ final class TextPairs: @unchecked Sendable {
   /// The distinct pairs of every set in `sets`, counted by group into `counts`: a set's
   /// groups renumbered by its map (nil: as they are). The partitions in two threads.
   static func count(_ sets: [(TextPairs, [Int]?)], into counts: inout [Int64]) {
+    var keys = [Int64](repeating: 0, count: counts.count)
+    count(sets, into: &counts, keys: &keys)
+  }
+
+  /// The same, and by group the sum modulo 2^64 of the distinct strings' hashes
+  /// (`StringPool.hash`), added to `keys`: the record keys of a cell-key perturbed count
+  /// (`CellKey`), at one addition a pair.
+  static func count(
+    _ sets: [(TextPairs, [Int]?)], into counts: inout [Int64], keys: inout [Int64]
+  ) {
     let n = counts.count
-    let found = UnsafeMutablePointer<Int64>.allocate(capacity: 2 * n)
-    found.initialize(repeating: 0, count: 2 * n)
+    let found = UnsafeMutablePointer<Int64>.allocate(capacity: 4 * n)
+    found.initialize(repeating: 0, count: 4 * n)
     defer { found.deallocate() }
     let out = SharedCounts(found)
     DispatchQueue.concurrentPerform(iterations: 2) { k in
       var table = Dedup()
       var p = k
       while p < partitions {
-        table.count(sets, p, into: out.base + k * n)
+        table.count(sets, p, into: out.base + k * n, keys: out.base + (2 + k) * n)
         p += 2
       }
     }
-    for g in 0..<n { counts[g] += found[g] + found[n + g] }
+    for g in 0..<n {
+      counts[g] += found[g] + found[n + g]
+      keys[g] = keys[g] &+ found[2 * n + g] &+ found[3 * n + g]
+    }
   }
 
   @inline(__always)
@@ -227,9 +240,11 @@ private struct Dedup {
     return true
   }
 
-  /// Counts partition `p` of every set: one for each distinct pair, by its group.
+  /// Counts partition `p` of every set: one for each distinct pair, by its group, and its
+  /// string's hash into `keys`.
   mutating func count(
-    _ sets: [(TextPairs, [Int]?)], _ p: Int, into out: UnsafeMutablePointer<Int64>
+    _ sets: [(TextPairs, [Int]?)], _ p: Int, into out: UnsafeMutablePointer<Int64>,
+    keys: UnsafeMutablePointer<Int64>
   ) {
     reset(for: sets.reduce(0) { $0 + $1.0.count(p) })
     partition = p
@@ -238,7 +253,10 @@ private struct Dedup {
         let e = set.entry(p, i)
         var g = Int(e.load(fromByteOffset: 8, as: UInt32.self))
         if let map { g = map[g] }
-        if insert(e, group: Int32(g), owner: owner, sets) { out[g] += 1 }
+        if insert(e, group: Int32(g), owner: owner, sets) {
+          out[g] += 1
+          keys[g] = keys[g] &+ Int64(bitPattern: e.load(as: UInt64.self))
+        }
       }
     }
   }

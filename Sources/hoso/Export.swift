@@ -32,6 +32,7 @@ extension CommandLine {
       "--   COPY t FROM 't.\(format == "csv" ? "csv' (HEADER)" : "ndjson' (FORMAT json)");\n"
     var written = 0
     var suppressed = 0
+    var perturbed = 0
     var skipped = 0
     // The analyst's export leaves out the person-level tables, and its views (aggregates) are
     // suppressed as a query of them would be.
@@ -65,6 +66,7 @@ extension CommandLine {
         // A column with hidden cells holds `<5` and `*`: text.
         for c in whole?.suppressed.keys ?? [:].keys { columns[c].1 = .varchar }
         suppressed += (whole?.primarySuppressed ?? 0) + (whole?.complementarySuppressed ?? 0)
+        perturbed += whole?.perturbed ?? 0
       }
       schema += "CREATE TABLE \(name) (\n"
       schema += columns.map { "  \"\($0)\" \($1.rawValue)" }.joined(separator: ",\n")
@@ -126,6 +128,11 @@ extension CommandLine {
       note(
         "\(suppressed) cells of the views hidden: counts of persons under \(g.minCell) are"
           + " written as <\(g.minCell), and cells beside them as * (analyst role)")
+    }
+    if perturbed > 0 {
+      note(
+        "\(perturbed) counts and sums of persons in the views are perturbed (analyst role: within"
+          + " ±2, sums by a part of their mean; the auditor's export is exact)")
     }
     return 0
   }

@@ -31,8 +31,8 @@ import Testing
     let shown = Self.json(analyst.stdout)
     let truth = Self.json(auditor.stdout)
     #expect(shown.count == truth.count && !truth.isEmpty)
-    // The auditor sees every number; the analyst `<5` for each of 1–4, and no number is
-    // changed, only hidden.
+    // The auditor sees every number; the analyst `<5` for each of 1–4, and the others within
+    // 2 of the truth (cell-key noise), never under 5.
     var hidden: [(unit: String, year: Int)] = []
     var small = 0
     var value: [String: [Int: Int]] = [:]
@@ -50,7 +50,8 @@ import Testing
         #expect(text == ((1...4).contains(n) ? "<5" : "*"), "\(unit) \(year): \(n) as \(text)")
         hidden.append((unit, year))
       } else {
-        #expect(s["n"] as? Int == n)
+        let shown = s["n"] as? Int ?? -1
+        #expect(shown >= 5 && abs(shown - n) <= 2, "\(unit) \(year): \(n) shown as \(shown)")
       }
     }
     #expect(small > 0, "the demo has small cells to suppress")
