@@ -143,9 +143,13 @@ package enum Projection {
     let old = views + ".old"
     try? FileSystem.system.removeTree(old)
     if FileManager.default.fileExists(atPath: views) {
-      guard FileSystem.system.rename(views, old) == 0 else { throw ProjectionError("cannot rename \(views)") }
+      guard FileSystem.system.rename(views, old) == 0 else {
+        throw ProjectionError("cannot rename \(views)")
+      }
     }
-    guard FileSystem.system.rename(fresh, views) == 0 else { throw ProjectionError("cannot rename \(fresh)") }
+    guard FileSystem.system.rename(fresh, views) == 0 else {
+      throw ProjectionError("cannot rename \(fresh)")
+    }
     try syncFolder((views as NSString).deletingLastPathComponent)
     try? FileSystem.system.removeTree(old)
   }

@@ -1,4 +1,5 @@
 // hoso: the command line. Parses arguments, calls one library function per command, prints.
+import EventLog
 import Foundation
 
 #if canImport(Glibc)
@@ -16,8 +17,6 @@ import Foundation
     _ = mallopt(-1, 256 << 20)
   }
 #endif
-
-import EventLog
 
 // The fault tests' crash and failure points (tools/fault-test), set before any thread starts.
 if let problem = FaultInjection.configure(getenv("HOSO_FAULT").map { String(cString: $0) }) {

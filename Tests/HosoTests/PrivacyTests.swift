@@ -616,10 +616,11 @@ import Testing
     let whole = holders()
     let counted = try forget("count")
     #expect(counted.status == 0, "\(counted.stderr)")
-    let calls = counted.stderr.split(separator: "\n").compactMap { line -> Int? in
-      guard line.hasPrefix("hoso-fault: ") else { return nil }
-      return Int(line.dropFirst(12).prefix { $0.isNumber })
-    }.last ?? 0
+    let calls =
+      counted.stderr.split(separator: "\n").compactMap { line -> Int? in
+        guard line.hasPrefix("hoso-fault: ") else { return nil }
+        return Int(line.dropFirst(12).prefix { $0.isNumber })
+      }.last ?? 0
     #expect(calls > 20, "\(counted.stderr)")
     // A sample spread over the whole forget: tools/fault-test (in .ci/run) walks every point.
     var begun = 0
