@@ -86,7 +86,10 @@ extension Warehouse {
   /// `FORGETTING`: the intent of a forget under way.
   package var forgetIntentPath: String { store.path + "/FORGETTING" }
 
-  var isForgetting: Bool { access(forgetIntentPath, F_OK) == 0 }
+  /// Whether a forget is under way, or its intent was cut short while it was written.
+  var isForgetting: Bool {
+    access(forgetIntentPath, F_OK) == 0 || access(forgetIntentPath + ".tmp", F_OK) == 0
+  }
 
   /// The next mask: one number per person forgotten, as long as a pseudonym, so counts of
   /// distinct persons stay what they were.
@@ -105,15 +108,34 @@ extension Warehouse {
     try finishInterruptedForget()
     let intent = ForgetIntent(
       person: person, mask: try nextMask(), reason: reason, time: now, user: user, role: role)
-    try FileSystem.system.writeAtomically(
-      intent.encode(), to: forgetIntentPath, directory: store.path)
+    // Under the writer's lock, so that no other command takes a half-written intent for a
+    // crashed one.
+    do {
+      let writer = try LogWriter.open(at: store.logPath)
+      defer { try? writer.close() }
+      try FileSystem.system.writeAtomically(
+        intent.encode(), to: forgetIntentPath, directory: store.path)
+    }
     return try carryOut(intent, views: views)
   }
 
   /// Finishes a forget that a crash interrupted, if `FORGETTING` is there.
   @discardableResult
   package func finishInterruptedForget(views: ViewCatalog? = nil) throws -> Forgotten? {
-    guard let bytes = try FileSystem.system.readFile(forgetIntentPath) else { return nil }
+    guard let bytes = try FileSystem.system.readFile(forgetIntentPath) else {
+      // An intent whose writing a crash cut short: the forget never began, and its request
+      // leaves no trace.
+      let partial = forgetIntentPath + ".tmp"
+      if access(partial, F_OK) == 0 {
+        let writer = try LogWriter.open(at: store.logPath)
+        defer { try? writer.close() }
+        if access(forgetIntentPath, F_OK) != 0 {
+          try FileSystem.system.removeTree(partial)
+          try FileSystem.system.syncDirectory(store.path)
+        }
+      }
+      return nil
+    }
     guard let intent = ForgetIntent.decode(bytes) else {
       // An older hoso wrote `hoso-forgetting MASK` once the log was masked.
       if bytes.starts(with: Array("hoso-forgetting forgotten-".utf8)) {
