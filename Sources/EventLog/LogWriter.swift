@@ -87,7 +87,7 @@ package final class LogWriter {
         .invalidArgument,
         "segment size \(segmentSize) is out of range (\(minimumSegmentSize) to 1 TiB)")
     }
-    if mkdir(path, 0o700) != 0 && errno != EEXIST {
+    if fs.mkdir(path, 0o700) != 0 && errno != EEXIST {
       throw LogError(SystemCallError("mkdir", path: path))
     }
     let dir = LogDirectory(path)

@@ -12,7 +12,7 @@ import Views
 
 /// The store's transactions in one place: the log and the tables brought level (after a crash,
 /// after an interrupted forget), an append carried through the log, the tables and the views,
-/// and a forget that is all or nothing. The CLI and the shell call these; they never sequence
+/// a forget that is all or nothing, and the access record of every read. The CLI and the shell call these; they never sequence
 /// the layers themselves.
 ///
 /// The invariants kept here:
@@ -86,6 +86,31 @@ package struct Warehouse {
     return try ViewStore.withLock(store: store.path) {
       try ViewStore.refreshAll(store: store.path, catalog: catalog, sync: sync)
     }
+  }
+
+  // MARK: - The record of every read
+
+  /// Appends a read to `<store>/access.log`, synced, before anything of it is shown: an
+  /// access that cannot be recorded is not given.
+  package func recordAccess(
+    role: String, command: String, statement: String, rows: Int?
+  ) throws {
+    try AccessLog.append(
+      AccessLog.Entry(
+        user: AccessLog.currentUser(), role: role, command: command, statement: statement,
+        rows: rows), store: store.path)
+  }
+
+  /// `recordAccess` for an answer shown while its record is synced: the caller waits for the
+  /// sync (`Sync.wait`) before it returns, or before the shell's next prompt.
+  package func recordAccessSyncing(
+    role: String, command: String, statement: String, rows: Int?
+  ) throws -> AccessLog.Sync {
+    try AccessLog.appendSyncing(
+      AccessLog.Entry(
+        user: AccessLog.currentUser(), role: role, command: command, statement: statement,
+        rows: rows), store: store.path
+    ).1
   }
 
   // MARK: - Append

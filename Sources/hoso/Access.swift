@@ -2,6 +2,7 @@ import Domain
 import EventLog
 import Foundation
 import Query
+import Warehouse
 
 #if canImport(Glibc)
   import Glibc
@@ -46,15 +47,13 @@ extension CommandLine {
     }
   }
 
-  /// Appends the access to `<store>/access.log`; a command whose access cannot be recorded
-  /// shows nothing.
+  /// Appends the access to `<store>/access.log` (`Warehouse.recordAccess`); a command whose
+  /// access cannot be recorded shows nothing.
   static func recordAccess(
     _ g: GlobalOptions, _ store: Store, _ command: String, _ statement: String, rows: Int?
   ) throws {
-    try AccessLog.append(
-      AccessLog.Entry(
-        user: AccessLog.currentUser(), role: g.role, command: command, statement: statement,
-        rows: rows), store: store.path)
+    try warehouse(store).recordAccess(
+      role: g.role, command: command, statement: statement, rows: rows)
   }
 
   /// `recordAccess` for an answer shown while its record is synced: the caller waits for
@@ -62,11 +61,8 @@ extension CommandLine {
   static func recordAccessSyncing(
     _ g: GlobalOptions, _ store: Store, _ command: String, _ statement: String, rows: Int?
   ) throws -> AccessLog.Sync {
-    try AccessLog.appendSyncing(
-      AccessLog.Entry(
-        user: AccessLog.currentUser(), role: g.role, command: command, statement: statement,
-        rows: rows), store: store.path
-    ).1
+    try warehouse(store).recordAccessSyncing(
+      role: g.role, command: command, statement: statement, rows: rows)
   }
 
   /// Prints the note that cells were suppressed: below a table, or on stderr beside CSV and

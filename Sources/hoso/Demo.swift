@@ -151,9 +151,10 @@ extension CommandLine {
           + " pseudonym key \(store.keyPath)")
     } catch {
       // Nothing half-made stays behind: the store's own files go, the folder's others stay.
-      try? FileManager.default.removeItem(atPath: store.logPath)
-      try? FileManager.default.removeItem(atPath: store.path + "/STORE")
-      if !keyExisted { try? FileManager.default.removeItem(atPath: store.keyPath) }
+      try? FileSystem.system.removeTree(store.logPath)
+      try? FileSystem.system.removeTree(store.path + "/STORE")
+      try? FileSystem.system.removeTree(store.path + "/access.head")
+      if !keyExisted { try? FileSystem.system.removeTree(store.keyPath) }
       throw error
     }
   }
