@@ -12,7 +12,8 @@
 ///     HOSO_FAULT=count              count the calls; print `hoso-fault: N calls` on exit
 ///     HOSO_FAULT=crash:N            make call N, then end the process at once (as SIGKILL would)
 ///     HOSO_FAULT=fail:N[:ERRNO]     call N fails with ENOSPC (or EIO, ...) and changes nothing
-///     HOSO_FAULT=short:N            call N, a write, writes half of its bytes
+///     HOSO_FAULT=short:N            call N, a write, writes half of its bytes, and the call after
+///                                   it fails with ENOSPC: a disk that fills up mid-write
 ///
 /// A crash point is a place in the code, not a moment: the same command on the same store
 /// makes the same calls in the same order, so each run of a test hits the same point. The
@@ -101,7 +102,9 @@ package enum FaultInjection {
       crashAfter = calls == n
       return nil
     case .fail(let n, let code): return calls == n ? Failure(errno: code, short: false) : nil
-    case .short(let n): return calls == n ? Failure(errno: EIO, short: true) : nil
+    case .short(let n):
+      if calls == n { return Failure(errno: ENOSPC, short: true) }
+      return calls == n + 1 ? Failure(errno: ENOSPC, short: false) : nil
     }
   }
 

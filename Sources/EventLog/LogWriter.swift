@@ -242,10 +242,18 @@ package final class LogWriter {
     _ acked: AckedExtent?, plan: LogRecovery.TailPlan,
     check: (chainHash: [UInt8], lastFooter: SegmentFooter?), format: LogDirectory.Format
   ) throws {
-    if let acked, acked.lastSeq >= lastSeq {
+    if acked != nil, !format.acked {
+      // `ACKED` made by an upgrade that a crash cut short before `FORMAT` said so.
+      try markAcked(format)
+    }
+    // Kept as it is when it names the end and, for a synced writer, every record is synced;
+    // rewritten when the end moved (committed batches it did not name, or `--sync none`
+    // batches a crash lost) or when records of `--sync none` are to be made durable now.
+    if let acked, acked.lastSeq == lastSeq, sync == .none || acked.durableSeq == lastSeq {
       ackedFile = try AckedFile(directory, fs, current: acked)
       return
     }
+    if sync == .batch { try syncSegments(above: acked?.durableSeq ?? 0) }
     var e = AckedExtent()
     if lastSeq > 0 {
       // The segment of the last record: the active one, or the last sealed one.
@@ -261,21 +269,12 @@ package final class LogWriter {
         }
         frame = scan.commitFrameOffset..<scan.commitEnd
       }
-      // Recorded as durable only once it is: the records the open found were written by a
-      // writer that may not have synced them.
-      if sync == .batch {
-        let path = directory.segmentPath(segment)
-        let fd = active?.fd ?? fs.open(path, O_RDONLY, 0)
-        guard fd >= 0 else { throw LogError(SystemCallError("open", path: path)) }
-        defer { if active == nil { _ = fs.close(fd) } }
-        guard fs.fsync(fd) == 0 else { throw LogError(SystemCallError("fsync", path: path)) }
-      }
       e.segment = segment
       e.frameOffset = frame.lowerBound
       e.end = frame.upperBound
       e.lastSeq = lastSeq
       e.lastRecordedAt = lastRecordedAt
-      e.durableSeq = sync == .batch ? lastSeq : acked?.durableSeq ?? 0
+      e.durableSeq = sync == .batch ? lastSeq : min(acked?.durableSeq ?? 0, lastSeq)
       e.chain = active == nil ? check.lastFooter!.previousHash : check.chainHash
     }
     if let acked {
@@ -284,11 +283,37 @@ package final class LogWriter {
       ackedFile = file
     } else {
       try AckedExtent.create(e, directory, fs)
-      var upgraded = format
-      upgraded.acked = true
-      try fs.writeAtomically(upgraded.encode(), to: directory.formatPath, directory: directory.path)
+      try markAcked(format)
       ackedFile = try AckedFile(directory, fs, current: e)
     }
+  }
+
+  /// `FORMAT` with `acked 1`: from now on a missing `ACKED` is damage.
+  private func markAcked(_ format: LogDirectory.Format) throws {
+    var upgraded = format
+    upgraded.acked = true
+    try fs.writeAtomically(upgraded.encode(), to: directory.formatPath, directory: directory.path)
+  }
+
+  /// Syncs every segment that may hold records above `seq` (written with `--sync none`, or
+  /// found by the open), and the folder: only then may `ACKED` call them durable.
+  private func syncSegments(above seq: UInt64) throws {
+    let all = directory.segments()
+    guard let first = all.lastIndex(where: { $0 <= seq + 1 }) ?? all.indices.first else { return }
+    for s in all[first...] {
+      if let a = active, a.firstSeq == s {
+        guard fs.fsync(a.fd) == 0 else {
+          throw LogError(SystemCallError("fsync", path: directory.segmentPath(s)))
+        }
+        continue
+      }
+      let path = directory.segmentPath(s)
+      let fd = fs.open(path, O_RDONLY, 0)
+      guard fd >= 0 else { throw LogError(SystemCallError("open", path: path)) }
+      defer { _ = fs.close(fd) }
+      guard fs.fsync(fd) == 0 else { throw LogError(SystemCallError("fsync", path: path)) }
+    }
+    try fs.syncDirectory(directory.path)
   }
 
   // MARK: - Appending
@@ -409,6 +434,10 @@ package final class LogWriter {
         // The batch is acknowledged once this record is: after the sync above, so that it
         // never names a record the disk may not have.
         if let file = ackedFile {
+          // Earlier `--sync none` batches may lie in segments that were sealed unsynced.
+          if sync == .batch && file.current.durableSeq < r.seq {
+            try syncSegments(above: file.current.durableSeq)
+          }
           var e = AckedExtent()
           e.segment = a.firstSeq
           e.frameOffset = frameOffset

@@ -106,13 +106,19 @@ extension Warehouse {
     now: Int64
   ) throws -> Forgotten {
     try finishInterruptedForget()
-    let intent = ForgetIntent(
-      person: person, mask: try nextMask(), reason: reason, time: now, user: user, role: role)
-    // Under the writer's lock, so that no other command takes a half-written intent for a
+    // Under the writer's lock: the mask is the next one, and no other forget is under way
+    // (whose intent this would replace), nor a command taking a half-written intent for a
     // crashed one.
+    let intent: ForgetIntent
     do {
       let writer = try LogWriter.open(at: store.logPath)
       defer { try? writer.close() }
+      guard !isForgetting else {
+        throw LogError(
+          .locked, "another forget is under way; run the command again once it has finished")
+      }
+      intent = ForgetIntent(
+        person: person, mask: try nextMask(), reason: reason, time: now, user: user, role: role)
       try FileSystem.system.writeAtomically(
         intent.encode(), to: forgetIntentPath, directory: store.path)
     }
@@ -137,10 +143,17 @@ extension Warehouse {
       return nil
     }
     guard let intent = ForgetIntent.decode(bytes) else {
-      // An older hoso wrote `hoso-forgetting MASK` once the log was masked.
-      if bytes.starts(with: Array("hoso-forgetting forgotten-".utf8)) {
-        try finishOlderForget()
-        return nil
+      // An older hoso wrote `hoso-forgetting MASK` once it had appended the request's event
+      // (which names the person), before it masked anything.
+      let text = String(decoding: bytes, as: UTF8.self)
+      if text.hasPrefix("hoso-forgetting forgotten-"),
+        let mask = text.split(whereSeparator: { $0 == " " || $0 == "\n" }).dropFirst().first
+      {
+        let done = try finishOlderForget(mask: String(mask), views: views)
+        onNote(
+          "an interrupted forget was finished: \(mask) masked in the log, the access log, the"
+            + " tables and the views")
+        return done
       }
       throw LogError(
         .damaged,
@@ -154,22 +167,38 @@ extension Warehouse {
     return done
   }
 
-  /// A forget of an older hoso cut short after it masked the log: the tables anew from the
-  /// log, and the views removed (`hoso rebuild` makes them again).
-  private func finishOlderForget() throws {
-    let writer = try LogWriter.open(at: store.logPath)
-    defer { try? writer.close() }
-    _ = try Projection.rebuild(store: store.path, reader: try LogReader(at: store.logPath))
-    try FileSystem.system.removeTree(Engine.viewsFolder(store: store.path))
-    try FileSystem.system.removeTree(forgetIntentPath)
-    try FileSystem.system.syncDirectory(store.path)
-    onNote(
-      "an interrupted forget was finished: the tables were rebuilt from the masked log and the"
-        + " views removed (hoso rebuild makes them again)")
+  /// A forget of an older hoso cut short: its intent held only the mask, and the request's
+  /// event (id `MASK-…`) the person and the reason. Carried out as a forget of now is, but
+  /// for the event, which is there already.
+  private func finishOlderForget(mask: String, views: ViewCatalog?) throws -> Forgotten {
+    let prefix = Array("{\"id\":\"\(mask)-".utf8)
+    var found: [UInt8]?
+    try LogReader(at: store.logPath).readRecords { r in
+      if r.payload.starts(with: prefix) { found = Array(r.payload) }
+    }
+    guard let event = found,
+      let object = try? JSONSerialization.jsonObject(with: Data(event)) as? [String: Any],
+      let data = object["data"] as? [String: Any], let person = data["person"] as? String,
+      let reason = data["reason"] as? String, let id = object["id"] as? String,
+      let seconds = Int64(id.dropFirst(mask.count + 1)), person.utf8.count == mask.utf8.count
+    else {
+      throw LogError(
+        .damaged,
+        "\(forgetIntentPath) names \(mask), but the log holds no request of that forget to finish"
+          + " it from; restore the store from a backup")
+    }
+    let intent = ForgetIntent(
+      person: person, mask: mask, reason: reason, time: seconds * 1_000_000,
+      user: AccessLog.currentUser(), role: "auditor")
+    return try carryOut(intent, views: views, appendEvent: false, ownIntent: nil)
   }
 
   /// Every step of the forget, each of which finds its work done when it runs again.
-  private func carryOut(_ intent: ForgetIntent, views: ViewCatalog?) throws -> Forgotten {
+  private func carryOut(
+    _ intent: ForgetIntent, views: ViewCatalog?, appendEvent: Bool = true,
+    ownIntent: [UInt8]? = []
+  ) throws -> Forgotten {
+    let ownIntent = ownIntent == [] ? intent.encode() : ownIntent
     var done = Forgotten(mask: intent.mask)
     var phase = Date()
     func lap(_ name: String) {
@@ -179,17 +208,23 @@ extension Warehouse {
     let pattern = Array(intent.person.utf8)
     let mask = Array(intent.mask.utf8)
 
-    // 1. The request, as an event of the log.
+    // 1. The request, as an event of the log. Refused as input (a reason holding what looks
+    // like an ID number, say), nothing has changed: the intent goes, and the forget with it.
     var options = Appender.Options()
     options.onNote = onNote
     do {
-      _ = try Array(intent.event.utf8).withUnsafeBytes {
-        try Appender.append(to: store, input: $0, options: options)
+      if appendEvent {
+        _ = try Array(intent.event.utf8).withUnsafeBytes {
+          try Appender.append(to: store, input: $0, options: options)
+        }
       }
     } catch let e as InputError {
       if let failure = e.storeFailure { throw failure }
+      try removeIntent(ifItIs: ownIntent)
       throw LogError(
-        .invalidArgument, e.rendered(file: "the forget's event") + "; nothing was forgotten")
+        .invalidArgument,
+        e.rendered(file: "--reason").replacingOccurrences(of: intent.person, with: intent.mask)
+          + "; nothing was forgotten")
     }
     // 2. The access log.
     if fileHolds(AccessLog.path(store: store.path), pattern) {
@@ -208,6 +243,11 @@ extension Warehouse {
     let masked = try ViewStore.withLock(store: store.path) {
       let writer = try LogWriter.open(at: store.logPath)
       defer { try? writer.close() }
+      // What a crash left half-written there (a row group's or a manifest's `.tmp`) is never
+      // read, and may hold the person: it goes.
+      for root in [store.path + "/views", store.path + "/matviews"] {
+        try removeTemporaries(under: root)
+      }
       return try Projection.redact(
         store: store.path, pattern: pattern, mask: mask, tag: intent.mask)
     }
@@ -223,9 +263,25 @@ extension Warehouse {
       throw LogError(.damaged, "\(file) still holds the pseudonym after the redaction")
     }
     lap("check")
+    try removeIntent(ifItIs: ownIntent)
+    return done
+  }
+
+  /// Removes `FORGETTING` if it holds `bytes` (nil: whatever it holds), under the writer's
+  /// lock: never another forget's intent.
+  private func removeIntent(ifItIs bytes: [UInt8]?) throws {
+    let writer = try LogWriter.open(at: store.logPath)
+    defer { try? writer.close() }
+    if let bytes, try FileSystem.system.readFile(forgetIntentPath) != bytes { return }
     try FileSystem.system.removeTree(forgetIntentPath)
     try FileSystem.system.syncDirectory(store.path)
-    return done
+  }
+
+  private func removeTemporaries(under root: String) throws {
+    guard let e = FileManager.default.enumerator(atPath: root) else { return }
+    while let rel = e.nextObject() as? String {
+      if rel.hasSuffix(".tmp") { try FileSystem.system.removeTree(root + "/" + rel) }
+    }
   }
 
   private func fileHolds(_ path: String, _ pattern: [UInt8]) -> Bool {

@@ -89,3 +89,57 @@ import Testing
     } throws: { ($0 as? LogError)?.kind == .damaged }
   }
 }
+
+/// What a second reader found: a reason the event's validation refuses, and a forget of an
+/// older hoso cut short.
+@Suite struct ForgetEdgeTests {
+  private func makeStore(_ dir: TemporaryDirectory) throws -> Warehouse {
+    let store = try Store.create(
+      at: dir.path + "/store", segmentSize: 4096, keyPath: dir.path + "/store.key")
+    let w = Warehouse(store: store)
+    _ = try readBytes(ForgetTests.fixture)!.withUnsafeBytes {
+      try w.append($0, options: Appender.Options(), views: nil)
+    }
+    return w
+  }
+
+  @Test func aReasonTheEventRefusesForgetsNothingAndLeavesNoIntent() throws {
+    let dir = TemporaryDirectory("hoso-warehouse")
+    let w = try makeStore(dir)
+    let before = snapshotTree(w.store.path + "/log")
+    #expect {
+      _ = try w.forget(
+        person: ForgetTests.person, reason: "PDPL request 202406150001", user: "an",
+        role: "auditor", views: nil, now: Int64(Date().timeIntervalSince1970 * 1_000_000))
+    } throws: { error in
+      guard let e = error as? LogError else { return false }
+      return e.kind == .invalidArgument && !e.message.contains(ForgetTests.person)
+    }
+    #expect(!FileManager.default.fileExists(atPath: w.forgetIntentPath))
+    #expect(snapshotTree(w.store.path + "/log") == before)
+    try w.catchUp()
+  }
+
+  /// An older hoso wrote `hoso-forgetting MASK` after appending the request's event, which
+  /// named the person, and before it masked anything.
+  @Test func aForgetOfAnOlderHosoCutShortIsCarriedOutWhole() throws {
+    let dir = TemporaryDirectory("hoso-warehouse")
+    let w = try makeStore(dir)
+    let seconds = Int64(Date().timeIntervalSince1970)
+    let event =
+      "{\"id\":\"forgotten-00000001-\(seconds)\",\"type\":\"person.forgotten\","
+      + "\"occurred_at\":\"\(Timestamp.format(seconds * 1_000_000))\",\"unit\":\"VN\","
+      + "\"data\":{\"person\":\"\(ForgetTests.person)\",\"reason\":\"old request\"}}\n"
+    _ = try Array(event.utf8).withUnsafeBytes {
+      try Appender.append(to: w.store, input: $0, options: Appender.Options())
+    }
+    writeBytes(Array("hoso-forgetting forgotten-00000001\n".utf8), to: w.forgetIntentPath)
+    try w.catchUp()
+    let held = snapshotTree(w.store.path).filter {
+      $0.value.firstRange(of: Array(ForgetTests.person.utf8)) != nil
+    }
+    #expect(held.isEmpty, "\(held.keys.sorted())")
+    #expect(!FileManager.default.fileExists(atPath: w.forgetIntentPath))
+    #expect(try LogVerifier.verify(at: w.store.logPath).redactions.count == 1)
+  }
+}
