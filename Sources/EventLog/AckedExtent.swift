@@ -107,6 +107,22 @@ package struct AckedExtent: Sendable, Equatable {
     return newest
   }
 
+  /// `read`, for a log whose `FORMAT` says it keeps `ACKED`: its absence is then damage (a cut
+  /// end of the log could not be told from a crash), not a log of an older hoso.
+  package static func read(
+    _ dir: LogDirectory, _ fs: FileSystem, format: LogDirectory.Format
+  ) throws -> AckedExtent? {
+    let acked = try read(dir, fs)
+    if acked == nil && format.acked {
+      throw LogError(
+        .damaged,
+        "\(dir.ackedPath), the record of the last acknowledged append, is missing: without it a"
+          + " cut end of the log cannot be told from a crash; run hoso verify, and restore the"
+          + " store from a backup")
+    }
+    return acked
+  }
+
   /// A new `ACKED` holding `extent` in its first slot, written atomically (a log's creation,
   /// or the first open of a log made before hoso kept one).
   package static func create(_ extent: AckedExtent, _ dir: LogDirectory, _ fs: FileSystem) throws {

@@ -43,13 +43,7 @@ package final class LogReader {
     let format = try directory.readFormat(fs)
     // Read before the segments: a writer moves it only after its batch is on disk, so the
     // segments read next hold at least what it says, unless they were damaged.
-    let acked = try AckedExtent.read(directory, fs)
-    if acked == nil && format.acked {
-      throw LogError(
-        .damaged,
-        "\(directory.ackedPath), the record of the last acknowledged append, is missing; run"
-          + " hoso verify, and restore the store from a backup")
-    }
+    let acked = try AckedExtent.read(directory, fs, format: format)
     var names = directory.segments()
     let marker = (try? fs.readFile(directory.cleanPath))?.flatMap(CleanMarker.decode)
     // Find the last commit mark, walking back over segments a crashed batch created.

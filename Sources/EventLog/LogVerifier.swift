@@ -20,13 +20,7 @@ package enum LogVerifier {
     let dir = LogDirectory(path)
     let format = try dir.readFormat(fs)
     try LogRedactor.checkNotUnfinished(dir, fs)
-    let acked = try AckedExtent.read(dir, fs)
-    if acked == nil && format.acked {
-      throw LogError(
-        .damaged,
-        "\(dir.ackedPath), the record of the last acknowledged append, is missing: a cut end of"
-          + " the log could not be seen; restore the store from a backup")
-    }
+    let acked = try AckedExtent.read(dir, fs, format: format)
     // Below the last synced acknowledged record a defect is damage, never a torn tail.
     let guarded = acked?.durableSeq ?? 0
     let names = dir.segments()

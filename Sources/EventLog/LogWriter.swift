@@ -171,13 +171,7 @@ package final class LogWriter {
     do {
       marker = try fs.readFile(directory.cleanPath).flatMap(CleanMarker.decode)
     }
-    let acked = try AckedExtent.read(directory, fs)
-    if acked == nil && format.acked {
-      throw LogError(
-        .damaged,
-        "\(directory.ackedPath), the record of the last acknowledged append, is missing: without"
-          + " it a cut end of the log cannot be told from a crash; restore the store from a backup")
-    }
+    let acked = try AckedExtent.read(directory, fs, format: format)
 
     var plan: LogRecovery.TailPlan
     if let marker, let last = segments.last, marker.lastSegment == last,

@@ -68,7 +68,7 @@ extension Warehouse {
     var event: String {
       "{\"id\":\"\(mask)-\(time / 1_000_000)\",\"type\":\"person.forgotten\",\"occurred_at\":"
         + "\"\(Timestamp.format(time))\",\"unit\":\"VN\",\"data\":{\"person\":\"\(mask)\","
-        + "\"reason\":\(jsonString(reason))}}\n"
+        + "\"reason\":\(Output.jsonString(reason))}}\n"
     }
   }
 
@@ -306,26 +306,4 @@ extension Warehouse {
     }
     return nil
   }
-}
-
-/// A JSON string literal of `s`.
-func jsonString(_ s: String) -> String {
-  var out = "\""
-  for u in s.unicodeScalars {
-    switch u {
-    case "\"": out += "\\\""
-    case "\\": out += "\\\\"
-    case "\n": out += "\\n"
-    case "\r": out += "\\r"
-    case "\t": out += "\\t"
-    default:
-      if u.value < 0x20 {
-        let h = String(u.value, radix: 16)
-        out += "\\u" + String(repeating: "0", count: 4 - h.count) + h
-      } else {
-        out.unicodeScalars.append(u)
-      }
-    }
-  }
-  return out + "\""
 }
