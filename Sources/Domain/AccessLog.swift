@@ -206,6 +206,22 @@ package enum AccessLog {
     return nil
   }
 
+  /// Where the whole records end: before a record that a crash or a failed write left
+  /// without its newline at the end of the file (never acknowledged: its command failed
+  /// before the record was synced), which the writer then cuts.
+  private static func wholeRecordsEnd(_ fd: Int32, size: Int64, path: String) throws -> Int64 {
+    guard size > 0 else { return size }
+    var tail = [UInt8](repeating: 0, count: Int(min(size, 1 << 16)))
+    let start = size - Int64(tail.count)
+    let n = tail.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, off_t(start)) }
+    guard n == tail.count else { throw failure("cannot read \(path)") }
+    guard tail.last != 0x0A else { return size }
+    if let nl = tail.lastIndex(of: 0x0A) { return start + Int64(nl + 1) }
+    // No record's end in the last 64 KiB: more than a torn record, left for the anchor's
+    // check to name.
+    return start == 0 ? 0 : size
+  }
+
   /// Writes `entry` (its number and time filled in) at the end of the access log, under its
   /// lock, once the file is found to hold what its anchor says; what is left to do (sync,
   /// anchor, unlock) is the caller's.
@@ -221,9 +237,17 @@ package enum AccessLog {
         _ = close(fd)
       }
     }
-    guard let size = fileSize(fd) else { throw failure("cannot read \(path)") }
-    let anchor = try openAnchor(store: store, log: fd, size: Int(size))
+    guard var size = fileSize(fd) else { throw failure("cannot read \(path)") }
+    // A torn record goes only once the anchor is found to hold without it.
+    let whole = try wholeRecordsEnd(fd, size: size, path: path)
+    let anchor = try openAnchor(store: store, log: fd, size: Int(whole))
     defer { if !handedOver { anchor.close() } }
+    if whole < size {
+      guard FileSystem.system.ftruncate(fd, whole) == 0 else {
+        throw failure(SystemCallError("ftruncate", path: path))
+      }
+      size = whole
+    }
     let (number, prev) = try record(endingAt: Int(size), in: fd, path: path)
     var e = entry
     e.number = number + 1
@@ -257,6 +281,11 @@ package enum AccessLog {
     let path = path(store: store)
     let chain = try Chain(path: path)
     var summary = Summary(records: chain.entries.count, redactions: chain.redactions)
+    if chain.tornBytes > 0 {
+      summary.warnings.append(
+        "\(path): its last \(chain.tornBytes) bytes are a record cut short (a crash or a full"
+          + " disk while it was written); the next access cuts them")
+    }
     if let anchor = try readAnchor(store: store) {
       summary.anchored = true
       if !chain.holds(anchor.mark) {
@@ -284,6 +313,8 @@ package enum AccessLog {
     var ends: [Int] = []
     var redactions: [String] = []
     var bytes = 0
+    /// Bytes of a record cut short at the end, if any.
+    var tornBytes = 0
 
     init(path: String) throws {
       // Through the store's seam: never read through a link.
@@ -293,7 +324,15 @@ package enum AccessLog {
       var prev = zeroHash
       var lineNumber = 0
       var offset = 0
-      for raw in data.split(separator: 0x0A, omittingEmptySubsequences: false) {
+      var lines = data.split(separator: 0x0A, omittingEmptySubsequences: false)
+      // A last line without its newline is a record whose writing a crash or a full disk cut
+      // short: never acknowledged (its command failed before the record was synced and
+      // anchored), so it is no part of the chain; the next access cuts it back.
+      if let last = lines.last, !last.isEmpty {
+        tornBytes = last.count
+        lines.removeLast()
+      }
+      for raw in lines {
         lineNumber += 1
         let start = offset
         offset += raw.count + 1

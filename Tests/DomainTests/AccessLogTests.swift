@@ -128,15 +128,16 @@ import Testing
     }
   }
 
-  /// A cut inside the last record (here its newline alone): its records all still parse, and
-  /// the file is shorter than anchored.
+  /// A cut inside the last anchored record (here its newline alone): damage, whatever the
+  /// file's records say.
   @Test func aByteCutFromTheEndIsSeen() throws {
     let dir = TemporaryDirectory("hoso-access")
     try Self.fill(dir, count: 2)
     let path = AccessLog.path(store: dir.path)
     writeBytes(Array(readBytes(path)!.dropLast()), to: path)
     let seen = Self.damage { _ = try AccessLog.verify(store: dir.path) }
-    #expect(seen?.contains("its end was cut") == true, "\(seen ?? "nothing")")
+    // The last record, without its newline, reads as one cut short; the anchor names it.
+    #expect(seen?.contains("was cut from its end") == true, "\(seen ?? "nothing")")
     let refused = Self.damage { try AccessLog.append(Self.entry("SELECT 3"), store: dir.path) }
     #expect(refused?.contains("the access log was cut") == true, "\(refused ?? "nothing")")
   }
@@ -206,6 +207,28 @@ import Testing
     writeBytes(both, to: anchorPath)
     let seen = Self.damage { _ = try AccessLog.verify(store: dir.path) }
     #expect(seen?.contains("neither copy") == true, "\(seen ?? "nothing")")
+  }
+
+  /// A record that a full disk or a crash cut short, after the anchored ones, was never
+  /// acknowledged: `verify` warns, the next access cuts it and goes on (the fault test found
+  /// every later read refused).
+  @Test func aRecordCutShortAfterTheAnchoredOnesIsCutByTheNextAccess() throws {
+    let dir = TemporaryDirectory("hoso-access")
+    try Self.fill(dir, count: 3)
+    let path = AccessLog.path(store: dir.path)
+    let whole = try #require(readBytes(path))
+    writeBytes(whole + Array("{\"n\":4,\"at\":\"2026-".utf8), to: path)
+    let checked = try AccessLog.verify(store: dir.path).summary
+    #expect(checked.records == 3)
+    #expect(checked.warnings.contains { $0.contains("cut short") }, "\(checked.warnings)")
+    try AccessLog.append(Self.entry("SELECT 4"), store: dir.path)
+    #expect(try AccessLog.read(store: dir.path).map(\.number) == [1, 2, 3, 4])
+    #expect(try AccessLog.verify(store: dir.path).summary.warnings.isEmpty)
+    // Cut into an anchored record, the same shape is damage, and nothing is cut.
+    let four = try #require(readBytes(path))
+    writeBytes(Array(four.dropLast(5)), to: path)
+    _ = Self.damage { try AccessLog.append(Self.entry("SELECT 5"), store: dir.path) }
+    #expect(readBytes(path) == Array(four.dropLast(5)))
   }
 
   /// `forget`'s redaction re-seals the chain, so every hash from the first record changed on
