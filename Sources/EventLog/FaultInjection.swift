@@ -108,6 +108,32 @@ package enum FaultInjection {
     }
   }
 
+  /// A call that changes the disk and cannot be cut short (all but writes): failed instead of
+  /// made at its failure point, the process ended right after it at its crash point.
+  @inline(__always)
+  static func around<T: BinaryInteger>(
+    _ call: StaticString, _ path: String?, _ body: () -> T
+  ) -> T {
+    if let failure = before(call, path) { return failure.fail() }
+    let r = body()
+    after()
+    return r
+  }
+
+  /// A write of `count` bytes: at its failure point failed, or (`short`) made with half of
+  /// them; the process ended right after it at its crash point.
+  @inline(__always)
+  static func aroundWrite(_ count: Int, _ body: (Int) -> Int) -> Int {
+    var count = count
+    if let failure = before("write", nil) {
+      guard failure.short, count > 1 else { return failure.fail() }
+      count /= 2
+    }
+    let n = body(count)
+    after()
+    return n
+  }
+
   /// After the call: the end of the process, if this was the crash point.
   @inline(__always)
   static func after() {

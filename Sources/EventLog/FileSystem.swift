@@ -45,66 +45,35 @@ package struct FileSystem: Sendable {
     pread: { fd, buffer, offset in Glibc.pread(fd, buffer.baseAddress, buffer.count, off_t(offset))
     },
     pwrite: { fd, buffer, offset in
-      var count = buffer.count
-      if let failure = FaultInjection.before("write", nil) {
-        guard failure.short, count > 1 else { return failure.fail() }
-        count /= 2
+      FaultInjection.aroundWrite(buffer.count) { count in
+        Glibc.pwrite(fd, buffer.baseAddress, count, off_t(offset))
       }
-      let n = Glibc.pwrite(fd, buffer.baseAddress, count, off_t(offset))
-      FaultInjection.after()
-      return n
     },
     fsync: { fd in
-      if let failure = FaultInjection.before("fsync", nil) { return failure.fail() }
-      let r = Glibc.fsync(fd)
-      FaultInjection.after()
-      return r
+      FaultInjection.around("fsync", nil) { Glibc.fsync(fd) }
     },
     ftruncate: { fd, length in
-      if let failure = FaultInjection.before("ftruncate", nil) { return failure.fail() }
-      let r = Glibc.ftruncate(fd, off_t(length))
-      FaultInjection.after()
-      return r
+      FaultInjection.around("ftruncate", nil) { Glibc.ftruncate(fd, off_t(length)) }
     },
     unlink: { path in
-      if let failure = FaultInjection.before("unlink", path) { return failure.fail() }
-      let r = Glibc.unlink(path)
-      FaultInjection.after()
-      return r
+      FaultInjection.around("unlink", path) { Glibc.unlink(path) }
     },
     rename: { from, to in
-      if let failure = FaultInjection.before("rename", from) { return failure.fail() }
-      let r = Glibc.rename(from, to)
-      FaultInjection.after()
-      return r
+      FaultInjection.around("rename", from) { Glibc.rename(from, to) }
     },
     fdatasync: { fd in
-      if let failure = FaultInjection.before("fdatasync", nil) { return failure.fail() }
-      let r = Glibc.fdatasync(fd)
-      FaultInjection.after()
-      return r
+      FaultInjection.around("fdatasync", nil) { Glibc.fdatasync(fd) }
     },
     write: { fd, buffer in
-      var count = buffer.count
-      if let failure = FaultInjection.before("write", nil) {
-        guard failure.short, count > 1 else { return failure.fail() }
-        count /= 2
+      FaultInjection.aroundWrite(buffer.count) { count in
+        Glibc.write(fd, buffer.baseAddress, count)
       }
-      let n = Glibc.write(fd, buffer.baseAddress, count)
-      FaultInjection.after()
-      return n
     },
     mkdir: { path, mode in
-      if let failure = FaultInjection.before("mkdir", path) { return failure.fail() }
-      let r = Glibc.mkdir(path, mode)
-      FaultInjection.after()
-      return r
+      FaultInjection.around("mkdir", path) { Glibc.mkdir(path, mode) }
     },
     rmdir: { path in
-      if let failure = FaultInjection.before("rmdir", path) { return failure.fail() }
-      let r = Glibc.rmdir(path)
-      FaultInjection.after()
-      return r
+      FaultInjection.around("rmdir", path) { Glibc.rmdir(path) }
     }
   )
 }

@@ -156,8 +156,8 @@ package struct ColumnBuilder {
 ///   index      u64 entries u64 blocks, (u64 hash u32 row u32 0) × entries, the Bloom filter
 /// ```
 /// Sizes and bounds are in the directory, so that opening a group reads its first page alone
-/// (a table of 153 groups opened with a page fault in each VARCHAR column and in each group's
-/// bounds, 3 ms for the events table, more than a selective query's scan).
+/// (a table opened with a page fault in each VARCHAR column and in each group's bounds cost
+/// more than a selective query's scan; BENCHMARKS.md has the figures).
 /// The bounds are a zone map: a scan whose condition no stored value of a group can meet
 /// skips the group (reading only its corrected rows, whose values live elsewhere).
 /// A VARCHAR column is dictionary-encoded when its distinct values are at most a quarter of the

@@ -291,7 +291,8 @@ struct FastAggregate: @unchecked Sendable {
 
 /// A literal's text as the store holds text: composed (NFC) when it has combining marks
 /// (U+0300–U+037F: the bytes 0xCC and 0xCD, the rule of `append`), as it is otherwise. Most
-/// literals have none, and skip Foundation's normalization (4 ms at its first use).
+/// literals have none, and skip Foundation's normalization, costly at its first use in a
+/// process.
 func precomposed(_ s: String) -> String {
   s.utf8.contains { $0 == 0xCC || $0 == 0xCD } ? s.precomposedStringWithCanonicalMapping : s
 }

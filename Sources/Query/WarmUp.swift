@@ -4,8 +4,8 @@ extension Engine {
   /// Builds, on another thread, what the Swift runtime makes at the first use of a generic
   /// type in a process: the conformances a dictionary keyed by strings and the scan's sets
   /// of operands need. The runtime finds each by scanning every conformance record of every
-  /// library loaded (Foundation's are many): 0.1 to 0.2 ms apiece, which a new process's
-  /// first statement would otherwise wait for. `hoso query` and the shell start it before
+  /// library loaded (Foundation's are many), a wait a new process's first statement would
+  /// otherwise have for each (BENCHMARKS.md). `hoso query` and the shell start it before
   /// they open the store; nothing waits for it, and a statement that comes first only shares
   /// the runtime's lock with it.
   package static func warmUpInBackground() {
