@@ -96,6 +96,18 @@ package final class LogReader {
           sealed: true))
     }
     segments.append(last)
+    // The segments follow each other: a removed one in the middle would be a silent gap.
+    var expected: UInt64 = 1
+    for s in segments {
+      guard s.firstSeq == expected else {
+        throw LogError(
+          .damaged,
+          "the log is damaged: seq \(expected)..\(s.firstSeq - 1) is missing (a segment was"
+            + " removed); run hoso verify, and restore the store from a backup",
+          segment: directory.segmentName(s.firstSeq), seq: expected)
+      }
+      expected = s.lastSeq + 1
+    }
   }
 
   /// Calls `body` with each committed record whose seq lies in `range`, in order.

@@ -212,6 +212,10 @@ private func lastFrameRange(_ segment: [UInt8]) -> Range<Int> {
     try copyLog(log.path, to: work)
     _ = unlink(lastPath)
     expectDamage(work, "last segment deleted")
+    // A segment in the middle: a reader found no gap and read on past it.
+    try copyLog(log.path, to: work)
+    _ = unlink(LogDirectory(work).segmentPath(dir.segments()[1]))
+    expectDamage(work, "a middle segment deleted")
     for name in ["ACKED"] {
       try copyLog(log.path, to: work)
       _ = unlink(work + "/" + name)
