@@ -1,3 +1,5 @@
+import Domain
+
 /// The built-in tables of DESIGN.md ("Views"), their columns and what feeds them.
 package struct TableSpec: Sendable {
   package let name: String
@@ -98,15 +100,76 @@ package enum BuiltinTables {
     ),
   ]
 
+  /// The column of `events` (and of the type's own table) that data field `field` of `type`
+  /// fills (and of `events_raw`, for an amendment's fields), with its type; nil for a field
+  /// that is not a column there (a list, a correction's `changes`, an amendment's `target`) or
+  /// that fills a common column (`establishment`, `person`).
+  package static func eventColumn(type: String, field: String) -> ColumnSchema? {
+    eventColumnByField[type + "\u{0}" + field]
+  }
+
+  /// The data fields of every type as `events` carries them (DESIGN.md, "Views"): one column
+  /// per field name, shared by the types that have it while their column types agree; a
+  /// field named like a common column, or like another type's field of another column type,
+  /// is prefixed by its type's first word (`budget_year`). Derived from the catalog, so a new
+  /// type or optional field becomes a column of `events` with no change here; their order is
+  /// the catalog's, first appearance first.
+  package static let eventFields: [ColumnSchema] = eventFieldLayout.columns
+
+  private static let eventColumnByField: [String: ColumnSchema] = eventFieldLayout.byField
+
+  private static let eventFieldLayout: (columns: [ColumnSchema], byField: [String: ColumnSchema]) =
+    {
+      let commonNames = Set(common.map(\.name))
+      // `establishment` and `person` are data fields that the common columns hold.
+      let intoCommon: Set<String> = ["establishment", "person"]
+      var columns: [ColumnSchema] = []
+      var byName: [String: ColumnType] = [:]
+      var byField: [String: ColumnSchema] = [:]
+      // Every type, the amendments too: `events_raw` holds a correction's or a void's
+      // reason; its target has a column of its own there.
+      for t in Catalog.types {
+        for f in t.fields where !intoCommon.contains(f.name) && f.kind != .event {
+          guard let type = columnType(f.kind) else { continue }
+          var name = f.name
+          if commonNames.contains(name) || byName[name].map({ $0 != type }) ?? false {
+            name = String(t.name.prefix { $0 != "." }) + "_" + f.name
+          }
+          if byName[name] == nil {
+            byName[name] = type
+            columns.append(ColumnSchema(name, type))
+          }
+          byField[t.name + "\u{0}" + f.name] = ColumnSchema(name, type)
+        }
+      }
+      return (columns, byField)
+    }()
+
+  /// The column type of a catalog field's values; nil for a list or an object.
+  private static func columnType(_ kind: Catalog.Kind) -> ColumnType? {
+    switch kind {
+    case .text, .choice, .identifier, .reference, .unit, .event, .person: .varchar
+    case .count, .year: .bigint
+    case .amount, .percent: .double
+    case .date: .date
+    case .changes, .targets: nil
+    }
+  }
+
+  /// Every record as appended: the common columns, the data fields as `events` has them
+  /// (uncorrected), then the JSON as recorded and an amendment's target. `events` reads
+  /// the leading columns of these rows.
   package static let eventsRaw = TableSpec(
     name: "events_raw",
-    columns: common + [ColumnSchema("data", .varchar), ColumnSchema("target", .varchar)],
+    columns: common + eventFields + [
+      ColumnSchema("data", .varchar), ColumnSchema("target", .varchar),
+    ],
     indexed: ["id", "case_id", "establishment", "person", "target"], eventType: nil, fields: [])
 
-  /// The events as they stand: corrections applied, voided ones left out. The data fields
-  /// are in the per-type tables (and the JSON as recorded in `events_raw`).
+  /// The events as they stand: corrections applied, voided ones left out, with every data
+  /// field of the catalog (NULL where a row's type has none).
   package static let events = TableSpec(
-    name: "events", columns: common, indexed: [], eventType: nil, fields: [],
+    name: "events", columns: common + eventFields, indexed: [], eventType: nil, fields: [],
     backing: "events_raw")
 
   /// Record types that are rows of `events_raw` but not of `events`.

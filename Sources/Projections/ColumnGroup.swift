@@ -91,6 +91,26 @@ package struct ColumnBuilder {
     mark(false)
   }
 
+  /// Appends NULLs up to `n` rows. A wide table's sparse columns (`events` has every type's
+  /// fields, a row fills a few) get their NULLs in runs: a builder short of the row count
+  /// holds NULLs in the rows it lacks, and is padded before its group is written.
+  package mutating func padNulls(to n: Int) {
+    let k = n - count
+    guard k > 0 else { return }
+    switch type {
+    case .double: doubles.append(contentsOf: repeatElement(0, count: k))
+    case .varchar: ends.append(contentsOf: repeatElement(UInt64(bytes.count), count: k))
+    default: ints.append(contentsOf: repeatElement(0, count: k))
+    }
+    // The bits of the rows added are 0 already in the last byte (only a value sets one).
+    let bytes = (n + 7) >> 3
+    if validity.count < bytes {
+      validity.append(contentsOf: repeatElement(0, count: bytes - validity.count))
+    }
+    nullCount += k
+    count = n
+  }
+
   package mutating func append(_ v: Int64) {
     precondition(type != .double && type != .varchar)
     ints.append(v)
@@ -182,6 +202,9 @@ package enum ColumnGroup {
     case frame8 = 3
     case frame16 = 4
     case frame32 = 5
+    /// Every row NULL: nothing stored. `events` has every type's fields, and in most groups
+    /// most of them hold no value at all; stored plainly they would be most of its bytes.
+    case null = 6
 
     /// The bytes of a stored fixed-width value.
     var width: Int {
@@ -231,11 +254,16 @@ package enum ColumnGroup {
       align(&out)
       let start = out.count
       let hasNulls = c.nullCount > 0
-      if hasNulls { out += c.validity }
-      align(&out)
       var encoding = Encoding.plain
       var sizes: UInt64 = 0
-      switch c.type {
+      if rows > 0 && c.nullCount == rows {
+        encoding = .null
+      } else if hasNulls {
+        out += c.validity
+      }
+      align(&out)
+      switch encoding == .null ? nil : c.type {
+      case nil: break
       case .bigint, .timestamp, .boolean, .date:
         let b = allBounds[i].map { (Int64(bitPattern: $0.0), Int64(bitPattern: $0.1)) }
         let frame = b.map { Encoding.frame($0, hasNulls: hasNulls) }

@@ -66,6 +66,26 @@ package struct ColumnReader {
     width = encoding.width
     self.frame = encoding.width == 8 ? 0 : frame
     var at = 0
+    if encoding == .null {
+      // Nothing stored: every part reads zeros (validity: no value; a VARCHAR, codes of an
+      // empty dictionary, the shape a column of NULLs had before it had an encoding).
+      let zeros = ColumnReader.zeros(8 * rows + 8)
+      validity = zeros.assumingMemoryBound(to: UInt8.self)
+      values = zeros
+      ends = nil
+      endWidth = 0
+      if type == .varchar {
+        dictionaryCount = 0
+        dictionaryEnds = zeros
+        data = zeros.assumingMemoryBound(to: UInt8.self)
+      } else {
+        dictionaryCount = 0
+        dictionaryEnds = nil
+        data = nil
+      }
+      textBytes = 0
+      return
+    }
     let base = b.baseAddress ?? UnsafeRawPointer(bitPattern: 8)!
     if hasNulls {
       let n = (rows + 7) / 8
@@ -126,6 +146,24 @@ package struct ColumnReader {
       return nil
     }
   }
+
+  /// At least `count` bytes of zeros that stay mapped for the whole run, for columns with
+  /// nothing stored. Read-only anonymous memory: untouched pages cost nothing.
+  private static func zeros(_ count: Int) -> UnsafeRawPointer {
+    if count <= sharedZerosSize { return sharedZeros }
+    guard let p = mmap(nil, count, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), p != MAP_FAILED
+    else { fatalError("cannot map \(count) bytes of zeros: \(String(cString: strerror(errno)))") }
+    return UnsafeRawPointer(p)
+  }
+
+  private static let sharedZerosSize = 8 * ColumnGroup.rows + 4096
+  nonisolated(unsafe) private static let sharedZeros: UnsafeRawPointer = {
+    guard
+      let p = mmap(nil, sharedZerosSize, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
+      p != MAP_FAILED
+    else { fatalError("cannot map the zero page: \(String(cString: strerror(errno)))") }
+    return UnsafeRawPointer(p)
+  }()
 
   /// A cell index kept within `0...last`: cells are counted in arrays sized by the zone
   /// map's bounds, and a damaged file whose values lie outside them must not write past

@@ -53,9 +53,25 @@ package enum Projection {
     for spec in BuiltinTables.all {
       let folder = views + "/" + spec.name
       if spec.backing == nil && !current(folder + "/MANIFEST", required: true) { return false }
+      // A table of another schema (a field the catalog gained, a column `events` gained) is
+      // rebuilt by a catch-up; read as it is, it would be no table at all.
+      if spec.backing == nil && !hasSchema(folder + "/MANIFEST", spec.columns) { return false }
       if !current(folder + "/patches/MANIFEST", required: spec.backing != nil) { return false }
     }
     return true
+  }
+
+  /// Whether the manifest at `path` declares exactly `columns`, in order.
+  private static func hasSchema(_ path: String, _ columns: [ColumnSchema]) -> Bool {
+    guard let text = try? FileSystem.system.readFile(path) else { return false }
+    let declared = columns.map { "\ncolumn \($0.name) \($0.type.sqlName)" }.joined() + "\n"
+    let next = Array((declared + "group ").utf8)
+    let last = Array(declared.utf8)
+    // The column lines end where the group lines start (or the manifest does).
+    return text.withUnsafeBytes { b in
+      firstOffset(of: next, in: b) != nil
+        || (b.count >= last.count && b.suffix(last.count).elementsEqual(last))
+    }
   }
 
   /// Brings every table up to the log's last committed record: the records after the tables'

@@ -275,6 +275,25 @@ struct Projector {
     return type != "unit.established"
   }
 
+  /// Per type code: the data fields that are columns of `events_raw` (and so of `events`),
+  /// with the data's key, the column and its type.
+  private static let wideSlots: [[(key: [UInt8], column: Int, type: ColumnType)]] = {
+    let columns = BuiltinTables.eventsRaw.columns
+    return Catalog.types.map { t in
+      t.fields.compactMap { f in
+        guard let c = BuiltinTables.eventColumn(type: t.name, field: f.name),
+          let i = columns.firstIndex(where: { $0.name == c.name })
+        else { return nil }
+        return (f.nameBytes, i, c.type)
+      }
+    }
+  }()
+
+  /// `events_raw`'s `data` column; `target` follows it.
+  private static let rawDataColumn = BuiltinTables.eventsRaw.columns.firstIndex {
+    $0.name == "data"
+  }!
+
   /// Where the envelope's values are in the record just parsed (node indices, -1: absent).
   struct Envelope {
     var id = -1
@@ -449,8 +468,20 @@ struct Projector {
     if env.id >= 0 { pendingIds.insert(raw(env.id, p), seq: seq, type: code) }
     if case let t = eventsRaw, t.wants(seq) {
       common(&t.rows.builders)
-      t.rows.builders[13].append(dataBytes)
-      putText(&t.rows.builders[14], field("target", p), p)
+      // The data fields: only those of the record's type are touched; the rest of the wide
+      // row is NULL, padded in runs (`ColumnBuilder.padNulls`).
+      let row = t.rows.builders[0].count - 1
+      for slot in Self.wideSlots[Int(code)] {
+        let node = field(slot.key, p)
+        guard node >= 0 else { continue }
+        t.rows.builders[slot.column].padNulls(to: row)
+        put(&t.rows.builders[slot.column], node, as: slot.type, p)
+      }
+      let d = Self.rawDataColumn
+      t.rows.builders[d].padNulls(to: row)
+      t.rows.builders[d].append(dataBytes)
+      t.rows.builders[d + 1].padNulls(to: row)
+      putText(&t.rows.builders[d + 1], field("target", p), p)
       try t.endRow(seq: seq)
     }
     switch type {
@@ -550,10 +581,13 @@ struct Projector {
       guard let dataNode = doc.member("data", ofObject: 0, in: p),
         let changes = doc.member("changes", ofObject: dataNode, in: p)
       else { continue }
-      if t.spec.name == "events" { continue }  // no data columns: nothing to correct
       for (k, v) in doc.members(ofObject: changes) {
         let name = doc.string(at: k, in: p)
-        let column = name == "year" && t.spec.name == "budgets" ? "budget_year" : name
+        // `events` and the type's table name a field alike (`budget_year`); a field held by
+        // a common column (`establishment`) keeps its name.
+        let column =
+          targetType.flatMap { BuiltinTables.eventColumn(type: $0, field: name) }?.name
+          ?? name
         guard let c = t.spec.columns.first(where: { $0.name == column }) else { continue }
         let node = nodes[v]
         let value: PatchValue

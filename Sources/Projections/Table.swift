@@ -37,11 +37,12 @@ package final class Table {
   package static let manifestName = "MANIFEST"
   /// The manifest's first line; 2: group indexes carry a Bloom filter; 3: the group
   /// directory holds the sizes of VARCHAR columns and indexes; 4: integers may be stored in
-  /// a frame of reference (1, 2 or 4 bytes a row).
-  package static let format = "hoso-table 4"
-  /// The formats this hoso reads: 3 is 4 without its narrow integers. (An older hoso reads
-  /// a 4 as another format, and rebuilds it in its own.)
-  package static let readable = ["hoso-table 3", format]
+  /// a frame of reference (1, 2 or 4 bytes a row); 5: a column of NULLs only may store
+  /// nothing (encoding 6).
+  package static let format = "hoso-table 5"
+  /// The formats this hoso reads: each is the next without its newest encoding. (An older
+  /// hoso reads a newer one as another format, and rebuilds it in its own.)
+  package static let readable = ["hoso-table 3", "hoso-table 4", format]
 
   private init(
     name: String, schema: [ColumnSchema], folder: String, checkpoint: UInt64, rowCount: Int,
@@ -219,6 +220,8 @@ package struct TableAppender {
   /// Hands the full group to the background writer: encoding, checksumming and writing it
   /// run on the other core while rows go on being projected.
   private mutating func writeGroup() throws {
+    let rows = builders[0].count
+    for c in builders.indices { builders[c].padNulls(to: rows) }
     let name = "g" + pad(firstGroup + written.count, 6) + "-\(target).grp"
     let path = table.folder + "/" + name
     try makeFolder(table.folder)

@@ -52,9 +52,19 @@ package struct UnitHistory {
     cache.removeAll()
   }
 
-  private func isProvince(_ u: Unit) -> Bool {
-    (u.level == "province" || u.level == "city")
-      && u.parents.last.flatMap { $0.parent.map { units[$0].level == "country" } } == true
+  /// Whether `u` was a province at `t`. The catalog makes `parent` optional, so the level
+  /// decides: a unit of level `province` is one wherever it hangs, and a `city` is one unless
+  /// it lies under something other than the country (a provincial city is in its province).
+  private func isProvince(_ u: Unit, at t: Int64) -> Bool {
+    switch u.level {
+    case "province": return true
+    case "city":
+      guard let p = (u.parents.last { $0.at <= t } ?? u.parents.first)?.parent else {
+        return true
+      }
+      return units[p].level == "country"
+    default: return false
+    }
   }
 
   /// The province (index) unit `u` lay in at time `t`: up through parents as they stood
@@ -66,7 +76,7 @@ package struct UnitHistory {
         u = m.into
         continue
       }
-      if isProvince(units[u]) { return u }
+      if isProvince(units[u], at: t) { return u }
       guard let p = units[u].parents.last(where: { $0.at <= t }) ?? units[u].parents.first,
         let parent = p.parent
       else { return nil }

@@ -227,7 +227,7 @@ import Testing
     for path in try fm.subpathsOfDirectory(atPath: views) where path.hasSuffix("MANIFEST") {
       let file = views + "/" + path
       let text = try String(contentsOfFile: file, encoding: .utf8)
-      let older = text.replacingOccurrences(of: "hoso-table 4\n", with: "hoso-table 3\n")
+      let older = text.replacingOccurrences(of: Table.format + "\n", with: "hoso-table 3\n")
       #expect(older != text, "\(path)")
       try older.write(toFile: file, atomically: true, encoding: .utf8)
     }
@@ -256,7 +256,7 @@ import Testing
       let file = views + "/" + path
       if path.hasSuffix("MANIFEST") {
         let text = try String(contentsOfFile: file, encoding: .utf8)
-        let older = text.replacingOccurrences(of: "hoso-table 4\n", with: "hoso-table 2\n")
+        let older = text.replacingOccurrences(of: Table.format + "\n", with: "hoso-table 2\n")
         #expect(older != text, "\(path)")
         try older.write(toFile: file, atomically: true, encoding: .utf8)
       } else if path.hasSuffix(".grp") {

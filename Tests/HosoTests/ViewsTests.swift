@@ -1,4 +1,5 @@
 import Foundation
+import Projections
 import TestSupport
 import Testing
 
@@ -364,7 +365,7 @@ import Testing
     let before = try s.csv("SELECT count(*) FROM cases")
     let manifest = s.store.path + "/matviews/cases/MANIFEST"
     let text = try String(contentsOfFile: manifest, encoding: .utf8)
-    try text.replacingOccurrences(of: "hoso-table 4\n", with: "hoso-table 2\n").write(
+    try text.replacingOccurrences(of: Table.format + "\n", with: "hoso-table 2\n").write(
       toFile: manifest, atomically: true, encoding: .utf8)
     let q = try s.run(["query", "SELECT count(*) FROM cases"])
     #expect(q.status == 1)

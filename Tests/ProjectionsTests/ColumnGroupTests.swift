@@ -24,13 +24,26 @@ import Testing
     var builders = Self.schema.map { ColumnBuilder($0.type) }
     var expected: [[Value]] = Array(repeating: [], count: Self.schema.count)
     let words = ["Hà Nội", "Lạng Sơn", "Bắc Kạn", "karaoke", "", "Đắk Lắk"]
-    for _ in 0..<rows {
+    // Per column: a tenth NULL; or NULL in every row (stored as nothing); or sparse, a value
+    // in a tenth of the rows with the NULLs between padded in runs, as `events`' fields are.
+    enum Mode { case dense, null, sparse }
+    let modes: [Mode] = Self.schema.map { _ in
+      [Mode.dense, .dense, .null, .sparse].randomElement(using: &rng)!
+    }
+    for r in 0..<rows {
       for (c, s) in Self.schema.enumerated() {
-        if Int.random(in: 0..<10, using: &rng) == 0 {
-          builders[c].appendNull()
+        let skip =
+          switch modes[c] {
+          case .dense: Int.random(in: 0..<10, using: &rng) == 0
+          case .null: true
+          case .sparse: Int.random(in: 0..<10, using: &rng) != 0
+          }
+        if skip {
+          if modes[c] == .dense { builders[c].appendNull() }
           expected[c].append(.null)
           continue
         }
+        builders[c].padNulls(to: r)
         switch s.type {
         case .bigint, .timestamp, .date:
           let v = Int64.random(in: .min ... .max, using: &rng)
@@ -54,11 +67,12 @@ import Testing
         }
       }
     }
+    for c in builders.indices { builders[c].padNulls(to: rows) }
     let bytes = ColumnGroup.encode(builders)
     try bytes.withUnsafeBytes { b in
       let g = try GroupReader(b, schema: Self.schema, path: "test")
       #expect(g.rows == rows, "seed \(seed)")
-      if rows > 100 {
+      if rows > 100 && modes[5] == .dense && modes[6] == .dense {
         #expect(g.columns[5].isDictionary, "seed \(seed): few distinct values: a dictionary")
         #expect(!g.columns[6].isDictionary, "seed \(seed)")
       }
@@ -97,7 +111,7 @@ import Testing
         #expect(
           bounds == values.min().map { $0...values.max()! }, "seed \(seed): bounds of \(s.name)")
       }
-      if g.columns[5].isDictionary {
+      if g.columns[5].isDictionary && modes[5] != .null {
         for w in words + ["Huế"] {
           let present = expected[5].contains(.string(w))
           let said = Array(w.utf8).withUnsafeBytes { g.columns[5].dictionaryContains($0) }
