@@ -299,26 +299,19 @@ package final class Shell {
   }
 
   /// Shows `text` through the pager when it is taller or wider than the terminal; false when
-  /// it fits (or there is no pager to run).
+  /// it fits, or `$PAGER` is empty (no pager, as git reads it). A pager that fails (cannot
+  /// start, exits nonzero, is killed) leaves the text printed directly, then a line saying
+  /// why: an answer is never lost to its pager.
   func page(_ text: String) -> Bool {
     guard let size = LineEditor.size(), size.rows > 0 else { return false }
     let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
     let wide = lines.contains { $0.count > size.columns }
     guard lines.count > size.rows - 1 || wide else { return false }
     let command = ProcessInfo.processInfo.environment["PAGER"] ?? "less -S"
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/bin/sh")
-    p.arguments = ["-c", command]
-    let pipe = Pipe()
-    p.standardInput = pipe
-    do {
-      try p.run()
-    } catch {
-      return false
-    }
-    pipe.fileHandleForWriting.write(Data(text.utf8))
-    try? pipe.fileHandleForWriting.close()
-    p.waitUntilExit()
+    if command.trimmingCharacters(in: .whitespaces).isEmpty { return false }
+    guard case .failed(let why) = Pager.show(text, through: command) else { return true }
+    FileHandle.standardOutput.write(Data(text.utf8))
+    FileHandle.standardError.write(Data("(pager \"\(command)\" \(why); printed directly)\n".utf8))
     return true
   }
 

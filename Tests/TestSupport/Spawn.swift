@@ -32,11 +32,21 @@ package func runProgram(_ argv: [String], seconds: Double = 60) -> ProgramResult
   posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
   posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
   closeOtherDescriptors(&actions)
+  // No signal blocked: a test runs on a thread of a pool, which blocks most, and the child
+  // would keep them blocked, tmux's server among them: it ends itself with SIGTERM on
+  // kill-server, and with SIGTERM blocked it (and the shell in it) would outlive the test.
+  var attributes = posix_spawnattr_t()
+  posix_spawnattr_init(&attributes)
+  defer { posix_spawnattr_destroy(&attributes) }
+  var none = sigset_t()
+  sigemptyset(&none)
+  posix_spawnattr_setsigmask(&attributes, &none)
+  posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK))
 
   var cArgs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
   defer { for p in cArgs { free(p) } }
   var pid: pid_t = 0
-  let spawned = posix_spawnp(&pid, argv[0], &actions, nil, &cArgs, environ)
+  let spawned = posix_spawnp(&pid, argv[0], &actions, &attributes, &cArgs, environ)
   guard spawned == 0 else {
     return ProgramResult(
       status: -1, stdout: "",
