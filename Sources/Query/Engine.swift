@@ -153,6 +153,11 @@ package final class Engine {
   /// which text: the statement's, or a view's definition).
   var privacyMemo: [String: PrivacyRelation] = [:]
   var privacySource = ""
+  /// The views whose definitions the analysis is in, innermost last, and the outermost one
+  /// read `FOR SYSTEM_TIME AS OF` (where the statement names it): its tables are read as of
+  /// then, as if the statement named them so.
+  var privacyViews: [String] = []
+  var privacyViewAsOf: (view: String, at: Int)?
 
   /// The statement's aggregate calls (by where they start in its text) that count persons or
   /// sum their amounts, as the analysis found them: the analyst role's answers perturb them.
@@ -169,6 +174,13 @@ package final class Engine {
 
   /// The materialized views statements have read (the CLI warns when one is stale).
   package private(set) var viewsRead: Set<String> = []
+  /// The views statements have computed as of a past time from their recorded definitions
+  /// (the CLI warns when a definition has changed since).
+  package internal(set) var viewsComputedAsOf: Set<String> = []
+  /// Views computed as of a time while a call of `run` lasts (`NAME@seq`), and those being
+  /// computed, innermost last: `ViewAsOf`'s.
+  var viewsAsOf: [String: QueryResult] = [:]
+  var viewsComputing: [String] = []
 
   /// Views read from another folder than their own, by name: a dry run's new copies, which
   /// the views over them are computed from as a rebuild would.
@@ -189,7 +201,16 @@ package final class Engine {
       throw SQLError(
         .conversion, "invalid timestamp \"\(timestamp)\": write YYYY-MM-DD[ HH:MM[:SS]]")
     }
-    asOf = try seq(wall: wall)
+    let seq = try seq(wall: wall)
+    // Before the first record nothing was known: an empty answer would pass for a report of
+    // a quiet time.
+    if seq == 0, let first = reader?.firstRecordedAt {
+      throw SQLError(
+        .invalidInput,
+        "nothing was recorded by \(timestamp): the store's first record was recorded at"
+          + " \(Cast.timestampText(first + 7 * 3_600_000_000)) (Vietnam time); give a later time")
+    }
+    asOf = seq
   }
 
   /// What the operators did, while `EXPLAIN ANALYZE` runs a statement.
@@ -237,7 +258,9 @@ package final class Engine {
 
   /// Parses and runs `sql` (one or more statements); the answer of each.
   package func run(_ sql: String) throws(SQLError) -> [QueryResult] {
-    try PlanPeriods.with(planPeriods) { () throws(SQLError) -> [QueryResult] in
+    // The tables may have grown since the last call.
+    viewsAsOf = [:]
+    return try PlanPeriods.with(planPeriods) { () throws(SQLError) -> [QueryResult] in
       try runStatements(sql)
     }
   }
@@ -438,17 +461,18 @@ package final class Engine {
     return table.schema.prefix { !$0.name.hasPrefix("__") }.map(\.name)
   }
 
-  /// A materialized view, read like a stored table; nil when there is none of that name.
+  /// A materialized view, read like a stored table (as of a time, computed: `viewAsOf`); nil
+  /// when there is none of that name.
   func materializedView(
     _ name: String, alias: String?, asOf: Expr?, outerAsOf: UInt64?, at: Int
   ) throws(SQLError) -> Relation? {
     let folder = viewFolder(name)
     guard FileManager.default.fileExists(atPath: folder + "/MANIFEST") else { return nil }
-    if asOf != nil || outerAsOf != nil {
-      throw SQLError(
-        .binder,
-        "\(name) is a materialized view, as of its last build: AS OF reads the built-in tables",
-        at: at)
+    if let when = try asOf.map({ (e: Expr) throws(SQLError) -> UInt64 in try seq(asOf: e) })
+      ?? outerAsOf
+    {
+      // The copy is as of its last build: as of another time, the view is computed again.
+      return try viewAsOf(name, alias: alias, seq: when, at: at)
     }
     let table: Table?
     do {

@@ -19,10 +19,11 @@ extension Engine {
   func execute(_ q: Select, ctes outer: [String: QueryResult], asOf outerAsOf: UInt64?)
     throws(SQLError) -> QueryResult
   {
-    var ctes = outer
-    for c in q.with { ctes[c.name] = try execute(c.query, ctes: ctes, asOf: outerAsOf) }
     let asOf =
       try q.asOf.map { (e: Expr) throws(SQLError) -> UInt64 in try seq(asOf: e) } ?? outerAsOf
+    // AS OF at the end of a statement reads every table of it as of then, its CTEs' too.
+    var ctes = outer
+    for c in q.with { ctes[c.name] = try execute(c.query, ctes: ctes, asOf: asOf) }
     let relation: Relation
     if let from = q.from {
       relation = try self.relation(from, ctes: ctes, asOf: asOf, whereHint: q.whereClause)

@@ -139,6 +139,14 @@ extension Engine {
               + " side, whose difference is a small count: the analyst role reads them as of"
               + " one time (AS OF at the end of the statement, or .asof)", at: at)
         }
+        // A view as of a time is its definition with each table as of then: the same rule.
+        if personal, let v = privacyViewAsOf {
+          throw refuse(
+            "FOR SYSTEM_TIME AS OF on view \(v.view) reads the person-level rows of \(name) as"
+              + " of then, which could be set beside them as of another time, whose difference"
+              + " is a small count: the analyst role reads them as of one time (AS OF at the"
+              + " end of the statement, or .asof)", at: v.at)
+        }
         return PrivacyRelation(
           columns: spec.columns.map {
             var l: Lineage = []
@@ -166,15 +174,27 @@ extension Engine {
       guard case .select(let q)? = try? Parser.parse(sql).first else {
         throw refuse("the recorded definition of view \(name) does not parse", at: at)
       }
-      // Offsets in the view's own text: remembered apart from the statement's.
-      let saved = privacySource
-      privacySource = "view " + name
-      defer { privacySource = saved }
+      if privacyViews.contains(name) {
+        throw refuse(
+          "views read each other in a cycle, as their builds recorded them: "
+            + (privacyViews.drop { $0 != name } + [name]).joined(separator: " -> ")
+            + "; hoso rebuild puts them in order", at: at)
+      }
+      // Offsets in the view's own text: remembered apart from the statement's (and apart
+      // from its reading as of a time, which is checked further).
+      let saved = (privacySource, privacyViewAsOf)
+      if asOf != nil && privacyViewAsOf == nil { privacyViewAsOf = (name, at) }
+      privacySource = "view " + name + (privacyViewAsOf == nil ? "" : " as of")
+      privacyViews.append(name)
+      defer {
+        (privacySource, privacyViewAsOf) = saved
+        privacyViews.removeLast()
+      }
       var r = try analyze(q, ctes: [:], top: false)
       for i in r.columns.indices { r.columns[i].table = t }
       if r.personRows != nil { r.personAlias = t }
       // A view read by the statement itself: its counts of persons perturbed as it is read.
-      if saved.isEmpty { viewCellKeys[name] = ViewCellKeys(r) }
+      if saved.0.isEmpty { viewCellKeys[name] = ViewCellKeys(r) }
       return r
     case .subquery(let q, let alias, _):
       var r = try analyze(q, ctes: ctes, top: false)

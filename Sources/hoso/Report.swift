@@ -67,9 +67,17 @@ extension CommandLine {
     let store = try Store.open(at: g.store)
     try projectIfFree(store)
     let engine = try engine(g, store)
-    let results: [QueryResult]
     do {
       try engine.setAsOf(asOf)
+    } catch {
+      // The time is at fault, not the report's text: say which option gave it.
+      throw UsageError(
+        asOfText != nil
+          ? "--as-of: \(error.message)" : "\(path): as of its deadline in \(year): \(error.message)"
+      )
+    }
+    let results: [QueryResult]
+    do {
       results = try engine.run(sql)
     } catch {
       if let offset = error.offset {

@@ -150,13 +150,19 @@ extension CommandLine {
 
   /// After a query: a warning for each stale view it read (the answer came from the old copy).
   static func warnStaleViews(_ g: GlobalOptions, _ store: Store, _ engine: Engine) {
-    guard !engine.viewsRead.isEmpty else { return }
+    guard !engine.viewsRead.isEmpty || !engine.viewsComputedAsOf.isEmpty else { return }
     let catalog = viewCatalog(g)
-    for s in ViewStore.status(store: store.path, catalog: catalog)
-    where engine.viewsRead.contains(s.name) && !s.state.isFresh {
-      note(
-        "warning: view \(s.name) is \(s.state.text); this answer is from its last build"
-          + " (hoso rebuild \(s.name) brings it up to date)")
+    for s in ViewStore.status(store: store.path, catalog: catalog) {
+      if engine.viewsRead.contains(s.name) && !s.state.isFresh {
+        note(
+          "warning: view \(s.name) is \(s.state.text); this answer is from its last build"
+            + " (hoso rebuild \(s.name) brings it up to date)")
+      } else if engine.viewsComputedAsOf.contains(s.name) && s.state == .definitionChanged {
+        // As of a time it is computed from the tables, but by the definition it was built with.
+        note(
+          "warning: view \(s.name) is \(s.state.text); this answer computes it by the"
+            + " definition of its last build (hoso rebuild \(s.name) brings in the new one)")
+      }
     }
   }
 }
