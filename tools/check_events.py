@@ -200,7 +200,10 @@ def main(argv=None):
                     if last_rec and rec < last_rec:
                         err(ln, "recorded_at goes backwards (%s < %s)" % (rec, last_rec))
                     last_rec = rec
-                if not isinstance(unit, str) or not UNIT.fullmatch(unit):
+                # A forget is the store's act: its record may name no unit.
+                if unit is None and typ == "person.forgotten":
+                    pass
+                elif not isinstance(unit, str) or not UNIT.fullmatch(unit):
                     err(ln, "bad unit %r" % (unit,))
                 if "case" in ev and (not isinstance(ev["case"], str) or not ID.fullmatch(ev["case"])):
                     err(ln, "bad case %r" % ev["case"])
@@ -238,7 +241,7 @@ def main(argv=None):
                         err(ln, "parent %s not established" % par)
                     units.add(unit)
                 else:
-                    if unit not in units:
+                    if unit not in units and not (unit is None and typ == "person.forgotten"):
                         err(ln, "unit %s not established earlier" % unit)
                     if typ == "unit.merged" and data.get("into") not in units:
                         err(ln, "into %s not established" % data.get("into"))

@@ -78,17 +78,20 @@ package struct Reference {
     return out
   }
 
+  /// The root of the source tree this binary was built from (…/Sources/Demo/Reference.swift →
+  /// …): the last place to look for what the repository holds beside the code (the committed
+  /// events, the view and report definitions of `queries/`), so that hoso run from any folder
+  /// on the machine that built it finds them.
+  package static let sourceTree = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+    .deletingLastPathComponent().deletingLastPathComponent().path
+
   /// Where the committed events are: `$HOSO_EVENTS`, else `./events` when it holds them, else
   /// the `events` folder of the source tree this binary was built from.
   package static func locate(environment: [String: String]) -> String? {
     var candidates: [String] = []
     if let e = environment["HOSO_EVENTS"], !e.isEmpty { candidates.append(e) }
     candidates.append(FileManager.default.currentDirectoryPath + "/events")
-    // …/Sources/Demo/Reference.swift → …/events
-    let source = URL(fileURLWithPath: #filePath)
-    candidates.append(
-      source.deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("events").path)
+    candidates.append(sourceTree + "/events")
     var isDirectory: ObjCBool = false
     return candidates.first {
       FileManager.default.fileExists(atPath: $0 + "/reference", isDirectory: &isDirectory)

@@ -162,18 +162,25 @@ struct LineValidator {
     }
     f.recordedAt = recorded
 
-    guard unitN >= 0 else {
+    // A forget is the store's act, not a jurisdiction's: its record names no unit, so that a
+    // store whose units leave out the country (one province's data) can carry it out. One that
+    // names a unit (an older hoso wrote "VN") stays valid, and that unit must be established.
+    guard unitN >= 0 || type.code == Catalog.forgotten else {
       throw fail(nil, "unit", "missing field \"unit\" (a jurisdiction code)")
     }
-    let unit = try string(unitN, "unit")
-    guard Self.isUnitCode(unit) else {
-      throw fail(unitN, "unit", "a unit code is letters, digits and -, such as VN-LS")
-    }
-    f.unitNode = unitN
-    if type.code == Catalog.unitEstablished {
-      f.establishes = unitN
-    } else {
-      unitReferences.append((unitN, "unit"))
+    var unit: UnsafeRawBufferPointer?
+    if unitN >= 0 {
+      let code = try string(unitN, "unit")
+      guard Self.isUnitCode(code) else {
+        throw fail(unitN, "unit", "a unit code is letters, digits and -, such as VN-LS")
+      }
+      unit = code
+      f.unitNode = unitN
+      if type.code == Catalog.unitEstablished {
+        f.establishes = unitN
+      } else {
+        unitReferences.append((unitN, "unit"))
+      }
     }
 
     var caseBytes: UnsafeRawBufferPointer?
@@ -208,10 +215,16 @@ struct LineValidator {
     appendTime(recorded, from: recordedN, to: &out)
     out.append(UInt8(ascii: "\""))
     f.recordedAtRange = (recordedStart + 1)..<out.count
-    out.appendLiteral(#","unit":"#)
-    let unitStart = out.count + 1
-    appendString(unit, to: &out)
-    f.unitRange = unitStart..<(out.count - 1)
+    if let unit {
+      out.appendLiteral(#","unit":"#)
+      let unitStart = out.count + 1
+      appendString(unit, to: &out)
+      f.unitRange = unitStart..<(out.count - 1)
+    } else {
+      // Empty, where the code would be: no unit is established under an empty code, so the
+      // fast path's check of the unit hands the line to the full one.
+      f.unitRange = out.count..<out.count
+    }
     if let caseBytes {
       out.appendLiteral(#","case":"#)
       appendString(caseBytes, to: &out)

@@ -9,10 +9,10 @@ import EventLog
 /// The parts of canonical JSON that a scan of the log reads without a full parse.
 ///
 /// Canonical payloads begin `{"id":"…","type":"…","occurred_at":"…","recorded_at":"…",
-/// "unit":"…"`, and ids, types, times and unit codes never hold a quote or a backslash, so
-/// each is found by looking for the next quote.
+/// "unit":"…"` (a `person.forgotten` may have no `unit`), and ids, types, times and unit codes
+/// never hold a quote or a backslash, so each is found by looking for the next quote.
 package enum CanonicalEnvelope {
-  /// Byte ranges of the id, type and unit values.
+  /// Byte ranges of the id, type and unit values; the unit's is empty when there is none.
   package static func peek(
     _ p: UnsafeRawBufferPointer
   ) -> (id: Range<Int>, type: Range<Int>, unit: Range<Int>)? {
@@ -28,9 +28,11 @@ package enum CanonicalEnvelope {
     guard let id = value(after: #"{"id":""#, at: 0),
       let type = value(after: #"","type":""#, at: id.upperBound),
       let occurred = value(after: #"","occurred_at":""#, at: type.upperBound),
-      let recorded = value(after: #"","recorded_at":""#, at: occurred.upperBound),
-      let unit = value(after: #"","unit":""#, at: recorded.upperBound)
+      let recorded = value(after: #"","recorded_at":""#, at: occurred.upperBound)
     else { return nil }
+    let unit =
+      value(after: #"","unit":""#, at: recorded.upperBound)
+      ?? recorded.upperBound..<recorded.upperBound
     return (id, type, unit)
   }
 

@@ -456,7 +456,8 @@ struct Projector {
       b[3].append(occurredLocal)
       b[4].append(recordedLocal)
       b[5].append(year)
-      b[6].append(unit)
+      // No unit (a `person.forgotten`, the store's own act) is NULL, not an empty code.
+      if env.unit >= 0 { b[6].append(unit) } else { b[6].appendNull() }
       Self.put(&b[7], province)
       Self.put(&b[8], provinceNow)
       putText(&b[9], env.caseId, p)

@@ -192,7 +192,11 @@ extension Engine {
       }
       let args = try c.args.map { (a: Expr) throws(SQLError) -> Bound in try sub(a) }
       guard let t = Functions.resultType(name, args.map(\.type)) else {
-        throw SQLError(.binder, "No function matches '\(name)' with these arguments", at: e.at)
+        let types = args.map(\.type.rawValue).joined(separator: ", ")
+        throw SQLError(
+          .binder,
+          "No function matches the given name and argument types '\(name)(\(types))'"
+            + (Functions.takes[name].map { ": \(name) takes \($0)" } ?? ""), at: e.at)
       }
       var cast = args
       if name == "coalesce" { cast = args.map { Self.castIfNeeded($0, t) } }

@@ -241,19 +241,20 @@ package final class Engine {
       let start = names.firstIndex(of: "period_start"),
       let end = names.firstIndex(of: "period_end")
     else { return [] }
-    var periods: [(Int64, Int64, String)] = []
+    var periods: [(start: Int64, end: Int64)] = []
     for r in 0..<v.table.rowCount where v.isVisible(r) {
       guard case .text("national") = v.value(r, level), case .int(let s) = v.value(r, start),
         case .int(let e) = v.value(r, end)
       else { continue }
-      let y1 = Int64(Cast.text(.date(s)).prefix(4)) ?? 0
-      let y2 = Int64(Cast.text(.date(e)).prefix(4)) ?? 0
-      // A ministry's decision inside a programme's period (808/QĐ-LĐTBXH) is not a period.
-      if periods.contains(where: { $0.0 <= y1 && y2 <= $0.1 }) { continue }
-      periods.removeAll { y1 <= $0.0 && $0.1 <= y2 }
-      periods.append((y1, y2, "\(y1)-\(y2)"))
+      // A decision inside a programme's period is not a period of its own.
+      if periods.contains(where: { $0.start <= s && e <= $0.end }) { continue }
+      periods.removeAll { s <= $0.start && $0.end <= e }
+      periods.append((s, e))
     }
-    return periods.map { (start: $0.0, end: $0.1, label: $0.2) }
+    return periods.map { p in
+      let (y1, y2) = (Timestamp.civilFromDays(p.start).0, Timestamp.civilFromDays(p.end).0)
+      return (start: p.start, end: p.end, label: y1 == y2 ? "\(y1)" : "\(y1)-\(y2)")
+    }
   }
 
   /// Parses and runs `sql` (one or more statements); the answer of each.

@@ -129,10 +129,27 @@ extension FastAggregate.Partial {
     return (out, nulls)
   }
 
+  /// The id in `pool` of year `y`'s plan period, interned once per year.
+  mutating func periodID(ofYear y: Int64) -> Int64 {
+    if let id = periodIDs[y] { return id }
+    let id = pool.intern(PlanPeriods.period(ofYear: y))
+    periodIDs[y] = id
+    return id
+  }
+
   mutating func transform(_ v: ([Int64], [Bool]), _ o: FastAggregate.Operand) -> ([Int64], [Bool]) {
     let t = o.transform
     if t == .none { return v }
     var (out, nulls) = v
+    if plan.types[o.column] == .bigint {
+      // A year as a view holds it: `plan_period(year)`, the only transform of an integer.
+      var last: (year: Int64, id: Int64)?
+      for i in out.indices where !nulls[i] {
+        if last?.year != out[i] { last = (out[i], periodID(ofYear: out[i])) }
+        out[i] = last!.id
+      }
+      return (out, nulls)
+    }
     // Days from the column's values: timestamps are microseconds, dates days.
     let micros = plan.types[o.column] == .timestamp
     if let table = transformedDays(&out, nulls, micros: micros, t) {
@@ -157,14 +174,7 @@ extension FastAggregate.Partial {
         case .month: last = m
         case .quarter: last = (m - 1) / 3 + 1
         case .day: last = d
-        case .planPeriod:
-          if let id = periodIDs[y] {
-            last = id
-          } else {
-            let id = pool.intern(PlanPeriods.period(ofYear: y))
-            periodIDs[y] = id
-            last = id
-          }
+        case .planPeriod: last = periodID(ofYear: y)
         case .none: break
         }
       }
@@ -208,12 +218,7 @@ extension FastAggregate.Partial {
       case .planPeriod:
         if y != lastYear {
           lastYear = y
-          if let id = periodIDs[y] {
-            period = id
-          } else {
-            period = pool.intern(PlanPeriods.period(ofYear: y))
-            periodIDs[y] = period
-          }
+          period = periodID(ofYear: y)
         }
         values.append(period)
       case .none: values.append(0)

@@ -103,8 +103,9 @@ struct FastAggregate: @unchecked Sendable {
         guard t != .null else { return nil }
         return (Operand(column: i, transform: .none), t)
       case .call(let name, let args, let t):
+        // A time's parts; and a year's plan period (a view's `year` column).
         guard args.count == 1, case .column(let i, let ct) = args[0],
-          ct == .timestamp || ct == .date
+          ct == .timestamp || ct == .date || (ct == .bigint && name == "plan_period")
         else { return nil }
         let transform: Operand.Transform
         switch name {

@@ -148,7 +148,11 @@ package enum Functions {
   static func resultType(_ name: String, _ args: [SQLType]) -> SQLType? {
     switch name {
     case "year", "month", "quarter", "day", "length": return .bigint
-    case "lower", "upper", "strip_accents", "plan_period": return .varchar
+    case "lower", "upper", "strip_accents": return .varchar
+    case "plan_period":
+      // A time, or a year as the tables and views hold it (`year`, an integer); anything
+      // else (a year as text, say) would be a NULL no one asked for.
+      return [.timestamp, .date, .bigint, .null].contains(args.first) ? .varchar : nil
     case "date_trunc": return args.count == 2 ? (args[1] == .date ? .date : .timestamp) : nil
     case "date_diff": return .bigint
     case "round": return args.first == .bigint ? .bigint : .double
@@ -169,6 +173,11 @@ package enum Functions {
     "lower": 1...1, "upper": 1...1, "strip_accents": 1...1, "plan_period": 1...1,
     "date_trunc": 2...2, "date_diff": 3...3, "round": 1...2, "abs": 1...1,
     "coalesce": 1...64, "nullif": 2...2,
+  ]
+
+  /// What a function takes, for the error when its arguments are of no type it does.
+  static let takes: [String: String] = [
+    "plan_period": "a DATE, a TIMESTAMP or a year (BIGINT)"
   ]
 
   static let aggregates: Set<String> = ["count", "sum", "avg", "min", "max"]
@@ -224,6 +233,7 @@ package enum Functions {
     case "upper": if case .text(let s) = a[0] { return .text(s.uppercased()) }
     case "strip_accents": if case .text(let s) = a[0] { return .text(stripAccents(s)) }
     case "plan_period":
+      if case .int(let y) = a[0] { return .text(PlanPeriods.period(ofYear: y)) }
       guard let (y, _, _, _) = wallParts(a[0]) else { return .null }
       return .text(PlanPeriods.period(ofYear: y))
     case "abs":
@@ -307,32 +317,67 @@ package enum Functions {
 /// that none covers is its own period. Each engine has its own, read when a statement first
 /// asks for one (most never do).
 ///
+/// A period is a matter of whole years: a year belongs to the programme in force on most of
+/// its days (of two that overlap there, the later one: a new programme replaces the old), and
+/// is its own period when it lies mostly outside every programme. A time is in the period of
+/// its year. The views count by `year` and the reports by period, and `plan_period(year)` and
+/// `plan_period(occurred_at)` must put every event in the same one, or a report's periods
+/// would not add up to its years; the programmes run from 1 January to 31 December anyway.
+///
 /// `plan_period` finds the periods of the statement running on its thread: `Engine.run` sets
 /// them for its thread, and the workers it starts for theirs. They were one global once, and
 /// engines on two stores in one process (the tests run so) took each other's.
 package final class PlanPeriods: @unchecked Sendable {
+  /// A programme's first and last day (days since 1970-01-01), and its label (`2011-2015`).
   package typealias Period = (start: Int64, end: Int64, label: String)
   private let lock = NSLock()
   private let loader: @Sendable () -> [Period]
-  private var loaded: [Period]?
+  private var loaded: [Int64: String]?
 
   /// Periods that `loader` reads at their first use.
   package init(_ loader: @escaping @Sendable () -> [Period]) {
     self.loader = loader
   }
 
-  package var periods: [Period] {
+  /// The period of each year that some programme is in force on most of.
+  private var byYear: [Int64: String] {
     lock.withLock {
       if let loaded { return loaded }
-      let periods = loader()
-      loaded = periods
-      return periods
+      let years = Self.years(loader())
+      loaded = years
+      return years
     }
   }
 
   package func period(ofYear y: Int64) -> String {
-    for p in periods where p.start <= y && y <= p.end { return p.label }
-    return String(y)
+    byYear[y] ?? String(y)
+  }
+
+  /// The label of each year that some period is in force on most of: the period with the
+  /// most days of it, the later-starting of two with as many, if it has at least as many as
+  /// the days under none.
+  static func years(_ periods: [Period]) -> [Int64: String] {
+    let periods = periods.filter { $0.start <= $0.end }.sorted { $0.start < $1.start }
+    var out: [Int64: String] = [:]
+    for p in periods {
+      for y in Timestamp.civilFromDays(p.start).0...Timestamp.civilFromDays(p.end).0
+      where out[y] == nil {
+        let first = Timestamp.daysFromCivil(y, 1, 1)
+        let last = Timestamp.daysFromCivil(y, 12, 31)
+        func days(_ q: Period) -> Int64 { max(0, min(q.end, last) - max(q.start, first) + 1) }
+        // The days under some programme, however many overlap (in order of their start).
+        var covered: Int64 = 0
+        var reached = first - 1
+        for q in periods where days(q) > 0 && min(q.end, last) > reached {
+          covered += min(q.end, last) - max(q.start, reached + 1) + 1
+          reached = min(q.end, last)
+        }
+        var best: Period?
+        for q in periods where days(q) > 0 && days(q) >= best.map(days) ?? 0 { best = q }
+        if let best, days(best) >= last - first + 1 - covered { out[y] = best.label }
+      }
+    }
+    return out
   }
 
   /// The period of year `y` under the periods of the statement running on this thread.

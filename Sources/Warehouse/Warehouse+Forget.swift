@@ -37,17 +37,24 @@ extension Warehouse {
     package var time: Int64
     package var user: String
     package var role: String
+    /// The unit its event names: none, a forget being the store's act and not a
+    /// jurisdiction's (a store of one province's data has no unit `VN`); `VN` for the intent
+    /// of an older hoso (`hoso-forgetting 2`), whose event named it and may be in the log
+    /// already, where only the same event again is a duplicate and not a conflict.
+    package var unit: String? = nil
 
     package func encode() -> [UInt8] {
       let text =
-        "hoso-forgetting 2\nmask \(mask)\nperson \(person)\ntime \(time)\nuser \(hex(Array(user.utf8)))\n"
-        + "role \(role)\nreason \(hex(Array(reason.utf8)))\n"
+        "hoso-forgetting \(unit == nil ? 3 : 2)\nmask \(mask)\nperson \(person)\ntime \(time)\n"
+        + "user \(hex(Array(user.utf8)))\nrole \(role)\nreason \(hex(Array(reason.utf8)))\n"
       return Array(text.utf8)
     }
 
     package static func decode(_ bytes: [UInt8]) -> ForgetIntent? {
       let lines = String(decoding: bytes, as: UTF8.self).split(separator: "\n")
-      guard lines.first == "hoso-forgetting 2" else { return nil }
+      guard lines.first == "hoso-forgetting 3" || lines.first == "hoso-forgetting 2" else {
+        return nil
+      }
       var fields: [String: String] = [:]
       for line in lines.dropFirst() {
         guard let space = line.firstIndex(of: " ") else { return nil }
@@ -61,14 +68,15 @@ extension Warehouse {
       else { return nil }
       return ForgetIntent(
         person: person, mask: mask, reason: String(decoding: reason, as: UTF8.self), time: time,
-        user: String(decoding: user, as: UTF8.self), role: role)
+        user: String(decoding: user, as: UTF8.self), role: role,
+        unit: lines.first == "hoso-forgetting 2" ? "VN" : nil)
     }
 
     /// The event that records the request in the log: the mask stands for the person.
     var event: String {
       "{\"id\":\"\(mask)-\(time / 1_000_000)\",\"type\":\"person.forgotten\",\"occurred_at\":"
-        + "\"\(Timestamp.format(time))\",\"unit\":\"VN\",\"data\":{\"person\":\"\(mask)\","
-        + "\"reason\":\(Output.jsonString(reason))}}\n"
+        + "\"\(Timestamp.format(time))\"" + (unit.map { ",\"unit\":\"\($0)\"" } ?? "")
+        + ",\"data\":{\"person\":\"\(mask)\",\"reason\":\(Output.jsonString(reason))}}\n"
     }
   }
 

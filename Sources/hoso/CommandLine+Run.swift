@@ -16,7 +16,11 @@ struct GlobalOptions {
   /// named one: only there may the bare `hoso` make the demo store, so that a mistyped path
   /// is an error and not a new store.
   var storeIsDefault = false
+  /// The folder of the view and report definitions (`queriesFolder`).
   var queries: String
+  /// When no folder was named and none found: the folders looked in (`queries` is then the
+  /// first, which is not there). Empty when `queries` is a folder.
+  var queriesSearched: [String] = []
   var role: String
   var key: String?
   /// The analyst role's threshold: counts of persons from 1 to `minCell - 1` are suppressed.
@@ -85,9 +89,11 @@ extension CommandLine {
       // getenv, not ProcessInfo's environment: its dictionary costs a tenth of a millisecond.
       let env = Environment()
       let storeGiven = try a.value("--store") ?? env["HOSO_STORE"]
+      let queries = try GlobalOptions.queriesFolder(
+        flag: a.value("--queries"), environment: env["HOSO_QUERIES"])
       var global = GlobalOptions(
         store: storeGiven ?? "./events", storeIsDefault: storeGiven == nil,
-        queries: try a.value("--queries") ?? env["HOSO_QUERIES"] ?? "./queries",
+        queries: queries.path, queriesSearched: queries.searched,
         role: try a.value("--role") ?? env["HOSO_ROLE"] ?? "analyst",
         key: try a.value("--key") ?? env["HOSO_KEY"])
       guard ["analyst", "auditor"].contains(global.role) else {
@@ -199,6 +205,8 @@ extension CommandLine {
       yet, `hoso` alone first makes the demo store there (demo --scale small); any other
       command, or a store named by --store or $HOSO_STORE, needs a store made by init or
       demo, and creates nothing.
+      Views and reports are read from --queries, else $HOSO_QUERIES, else ./queries, else
+      the queries folder of the source tree hoso was built from.
       Roles: analyst (the default, $HOSO_ROLE) sees aggregates, with counts of persons
       under --min-cell (5) shown as <5; auditor (who holds the key) sees person-level rows
       and runs audit, dump, person, forget and access. Every read is in access.log.

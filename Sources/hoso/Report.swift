@@ -21,16 +21,14 @@ extension CommandLine {
       ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [])
       .filter { $0.hasSuffix(".sql") }.map { String($0.dropLast(4)) }.sorted()
     guard let name = rest.first else {
-      throw UsageError(
-        "report needs a NAME: one of \(available.joined(separator: ", ")) (the files of \(folder))")
+      throw UsageError("report needs a NAME: " + g.reportsList(available))
     }
     let path = folder + "/" + name + ".sql"
     guard let data = FileManager.default.contents(atPath: path),
       let text = String(data: data, encoding: .utf8)
     else {
       let hint = Catalog.nearest(name, in: available).map { " (did you mean \($0)?)" } ?? ""
-      throw UsageError(
-        "no report \(name)\(hint): the reports are \(available.joined(separator: ", "))")
+      throw UsageError("no report \(name)\(hint): " + g.reportsList(available))
     }
     var vietnam = Calendar(identifier: .gregorian)
     vietnam.timeZone = TimeZone(identifier: "Asia/Ho_Chi_Minh")!

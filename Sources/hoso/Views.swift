@@ -20,7 +20,7 @@ extension CommandLine {
     let catalog = viewCatalog(g)
     let statuses = ViewStore.status(store: store.path, catalog: catalog)
     if statuses.isEmpty {
-      print("no views: add SELECT statements as \(g.queries)/views/NAME.sql")
+      print(g.noDefinitions("views", add: "SELECT statements as NAME.sql"))
       return 0
     }
     let formatter = DateFormatter()
@@ -79,7 +79,11 @@ extension CommandLine {
       note(p.description)
     }
     if plan.isEmpty {
-      print("every view is fresh")
+      // With no views at all, "fresh" would hide that the folder is not the one meant.
+      let none = catalog.definitions.isEmpty && catalog.problems.isEmpty
+      print(
+        none
+          ? g.noDefinitions("views", add: "SELECT statements as NAME.sql") : "every view is fresh")
       return catalog.problems.isEmpty ? 0 : 1
     }
     // An analyst builds only views that the analyst's rules allow as statements: a view is

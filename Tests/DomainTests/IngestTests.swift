@@ -91,6 +91,29 @@ import Testing
     )
   }
 
+  /// A `person.forgotten` may name no unit: a forget is the store's act, not a
+  /// jurisdiction's (finding 6 of issue 18). Every other type must name one, and a unit named
+  /// is still one established.
+  @Test func onlyTheRecordOfAForgetMayNameNoUnit() throws {
+    let forget =
+      #"{"id":"f1","type":"person.forgotten","occurred_at":"2024-05-01T08:00:00+07:00","data":{"person":"P-0123456789abcdef","reason":"r"}}"#
+    let i = try ingest([forget])
+    #expect(
+      String(decoding: i.batch.bytes, as: UTF8.self)
+        == #"{"id":"f1","type":"person.forgotten","occurred_at":"2024-05-01T08:00:00+07:00","recorded_at":"2026-11-22T12:00:00+07:00","data":{"person":"P-0123456789abcdef","reason":"r"}}"#
+    )
+    #expect(
+      try ingest([event("person.forgotten", #"{"person":"P-0123456789abcdef","reason":"r"}"#)])
+        .accepted == 1)
+    expectError(
+      [forget.replacingOccurrences(of: #""data""#, with: #""unit":"VN-XX","data""#)],
+      field: "unit", "not established")
+    expectError(
+      [
+        #"{"id":"e1","type":"outreach.held","occurred_at":"2024-05-01T08:00:00+07:00","data":{"form":"online","audience":"staff","reached":5}}"#
+      ], field: "unit", "missing field \"unit\"")
+  }
+
   @Test func envelopeRules() {
     expectError([#"{"id":"e1"}"#], field: "type", "missing")
     expectError([#"[1,2]"#], field: nil, "JSON object")

@@ -27,6 +27,10 @@ import Testing
           #"{"id":"c\#(i)","type":"event.corrected","occurred_at":"2020-01-01T00:00:00+07:00","unit":"VN","data":{"target":"\#(target)","changes":{"reached":\#(i)},"reason":"sửa"}}"#
       case 2..<4 where !ids.isEmpty:
         line = lines[Int.random(in: 1..<lines.count, using: &rng)]  // a duplicate
+      case 5:
+        // The record of a forget, which names no unit.
+        line =
+          #"{"id":"f\#(i)","type":"person.forgotten","occurred_at":"2020-01-01T00:00:00+07:00","data":{"person":"P-0123456789abcdef","reason":"yêu cầu"}}"#
       case 4:
         let code = "VN-U\(i)"
         line =

@@ -142,4 +142,51 @@ import Testing
     #expect(begun > 0)
     print("forget: \(calls) crash points, \(begun) after the intent was written")
   }
+
+  /// Finding 6 of issue 18: a store whose units follow the catalog but leave out the country
+  /// (one province's data). The record of a forget is the store's, and names no unit: it once
+  /// named `VN`, and the forget failed with `unit "VN" is not established`.
+  @Test func aForgetWorksOnAStoreWithNoUnitVN() throws {
+    let store = TestStore()
+    #expect(try store.run(["init"]).status == 0)
+    let person = "P-0123456789abcdef"
+    let lines = [
+      #"{"id":"u-bk","type":"unit.established","occurred_at":"2020-01-01T00:00:00+07:00","unit":"VN-BK","data":{"name":"Bắc Kạn","level":"province"}}"#,
+      #"{"id":"s-1","type":"support.provided","occurred_at":"2024-03-02T08:00:00+07:00","unit":"VN-BK","data":{"person":"\#(person)","kind":"counselling"}}"#,
+    ]
+    let appended = try store.run(["append", "-"], stdin: Array(lines.joined(separator: "\n").utf8))
+    #expect(appended.status == 0, "\(appended.stderr)")
+    let forgot = try store.run(["--role", "auditor", "forget", person, "--reason", "request 9"])
+    #expect(forgot.status == 0, "\(forgot.stderr)")
+    #expect(forgot.stdout.hasPrefix("forgot \(person) as forgotten-00000001"), "\(forgot.stdout)")
+    for (path, bytes) in snapshotTree(store.path) {
+      #expect(bytes.firstRange(of: Array(person.utf8)) == nil, "\(path) holds the pseudonym")
+    }
+    let verify = try store.run(["verify"])
+    #expect(verify.status == 0, "\(verify.stderr)")
+    #expect(verify.stdout.hasSuffix("ok: 3 events in 1 segments, seq 1..3\n"), "\(verify.stdout)")
+    // Its row has no unit (NULL, not an empty code) and no province.
+    let rows = try store.run([
+      "--role", "auditor", "query", "--format", "csv",
+      "SELECT type, unit IS NULL, province IS NULL, person FROM events ORDER BY seq",
+    ])
+    #expect(
+      rows.stdout.split(separator: "\r\n").last
+        == "person.forgotten,true,true,forgotten-00000001", "\(rows.stdout)")
+    let dump = try store.run(["--role", "auditor", "dump", "--from", "3"])
+    #expect(dump.stdout.contains(#""type":"person.forgotten""#), "\(dump.stdout)")
+    #expect(!dump.stdout.contains(#""unit""#), "\(dump.stdout)")
+    // An append reads every record of the log first, the request's among them.
+    let later =
+      #"{"id":"o-1","type":"outreach.held","occurred_at":"2024-04-02T08:00:00+07:00","unit":"VN-BK","data":{"form":"meeting","audience":"residents","reached":3}}"#
+    let next = try store.run(["append", "-"], stdin: Array(later.utf8))
+    #expect(next.status == 0, "\(next.stderr)")
+    // The log, dumped, is valid input for a store of the same units: re-imported as it is.
+    let other = TestStore()
+    #expect(try other.run(["init"]).status == 0)
+    let all = try store.run(["--role", "auditor", "dump"]).stdout
+    let imported = try other.run(["append", "-"], stdin: Array(all.utf8))
+    #expect(imported.status == 0, "\(imported.stderr)")
+    #expect(try other.run(["verify"]).status == 0)
+  }
 }

@@ -104,6 +104,9 @@ package func runHoso(
   if let directory { p.currentDirectoryURL = URL(fileURLWithPath: directory) }
   var env = ProcessInfo.processInfo.environment
   env.removeValue(forKey: "HOSO_STORE")
+  // The view and report definitions are `--queries` or where hoso finds them, never a
+  // folder the shell that runs the tests happens to name.
+  env.removeValue(forKey: "HOSO_QUERIES")
   env.removeValue(forKey: "HOSO_KEY")
   env.removeValue(forKey: "HOSO_MIN_CELL")
   // The tests of everything but privacy read as the auditor, who sees every number; the

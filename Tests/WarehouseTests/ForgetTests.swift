@@ -80,6 +80,42 @@ import Testing
     #expect(try LogVerifier.verify(at: w.store.logPath).redactions.count == 1)
   }
 
+  /// The request's event names no unit: a forget is the store's act, and a store of one
+  /// province's data has no `VN` (finding 6 of issue 18). An intent of the hoso before
+  /// (`hoso-forgetting 2`), whose event named `VN` and may be in the log already when it
+  /// crashed, is carried out with that same event: a duplicate, not a conflict.
+  @Test func theRequestNamesNoUnitButAnOlderIntentKeepsItsOwn() throws {
+    let time = Int64(Date().timeIntervalSince1970 * 1_000_000)
+    let intent = Warehouse.ForgetIntent(
+      person: Self.person, mask: "forgotten-00000001", reason: "request 3", time: time,
+      user: "an", role: "auditor")
+    #expect(intent.encode().starts(with: Array("hoso-forgetting 3\n".utf8)))
+    #expect(!intent.event.contains("\"unit\""), "\(intent.event)")
+    let (dir, w) = try makeStore()
+    defer { withExtendedLifetime(dir) {} }
+    func hex(_ s: String) -> String { s.utf8.map { String(format: "%02x", $0) }.joined() }
+    let older = Array(
+      ("hoso-forgetting 2\nmask forgotten-00000001\nperson \(Self.person)\ntime \(time)\n"
+        + "user \(hex("an"))\nrole auditor\nreason \(hex("request 3"))\n").utf8)
+    let decoded = try #require(Warehouse.ForgetIntent.decode(older))
+    #expect(decoded.encode() == older)
+    #expect(decoded.event.contains(#""unit":"VN""#), "\(decoded.event)")
+    // The older hoso had appended its event when it crashed.
+    _ = try Array(decoded.event.utf8).withUnsafeBytes {
+      try Appender.append(to: w.store, input: $0, options: Appender.Options())
+    }
+    writeBytes(older, to: w.forgetIntentPath)
+    try w.catchUpIfFree()
+    #expect(holders(w.store.path) == [])
+    #expect(!FileManager.default.fileExists(atPath: w.forgetIntentPath))
+    var requests: [String] = []
+    try LogReader(at: w.store.logPath).readRecords {
+      let text = String(decoding: $0.payload, as: UTF8.self)
+      if text.hasPrefix(#"{"id":"forgotten-00000001-"#) { requests.append(text) }
+    }
+    #expect(requests.count == 1 && requests[0].contains(#""unit":"VN""#), "\(requests)")
+  }
+
   @Test func aDamagedIntentStopsEveryCommand() throws {
     let (dir, w) = try makeStore()
     defer { withExtendedLifetime(dir) {} }
