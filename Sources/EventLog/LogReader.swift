@@ -3,6 +3,12 @@ package struct LogRecord {
   package var seq: UInt64
   package var recordedAt: Int64
   package var payload: UnsafeRawBufferPointer
+
+  package init(seq: UInt64, recordedAt: Int64, payload: UnsafeRawBufferPointer) {
+    self.seq = seq
+    self.recordedAt = recordedAt
+    self.payload = payload
+  }
 }
 
 /// A reader of the committed records of a log, as they stood when it was opened.

@@ -281,7 +281,14 @@ package enum ColumnGroup {
           out += dictionary
           sizes = UInt64(entries) | UInt64(bytes) << 32
         } else if c.bytes.count <= Int(UInt32.max) {
-          for e in c.ends { append(UInt32(e), to: &out) }
+          let start = out.count
+          out += repeatElement(0, count: 4 * c.ends.count)
+          out.withUnsafeMutableBytes { b in
+            let p = b.baseAddress! + start
+            for (r, e) in c.ends.enumerated() {
+              p.storeBytes(of: UInt32(e).littleEndian, toByteOffset: 4 * r, as: UInt32.self)
+            }
+          }
           align(&out)
           out += c.bytes
           sizes = UInt64(c.bytes.count)
@@ -457,9 +464,16 @@ package enum ColumnGroup {
     for e in order { out += values[e] }
     let bytes = Int(end)
     align(&out)
-    // At most rows / 4 = 16,384 entries: a code fits in 16 bits.
-    for r in 0..<rows {
-      append(UInt16(entryOfRow[r] >= 0 ? code[Int(entryOfRow[r])] : 0), to: &out)
+    // At most rows / 4 = 16,384 entries: a code fits in 16 bits. Stored in place, not
+    // appended a value at a time (an append costs a hundred instructions; a store one).
+    let start = out.count
+    out += repeatElement(0, count: 2 * rows)
+    out.withUnsafeMutableBytes { b in
+      let p = b.baseAddress! + start
+      for r in 0..<rows where entryOfRow[r] >= 0 {
+        p.storeBytes(
+          of: UInt16(code[Int(entryOfRow[r])]).littleEndian, toByteOffset: 2 * r, as: UInt16.self)
+      }
     }
     return (out, values.count, bytes)
   }

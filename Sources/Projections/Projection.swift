@@ -87,7 +87,7 @@ package enum Projection {
     let last = reader.lastSeq
     let views = folder(store: store)
     try recoverInterruptedRebuild(views)
-    var projector = try Projector(folder: views, target: last)
+    let projector = try ParallelProjector(folder: views, target: last)
     var report = Report(checkpoint: last)
     let from = projector.checkpoint
     if projector.highestCheckpoint > last {
@@ -107,7 +107,7 @@ package enum Projection {
     if (reshapes && from > 0) || projector.hasStaleTables {
       return try rebuild(store: store, reader: reader, progress: progress)
     }
-    try apply((from + 1)...last, to: &projector, reader: reader, progress: progress)
+    try apply((from + 1)...last, to: projector, reader: reader, progress: progress)
     report.applied = last - from
     return report
   }
@@ -123,10 +123,10 @@ package enum Projection {
     let views = folder(store: store)
     let fresh = views + ".rebuild"
     try? FileSystem.system.removeTree(fresh)
-    var rebuild = try Projector(folder: fresh, target: last)
+    let rebuild = try ParallelProjector(folder: fresh, target: last)
     if last > 0 {
       try reader.readRecords(in: 1...last) { r in _ = rebuild.learnUnits(r) }
-      try apply(1...last, to: &rebuild, reader: reader, progress: progress)
+      try apply(1...last, to: rebuild, reader: reader, progress: progress)
     } else {
       try rebuild.commit()
     }
@@ -138,16 +138,23 @@ package enum Projection {
   }
 
   private static func apply(
-    _ range: ClosedRange<UInt64>, to projector: inout Projector, reader: LogReader,
+    _ range: ClosedRange<UInt64>, to projector: ParallelProjector, reader: LogReader,
     progress: ((UInt64, UInt64) -> Void)?
   ) throws {
     var done: UInt64 = 0
     let total = UInt64(range.count)
-    try reader.readRecords(in: range) { r in
-      try projector.apply(r)
-      done += 1
-      if done % 65_536 == 0 { progress?(done, total) }
+    let batch = RecordCopies()
+    func flush() throws {
+      try projector.apply(batch)
+      done += UInt64(batch.count)
+      progress?(done, total)
+      batch.removeAll()
     }
+    try reader.readRecords(in: range) { r in
+      batch.append(r)
+      if batch.count == 32_768 || batch.byteCount >= 16 << 20 { try flush() }
+    }
+    if batch.count > 0 { try flush() }
     try projector.commit()
   }
 
@@ -183,6 +190,96 @@ package enum Projection {
     try? FileSystem.system.removeTree(views + ".old")
   }
 
+}
+
+/// Records copied out of the log, a batch at a time: both halves of a projection read them
+/// while the reader has gone on (its segment may be unmapped by then).
+final class RecordCopies: @unchecked Sendable {
+  private var bytes: [UInt8] = []
+  private var records: [(seq: UInt64, recordedAt: Int64, start: Int, count: Int)] = []
+
+  var count: Int { records.count }
+  var byteCount: Int { bytes.count }
+
+  func append(_ r: LogRecord) {
+    records.append((r.seq, r.recordedAt, bytes.count, r.payload.count))
+    bytes.append(contentsOf: r.payload.bindMemory(to: UInt8.self))
+  }
+
+  func removeAll() {
+    bytes.removeAll(keepingCapacity: true)
+    records.removeAll(keepingCapacity: true)
+  }
+
+  func eachRecord(_ body: (LogRecord) throws -> Void) throws {
+    try bytes.withUnsafeBytes { b in
+      for r in records {
+        try body(
+          LogRecord(
+            seq: r.seq, recordedAt: r.recordedAt,
+            payload: UnsafeRawBufferPointer(rebasing: b[r.start..<(r.start + r.count)])))
+      }
+    }
+  }
+}
+
+/// The two halves of a projection (`Projector.Part`) over the same records, each batch on
+/// both cores at once. A class, so that each half is reached from its own thread without
+/// copying: the two never touch the same table or the same state.
+final class ParallelProjector: @unchecked Sendable {
+  private var raw: Projector
+  private var rest: Projector
+
+  init(folder: String, target: UInt64) throws {
+    raw = try Projector(folder: folder, target: target, part: .raw)
+    rest = try Projector(folder: folder, target: target, part: .rest)
+  }
+
+  var checkpoint: UInt64 { min(raw.checkpoint, rest.checkpoint) }
+  var highestCheckpoint: UInt64 { max(raw.highestCheckpoint, rest.highestCheckpoint) }
+  var hasStaleTables: Bool { rest.hasStaleTables }
+
+  func learnUnits(_ r: LogRecord) -> Bool {
+    let a = raw.learnUnits(r)
+    let b = rest.learnUnits(r)
+    return a || b
+  }
+
+  func apply(_ batch: RecordCopies) throws {
+    // The fault tier counts the calls that change the disk and must meet them in the same
+    // order on every run: one half after the other.
+    if FaultInjection.isActive {
+      try batch.eachRecord { try raw.apply($0) }
+      try batch.eachRecord { try rest.apply($0) }
+      return
+    }
+    let failures = FailureBox()
+    DispatchQueue.concurrentPerform(iterations: 2) { i in
+      do {
+        if i == 0 {
+          try batch.eachRecord { try raw.apply($0) }
+        } else {
+          try batch.eachRecord { try rest.apply($0) }
+        }
+      } catch {
+        failures.set(i, error)
+      }
+    }
+    if let e = failures.first { throw e }
+  }
+
+  func commit() throws {
+    try raw.commit()
+    try rest.commit()
+  }
+}
+
+/// The errors of the two halves: the first half's first, as a run of one thread would say.
+private final class FailureBox: @unchecked Sendable {
+  private let lock = NSLock()
+  private var errors: [Int: Error] = [:]
+  func set(_ i: Int, _ e: Error) { lock.withLock { errors[i] = e } }
+  var first: Error? { lock.withLock { errors.keys.min().flatMap { errors[$0] } } }
 }
 
 extension Projector {

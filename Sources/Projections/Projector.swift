@@ -41,8 +41,13 @@ final class TableState {
   /// The data keys of the type's fields, as bytes (`budget_year` is the data's `year`).
   let fieldKeys: [[UInt8]]
 
-  init(spec: TableSpec, folder: String, target: UInt64) throws {
+  /// Whether this projector writes the table. The two halves of a projection (`Projector.Part`)
+  /// each open every table, and read the others' committed rows, but write only their own.
+  let owned: Bool
+
+  init(spec: TableSpec, folder: String, target: UInt64, owned: Bool = true) throws {
     self.target = target
+    self.owned = owned
     fieldKeys = spec.fields.map { Array(($0.name == "budget_year" ? "year" : $0.name).utf8) }
     self.spec = spec
     let path = folder + "/" + spec.name
@@ -59,6 +64,12 @@ final class TableState {
       // behind, and they are redone from the table's checkpoint.
       patches = p
     }
+    // Every record is a row of `events_raw`, in seq order from 1: its row of seq s is s - 1,
+    // which `row(ofSeq:)` relies on (the other half of a projection cannot see its pending
+    // rows). A table that breaks it is not this hoso's: rebuilt (`hasStaleTables`).
+    if spec.name == "events_raw" && UInt64(table.rowCount) != table.checkpoint {
+      table = Table.empty(name: spec.name, schema: spec.columns, folder: path)
+    }
   }
 
   /// For a table stored as another's rows (`events`): that table.
@@ -71,10 +82,18 @@ final class TableState {
   /// Whether record `seq` is still to be applied to the rows. Rows and patches are committed
   /// one after the other and each keeps its own checkpoint: after a crash between the two,
   /// one is ahead, and what it holds is not applied again.
-  func wants(_ seq: UInt64) -> Bool { backing == nil && seq > table.checkpoint }
+  func wants(_ seq: UInt64) -> Bool { owned && backing == nil && seq > table.checkpoint }
 
   /// Whether record `seq` is still to be applied to the patches.
-  func wantsPatch(_ seq: UInt64) -> Bool { patches.map { seq > $0.checkpoint } ?? false }
+  func wantsPatch(_ seq: UInt64) -> Bool {
+    owned && (patches.map { seq > $0.checkpoint } ?? false)
+  }
+
+  /// The builders of the row being added, in one access: a row's dozens of values each
+  /// reached through `rows` paid an exclusivity check and a uniqueness check apiece.
+  func withBuilders(_ body: (inout [ColumnBuilder]) -> Void) {
+    body(&rows.builders)
+  }
 
   func endRow(seq: UInt64) throws {
     try rows.endRow()
@@ -84,6 +103,7 @@ final class TableState {
   /// The row holding the record `seq`, committed or pending: rows are in seq order.
   func row(ofSeq seq: UInt64) -> Int? {
     if let backing { return backing.row(ofSeq: seq) }
+    if spec.name == "events_raw" { return seq >= 1 && seq <= target ? Int(seq - 1) : nil }
     if let first = pendingSeqs.first, seq >= first {
       var lo = 0
       var hi = pendingSeqs.count
@@ -147,6 +167,7 @@ final class TableState {
 
   /// Makes the rows and patches added durable, with the checkpoint `target`.
   func commit() throws {
+    guard owned else { return }
     if backing == nil && table.checkpoint < target {
       table = try rows.commit()
       pendingSeqs.removeAll()
@@ -165,7 +186,14 @@ package enum PatchValue {
 }
 
 /// Turns log records into rows of the built-in tables.
+///
+/// A projection runs in two halves, one on each core, over the same records: `raw` writes
+/// `events_raw` (every record, its every field: half the work), `rest` every other table
+/// (the type's own, the units, the plans' targets, the corrections' patches). Each reads the
+/// records itself and shares nothing mutable with the other; `ParallelProjector` runs them.
 struct Projector {
+  enum Part { case raw, rest }
+  let part: Part
   let folder: String
   var tables: [String: TableState] = [:]
   var history = UnitHistory()
@@ -184,9 +212,10 @@ struct Projector {
   let target: UInt64
 
   /// Tables in `folder`, to be brought up to seq `target`.
-  init(folder: String, target: UInt64) throws {
+  init(folder: String, target: UInt64, part: Part) throws {
     self.folder = folder
     self.target = target
+    self.part = part
     try makeFolder(folder)
     var tables: [String: TableState] = [:]
     var byCode: [TableState?] = Array(repeating: nil, count: 256)
@@ -194,7 +223,9 @@ struct Projector {
       BuiltinTables.events, BuiltinTables.eventsRaw, BuiltinTables.planTargets,
       BuiltinTables.unitEvents, BuiltinTables.units,
     ] + BuiltinTables.typeTables {
-      let t = try TableState(spec: spec, folder: folder, target: target)
+      let t = try TableState(
+        spec: spec, folder: folder, target: target,
+        owned: (spec.name == "events_raw") == (part == .raw))
       tables[spec.name] = t
       if let type = spec.eventType { byCode[Int(Catalog.byName[type]!.code)] = t }
     }
@@ -206,22 +237,25 @@ struct Projector {
     unitEvents = tables["unit_events"]!
     planTargets = tables["plan_targets"]!
     establishments = tables["establishments"]!
-    let from = tables.values.filter { $0.spec.name != "units" }.map(\.checkpoint).min() ?? 0
-    pendingIds.reserve(Int(min(target - min(from, target), 1 << 26)))
+    if part == .rest {
+      let from = checkpoint
+      pendingIds.reserve(Int(min(target - min(from, target), 1 << 26)))
+    }
     loadHistory()
   }
 
-  /// The seq every table has reached (the smallest of their checkpoints; `units` is rewritten
-  /// whole by every catch-up and does not count).
-  var checkpoint: UInt64 {
-    tables.values.filter { $0.spec.name != "units" }.map(\.checkpoint).min() ?? 0
+  /// The tables this half writes, but `units` (rewritten whole by every catch-up).
+  private var ownTables: [TableState] {
+    tables.values.filter { $0.owned && $0.spec.name != "units" }
   }
 
-  /// The highest seq any table holds: above the log's last, the tables hold events the log
-  /// does not, which no crash leaves (the log is written first).
+  /// The seq every table of this half has reached (the smallest of their checkpoints).
+  var checkpoint: UInt64 { ownTables.map(\.checkpoint).min() ?? 0 }
+
+  /// The highest seq any table of this half holds: above the log's last, the tables hold
+  /// events the log does not, which no crash leaves (the log is written first).
   var highestCheckpoint: UInt64 {
-    tables.values.filter { $0.spec.name != "units" }
-      .map { max($0.table.checkpoint, $0.patches?.checkpoint ?? 0) }.max() ?? 0
+    ownTables.map { max($0.table.checkpoint, $0.patches?.checkpoint ?? 0) }.max() ?? 0
   }
 
   /// The unit history from the committed `unit_events`.
@@ -260,13 +294,30 @@ struct Projector {
   /// First pass over records to apply: their unit events, so that every row gets its province
   /// from the whole history known (a merge recorded after an event still counts for
   /// `province_now`). Returns whether a merge or move came that changes rows already stored.
+  /// Whether the record may be a `unit.*` event, without parsing it: in the canonical
+  /// payload the first `"type":` is the envelope's (an id holds no quote), and its value
+  /// starts with `unit.`. Most records are not, and `learnUnits` skips them on this alone.
+  static func mayBeUnitEvent(_ payload: UnsafeRawBufferPointer) -> Bool {
+    guard let at = firstOffset(of: typeKey, in: payload) else { return true }
+    let rest = UnsafeRawBufferPointer(rebasing: payload[(at + typeKey.count)...])
+    return rest.starts(with: "unit.".utf8)
+  }
+
+  private static let typeKey = Array(#""type":""#.utf8)
+
   mutating func learnUnits(_ r: LogRecord) -> Bool {
-    guard let e = CanonicalEnvelope.peek(r.payload) else { return false }
+    guard Self.mayBeUnitEvent(r.payload), let e = CanonicalEnvelope.peek(r.payload) else {
+      return false
+    }
     let type = String(decoding: UnsafeRawBufferPointer(rebasing: r.payload[e.type]), as: UTF8.self)
-    guard type.hasPrefix("unit."), tables["unit_events"]!.wants(r.seq) else { return false }
+    // Both halves learn the units (every row has a province); the committed ones are loaded.
+    guard type.hasPrefix("unit."), r.seq > unitEvents.table.checkpoint else { return false }
     guard (try? doc.parse(r.payload)) != nil else { return false }
     let p = r.payload
     scan(p)
+    unitCodes = IdTable()
+    unitStrings.removeAll()
+    unitPlaces.removeAll()
     applyUnit(
       type: type, code: text(env.unit, p) ?? "", at: time(env.occurred, p),
       name: text(field("name", p), p), level: text(field("level", p), p),
@@ -319,37 +370,181 @@ struct Projector {
     a.count == b.utf8CodeUnitCount && memcmp(a.baseAddress!, b.utf8Start, a.count) == 0
   }
 
+  /// A value of the record just read, where its bytes are.
+  struct Node {
+    var kind: JSONNode.Kind
+    var hasEscapes = false
+    var isInteger = false
+    var start: UInt32
+    var end: UInt32
+  }
+
+  /// Node `i` of the record just read: the quick scan's, or the parser's.
+  @inline(__always)
+  private func node(_ i: Int) -> Node {
+    if quick { return quickNodes[i] }
+    let n = nodes[i]
+    return Node(
+      kind: n.kind, hasEscapes: n.hasEscapes, isInteger: n.isInteger, start: n.start, end: n.end)
+  }
+
+  /// Whether the record just read was read by `quickScan` (its nodes in `quickNodes`; `doc`
+  /// holds another record).
+  private var quick = false
+  private var quickNodes: [Node] = []
+
   /// The raw bytes between a string node's quotes (or a number's text).
   private func raw(_ node: Int, _ p: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
-    let n = nodes[node]
+    let n = self.node(node)
     let quoted = n.kind == .string ? 1 : 0
     return UnsafeRawBufferPointer(rebasing: p[(Int(n.start) + quoted)..<(Int(n.end) - quoted)])
   }
 
+  /// Reads the record in `p`: by `quickScan` when it can, else parsed whole.
+  private mutating func read(_ r: LogRecord) throws {
+    if quickScan(r.payload) { return }
+    do { try doc.parse(r.payload) } catch {
+      throw ProjectionError("record seq \(r.seq) is not JSON: \(error)")
+    }
+    scan(r.payload)
+  }
+
+  /// Reads a canonical payload (the log's own JSON: no whitespace, and the validator wrote
+  /// it) in one pass, without the parser's tape: the envelope's values and the data object's
+  /// members, as nodes. Parsing and walking the tape were a third of a projection's time.
+  /// Declines (false) what it does not handle — a string with an escape, a list or an object
+  /// within the data (a plan's targets, a correction's changes), anything unexpected — and
+  /// the caller parses those records whole.
+  private mutating func quickScan(_ p: UnsafeRawBufferPointer) -> Bool {
+    quick = false
+    env = Envelope()
+    dataMembers.removeAll(keepingCapacity: true)
+    quickNodes.removeAll(keepingCapacity: true)
+    let n = p.count
+    guard n >= 2, let base = p.baseAddress else { return false }
+    let b = base.assumingMemoryBound(to: UInt8.self)
+    let quote = UInt8(ascii: "\"")
+    let backslash = UInt8(ascii: "\\")
+    // A string at `i` (its opening quote): the index past its closing quote, or nil.
+    func string(_ i: Int) -> Int? {
+      guard i < n, b[i] == quote, let q = memchr(b + i + 1, Int32(quote), n - i - 1) else {
+        return nil
+      }
+      let close = b.distance(to: q.assumingMemoryBound(to: UInt8.self))
+      guard memchr(b + i + 1, Int32(backslash), close - i - 1) == nil else { return nil }
+      return close + 1
+    }
+    // A string, number, true, false or null at `i`: its node, or nil.
+    func scalar(_ i: Int) -> Node? {
+      guard i < n else { return nil }
+      let c = b[i]
+      if c == quote {
+        guard let e = string(i) else { return nil }
+        return Node(kind: .string, start: UInt32(i), end: UInt32(e))
+      }
+      if c == UInt8(ascii: "-") || (c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9")) {
+        var j = i + 1
+        var integer = true
+        while j < n {
+          let d = b[j]
+          if d >= UInt8(ascii: "0") && d <= UInt8(ascii: "9") {
+            j += 1
+          } else if d == UInt8(ascii: ".") || d == UInt8(ascii: "e") || d == UInt8(ascii: "E")
+            || d == UInt8(ascii: "+") || d == UInt8(ascii: "-")
+          {
+            integer = false
+            j += 1
+          } else {
+            break
+          }
+        }
+        return Node(kind: .number, isInteger: integer, start: UInt32(i), end: UInt32(j))
+      }
+      let rest = UnsafeRawBufferPointer(start: b + i, count: n - i)
+      for (word, kind) in [("true", JSONNode.Kind.true), ("false", .false), ("null", .null)]
+      where rest.starts(with: word.utf8) {
+        return Node(kind: kind, start: UInt32(i), end: UInt32(i + word.utf8.count))
+      }
+      return nil
+    }
+    // The members of the object whose `{` is at `i`: the index past its `}`, or nil. The
+    // envelope (`top`) may hold one object, `data`; the data holds scalars only.
+    func members(_ start: Int, top: Bool) -> Int? {
+      var i = start + 1
+      guard i < n else { return nil }
+      if b[i] == UInt8(ascii: "}") { return i + 1 }
+      while true {
+        guard let keyEnd = string(i), keyEnd < n, b[keyEnd] == UInt8(ascii: ":") else {
+          return nil
+        }
+        let k = quickNodes.count
+        quickNodes.append(Node(kind: .string, start: UInt32(i), end: UInt32(keyEnd)))
+        i = keyEnd + 1
+        let v = quickNodes.count
+        let keyStart = Int(quickNodes[k].start) + 1
+        let keyBytes = UnsafeRawBufferPointer(start: base + keyStart, count: keyEnd - 1 - keyStart)
+        if top && i < n && b[i] == UInt8(ascii: "{") && Self.equals(keyBytes, "data") {
+          quickNodes.append(Node(kind: .object, start: UInt32(i), end: 0))
+          guard let e = members(i, top: false) else { return nil }
+          quickNodes[v].end = UInt32(e)
+          env.data = v
+          i = e
+        } else {
+          guard let value = scalar(i) else { return nil }
+          quickNodes.append(value)
+          i = Int(value.end)
+          if top {
+            assign(keyBytes, v)
+          } else {
+            dataMembers.append((k, v))
+          }
+        }
+        guard i < n else { return nil }
+        if b[i] == UInt8(ascii: ",") {
+          i += 1
+        } else if b[i] == UInt8(ascii: "}") {
+          return i + 1
+        } else {
+          return nil
+        }
+      }
+    }
+    guard b[0] == UInt8(ascii: "{"), members(0, top: true) == n else {
+      env = Envelope()
+      dataMembers.removeAll(keepingCapacity: true)
+      return false
+    }
+    quick = true
+    return true
+  }
+
+  /// Notes where an envelope value is, by its key.
+  private mutating func assign(_ key: UnsafeRawBufferPointer, _ v: Int) {
+    switch key.count {
+    case 2: env.id = v
+    case 4:
+      if Self.equals(key, "type") {
+        env.type = v
+      } else if Self.equals(key, "unit") {
+        env.unit = v
+      } else if Self.equals(key, "case") {
+        env.caseId = v
+      } else if Self.equals(key, "data") {
+        env.data = v
+      }
+    case 5: env.actor = v
+    case 11:
+      if Self.equals(key, "occurred_at") { env.occurred = v } else { env.recorded = v }
+    default: break
+    }
+  }
+
   private mutating func scan(_ p: UnsafeRawBufferPointer) {
+    quick = false
     nodes = doc.nodes
     env = Envelope()
     dataMembers.removeAll(keepingCapacity: true)
-    for (k, v) in doc.members(ofObject: 0) {
-      let key = raw(k, p)
-      switch key.count {
-      case 2: env.id = v
-      case 4:
-        if Self.equals(key, "type") {
-          env.type = v
-        } else if Self.equals(key, "unit") {
-          env.unit = v
-        } else if Self.equals(key, "case") {
-          env.caseId = v
-        } else if Self.equals(key, "data") {
-          env.data = v
-        }
-      case 5: env.actor = v
-      case 11:
-        if Self.equals(key, "occurred_at") { env.occurred = v } else { env.recorded = v }
-      default: break
-      }
-    }
+    for (k, v) in doc.members(ofObject: 0) { assign(raw(k, p), v) }
     if env.data >= 0 {
       for m in doc.members(ofObject: env.data) { dataMembers.append(m) }
     }
@@ -371,7 +566,8 @@ struct Projector {
 
   private func text(_ node: Int, _ p: UnsafeRawBufferPointer) -> String? {
     guard node >= 0 else { return nil }
-    if nodes[node].kind == .string { return doc.string(at: node, in: p) }
+    let n = self.node(node)
+    if n.kind == .string && n.hasEscapes { return doc.string(at: node, in: p) }
     return String(decoding: raw(node, p), as: UTF8.self)
   }
 
@@ -383,7 +579,7 @@ struct Projector {
   /// Appends a string (or a number's text) as VARCHAR, NULL when absent.
   private func putText(_ b: inout ColumnBuilder, _ node: Int, _ p: UnsafeRawBufferPointer) {
     guard node >= 0 else { return b.appendNull() }
-    let n = nodes[node]
+    let n = self.node(node)
     if n.kind == .string && n.hasEscapes {
       b.append(doc.string(at: node, in: p))
     } else if n.kind == .string || n.kind == .number {
@@ -398,12 +594,24 @@ struct Projector {
     _ b: inout ColumnBuilder, _ node: Int, as type: ColumnType, _ p: UnsafeRawBufferPointer
   ) {
     guard node >= 0 else { return b.appendNull() }
-    let kind = nodes[node].kind
-    switch (type, kind) {
+    let n = self.node(node)
+    switch (type, n.kind) {
     case (.varchar, _): putText(&b, node, p)
     case (.bigint, .number), (.timestamp, .number):
-      if let v = doc.int64(at: node, in: p) { b.append(v) } else { b.appendNull() }
-    case (.double, .number): b.append(doc.double(at: node, in: p))
+      let text = raw(node, p)
+      if n.isInteger,
+        let v = JSONNumberText.int64(
+          text.baseAddress!.assumingMemoryBound(to: UInt8.self), count: text.count)
+      {
+        b.append(v)
+      } else {
+        b.appendNull()
+      }
+    case (.double, .number):
+      let text = raw(node, p)
+      b.append(
+        JSONNumberText.double(
+          text.baseAddress!.assumingMemoryBound(to: UInt8.self), count: text.count))
     case (.date, .string):
       if let d = Timestamp.parseDate(raw(node, p)) { b.append(d) } else { b.appendNull() }
     case (.boolean, .true): b.append(true)
@@ -412,36 +620,47 @@ struct Projector {
     }
   }
 
-  /// The unit code of the record as a String, made once per distinct code.
-  private mutating func unitString(_ p: UnsafeRawBufferPointer) -> String {
-    guard env.unit >= 0 else { return "" }
+  /// The unit code of the record as a String, made once per distinct code, and its
+  /// position among them (-1 for a record with no unit).
+  private mutating func unitString(_ p: UnsafeRawBufferPointer) -> (String, Int) {
+    guard env.unit >= 0 else { return ("", -1) }
     let bytes = raw(env.unit, p)
     let h = IdTable.hash(bytes)
-    if let e = unitCodes.find(bytes, hash: h) { return unitStrings[e] }
+    if let e = unitCodes.find(bytes, hash: h) { return (unitStrings[e], e) }
     unitCodes.insert(bytes, hash: h, seq: 0, type: 0)
     unitStrings.append(String(decoding: bytes, as: UTF8.self))
-    return unitStrings[unitStrings.count - 1]
+    unitPlaces.append(history.places(unitStrings[unitStrings.count - 1]))
+    return (unitStrings[unitStrings.count - 1], unitStrings.count - 1)
+  }
+
+  /// Per unit of `unitStrings`: its provinces through time, from the history as it stands
+  /// while records are applied (`learnUnits` runs before, over the whole range, and drops
+  /// them when it changes the history).
+  private var unitPlaces: [(now: String?, spans: [(from: Int64, name: String?)])?] = []
+
+  /// The province of unit `u` (of `unitStrings`) at `t`, and its province now.
+  private func provinces(_ u: Int, at t: Int64) -> (then: String?, now: String?) {
+    guard u >= 0, let places = unitPlaces[u] else { return (nil, nil) }
+    var name: String? = nil
+    for s in places.spans where s.from <= t { name = s.name }
+    return (name, places.now)
   }
 
   /// Applies one record to every table that has not seen it yet.
   mutating func apply(_ r: LogRecord) throws {
     let p = r.payload
-    do { try doc.parse(p) } catch {
-      throw ProjectionError("record seq \(r.seq) is not JSON: \(error)")
-    }
-    scan(p)
+    try read(r)
     guard env.type >= 0, env.data >= 0, let code = Catalog.code(named: raw(env.type, p)) else {
       throw ProjectionError("record seq \(r.seq) is not an event of the catalog")
     }
     let type = Catalog.type(code: code).name
     let seq = r.seq
-    let dataNode = nodes[env.data]
+    let dataNode = node(env.data)
     let dataBytes = UnsafeRawBufferPointer(
       rebasing: p[Int(dataNode.start)..<Int(dataNode.end)])
-    let unit = unitString(p)
+    let (unit, unitIndex) = unitString(p)
     let occurred = time(env.occurred, p)
-    let province = history.province(unit, at: occurred)
-    let provinceNow = history.provinceNow(unit)
+    let (province, provinceNow) = provinces(unitIndex, at: occurred)
     let occurredLocal = occurred + Self.offset
     let recordedLocal = time(env.recorded, p) + Self.offset
     let year = Timestamp.civilFromDays(floorDiv(occurredLocal, 86_400_000_000)).year
@@ -466,25 +685,28 @@ struct Projector {
       putText(&b[12], env.actor, p)
     }
 
-    if env.id >= 0 { pendingIds.insert(raw(env.id, p), seq: seq, type: code) }
+    if part == .rest && env.id >= 0 { pendingIds.insert(raw(env.id, p), seq: seq, type: code) }
     if case let t = eventsRaw, t.wants(seq) {
-      common(&t.rows.builders)
-      // The data fields: only those of the record's type are touched; the rest of the wide
-      // row is NULL, padded in runs (`ColumnBuilder.padNulls`).
-      let row = t.rows.builders[0].count - 1
-      for slot in Self.wideSlots[Int(code)] {
-        let node = field(slot.key, p)
-        guard node >= 0 else { continue }
-        t.rows.builders[slot.column].padNulls(to: row)
-        put(&t.rows.builders[slot.column], node, as: slot.type, p)
+      t.withBuilders { b in
+        common(&b)
+        // The data fields: only those of the record's type are touched; the rest of the
+        // wide row is NULL, padded in runs (`ColumnBuilder.padNulls`).
+        let row = b[0].count - 1
+        for slot in Self.wideSlots[Int(code)] {
+          let node = field(slot.key, p)
+          guard node >= 0 else { continue }
+          b[slot.column].padNulls(to: row)
+          put(&b[slot.column], node, as: slot.type, p)
+        }
+        let d = Self.rawDataColumn
+        b[d].padNulls(to: row)
+        b[d].append(dataBytes)
+        b[d + 1].padNulls(to: row)
+        putText(&b[d + 1], field("target", p), p)
       }
-      let d = Self.rawDataColumn
-      t.rows.builders[d].padNulls(to: row)
-      t.rows.builders[d].append(dataBytes)
-      t.rows.builders[d + 1].padNulls(to: row)
-      putText(&t.rows.builders[d + 1], field("target", p), p)
       try t.endRow(seq: seq)
     }
+    guard part == .rest else { return }
     switch type {
     case "event.corrected", "event.voided":
       try amend(seq: seq, type: type, target: text(field("target", p), p), payload: p)
@@ -514,10 +736,12 @@ struct Projector {
     default: break
     }
     if let t = byCode[Int(code)], t.wants(seq) {
-      common(&t.rows.builders)
-      let n = BuiltinTables.common.count
-      for (i, c) in t.spec.fields.enumerated() {
-        put(&t.rows.builders[n + i], field(t.fieldKeys[i], p), as: c.type, p)
+      t.withBuilders { b in
+        common(&b)
+        let n = BuiltinTables.common.count
+        for (i, c) in t.spec.fields.enumerated() {
+          put(&b[n + i], field(t.fieldKeys[i], p), as: c.type, p)
+        }
       }
       try t.endRow(seq: seq)
       if type == "establishment.registered", let e = text(establishment, p) {
@@ -667,7 +891,7 @@ struct Projector {
 
   /// Rewrites `units` from the history: a few hundred rows, written whole every time.
   mutating func writeUnits() throws {
-    guard let t = tables["units"] else { return }
+    guard let t = tables["units"], t.owned else { return }
     let empty = Table.empty(name: "units", schema: t.spec.columns, folder: t.table.folder)
     var a = TableAppender(empty, target: target)
     for u in history.units {
@@ -696,7 +920,9 @@ struct Projector {
 
   /// Commits every table at `target`.
   mutating func commit() throws {
-    for name in tables.keys.sorted() where name != "units" { try tables[name]!.commit() }
+    for name in tables.keys.sorted() where name != "units" && tables[name]!.owned {
+      try tables[name]!.commit()
+    }
     try writeUnits()
   }
 

@@ -94,6 +94,15 @@ package struct UnitHistory {
     return name
   }
 
+  /// Where unit `code` lies through time: the moments its province changes (the province
+  /// from each on), and its province now; nil for a unit never established. For a caller
+  /// that looks many times at one unit while the history stands still.
+  package mutating func places(_ code: String) -> (
+    now: String?, spans: [(from: Int64, name: String?)]
+  )? {
+    index[code].map { spans($0) }
+  }
+
   /// The name of the province the territory of `code` belongs to now.
   package mutating func provinceNow(_ code: String) -> String? {
     guard let u = index[code] else { return nil }

@@ -167,7 +167,7 @@ extension CommandLine {
     var out: [UInt8] = []
     out.reserveCapacity(1 << 20)
     try reader.readRecords(in: from...to) { r in
-      out.append(contentsOf: r.payload)
+      out.append(contentsOf: r.payload.bindMemory(to: UInt8.self))
       out.append(0x0A)
       if out.count >= 1 << 20 {
         FileHandle.standardOutput.write(Data(out))

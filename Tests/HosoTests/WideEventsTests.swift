@@ -60,6 +60,40 @@ import Testing
     #expect(r.stdout.replacingOccurrences(of: "\r\n", with: "\n") == "year,v,f\n2013,1,12000000\n")
   }
 
+  /// Text with escapes (read by the parser) and without (read by the quick scan) comes out
+  /// the same as it went in, in `events` and in the type's table, and so do numbers.
+  @Test func fieldsReadEitherWayHoldWhatWasWritten() throws {
+    let store = try P.storeWithValid()
+    let summary = #"Quán \"Hoa Hồng\" \\ tầng 2\nghi chú\t\u0001"#
+    let decoded = "Quán \"Hoa Hồng\" \\ tầng 2\nghi chú\t\u{01}"
+    let lines = [
+      #"{"id":"tip-esc","type":"tip.received","occurred_at":"2014-03-01T09:00:00+07:00","#
+        + #""recorded_at":"2026-03-01T10:00:00+07:00","unit":"VN-TN","case":"C-1","#
+        + #""data":{"source":"citizen","summary":"\#(summary)"}}"#,
+      #"{"id":"tip-plain","type":"tip.received","occurred_at":"2014-03-02T09:00:00+07:00","#
+        + #""recorded_at":"2026-03-02T10:00:00+07:00","unit":"VN-TN","case":"C-2","#
+        + #""data":{"source":"media","summary":"Phản ánh của báo địa phương"}}"#,
+      #"{"id":"budget-x","type":"budget.allocated","occurred_at":"2014-03-03T09:00:00+07:00","#
+        + #""recorded_at":"2026-03-03T10:00:00+07:00","unit":"VN-TN","#
+        + #""data":{"plan":"BK-1513-2011","line":"Đào tạo","year":2014,"amount_million_vnd":1.25e2}}"#,
+    ]
+    let input = store.path + "/../escapes.ndjson"
+    try (lines.joined(separator: "\n") + "\n").write(
+      toFile: input, atomically: true, encoding: .utf8)
+    let r = try store.run(["append", input])
+    #expect(r.status == 0, "\(r.stderr)")
+    for table in ["events", "tips", "events_raw"] {
+      let rows = P.rows(try P.view(store, table))
+      #expect(rows.first { $0["id"] == .text("tip-esc") }?["summary"] == .text(decoded), "\(table)")
+      #expect(
+        rows.first { $0["id"] == .text("tip-plain") }?["summary"]
+          == .text("Phản ánh của báo địa phương"), "\(table)")
+    }
+    let budget = P.rows(try P.view(store, "events")).first { $0["id"] == .text("budget-x") }
+    #expect(budget?["amount_million_vnd"] == .double(125))
+    #expect(budget?["budget_year"] == .int(2014))
+  }
+
   /// The catalog's units need no parent: a unit of level province is a province wherever it
   /// hangs, a city with no parent or under the country is one, a city under a province is not.
   @Test func provincesAreKnownByTheirLevel() throws {

@@ -1,10 +1,10 @@
 /// Conversions of validated number literals to Swift numbers.
 ///
 /// Only ever given literals the scanner accepted, so the grammar is not checked again.
-enum JSONNumberText {
+package enum JSONNumberText {
   /// The literal as an `Int64`, if it is an integer literal (no fraction, no exponent) whose
   /// value fits; nil otherwise.
-  static func int64(_ text: UnsafePointer<UInt8>, count: Int) -> Int64? {
+  package static func int64(_ text: UnsafePointer<UInt8>, count: Int) -> Int64? {
     var pos = 0
     let negative = text[0] == UInt8(ascii: "-")
     if negative { pos = 1 }
@@ -30,7 +30,7 @@ enum JSONNumberText {
   /// division rounds correctly. Everything else goes to the C library's correctly rounded
   /// conversion, through Swift's `Double(_:)`, which pins the C locale (a bare `strtod` would
   /// read "1.5" wrongly in a locale with a decimal comma).
-  static func double(_ text: UnsafePointer<UInt8>, count: Int) -> Double {
+  package static func double(_ text: UnsafePointer<UInt8>, count: Int) -> Double {
     var pos = 0
     let negative = text[0] == UInt8(ascii: "-")
     if negative { pos = 1 }
