@@ -298,12 +298,20 @@ struct Projector {
   /// payload the first `"type":` is the envelope's (an id holds no quote), and its value
   /// starts with `unit.`. Most records are not, and `learnUnits` skips them on this alone.
   static func mayBeUnitEvent(_ payload: UnsafeRawBufferPointer) -> Bool {
-    guard let at = firstOffset(of: typeKey, in: payload) else { return true }
-    let rest = UnsafeRawBufferPointer(rebasing: payload[(at + typeKey.count)...])
-    return rest.starts(with: "unit.".utf8)
+    // `{"id":"…","type":"unit.…`: the id's closing quote, then the type (another shape:
+    // maybe, and the caller looks properly).
+    let n = payload.count
+    guard n > 7, let base = payload.baseAddress, memcmp(base, idKey, 7) == 0,
+      let q = memchr(base + 7, Int32(UInt8(ascii: "\"")), n - 7)
+    else { return true }
+    let at = base.distance(to: UnsafeRawPointer(q)) + 1
+    guard n - at >= typeUnit.count else { return true }
+    if memcmp(base + at, typeUnit, 9) != 0 { return true }
+    return memcmp(base + at, typeUnit, typeUnit.count) == 0
   }
 
-  private static let typeKey = Array(#""type":""#.utf8)
+  private static let idKey = Array("{\"id\":\"".utf8)
+  private static let typeUnit = Array(",\"type\":\"unit.".utf8)
 
   mutating func learnUnits(_ r: LogRecord) -> Bool {
     guard Self.mayBeUnitEvent(r.payload), let e = CanonicalEnvelope.peek(r.payload) else {

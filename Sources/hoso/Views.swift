@@ -46,6 +46,9 @@ extension CommandLine {
           separator: "  "
         ).trimmingCharacters(in: .whitespaces))
     }
+    // Which definitions these are: found by a search (`--queries`, `$HOSO_QUERIES`,
+    // `./queries`, the source tree), so the folder is said, not assumed.
+    print("\n(the views of \(g.queries)/views)")
     return statuses.contains { if case .problem = $0.state { true } else { false } } ? 1 : 0
   }
 

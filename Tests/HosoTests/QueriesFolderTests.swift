@@ -35,6 +35,9 @@ import Testing
     for name in ["cases", "indicators", "yearly_trend"] {
       #expect(views.stdout.contains("\n\(name) "), "\(name): \(views.stdout)")
     }
+    // Where they were found is said.
+    #expect(
+      views.stdout.hasSuffix("\n(the views of \(packageRoot)/queries/views)\n"), "\(views.stdout)")
     let folder = packageRoot + "/queries/reports"
     let unnamed = try s.run(["report"])
     #expect(unnamed.status == 1)

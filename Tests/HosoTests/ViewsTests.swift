@@ -95,7 +95,7 @@ import Testing
     func status() throws -> [String: String] {
       let r = try run(["views"])
       var out: [String: String] = [:]
-      for line in r.stdout.split(separator: "\n").dropFirst() {
+      for line in r.stdout.split(separator: "\n").dropFirst() where !line.hasPrefix("(") {
         let f = line.split(separator: " ", maxSplits: 1)
         out[String(f[0])] = String(f[1]).trimmingCharacters(in: .whitespaces)
       }
