@@ -67,6 +67,8 @@ package struct ColumnReader {
     self.frame = encoding.width == 8 ? 0 : frame
     var at = 0
     if encoding == .null {
+      // Groups hold at most `ColumnGroup.rows`: a file that claims more is damaged.
+      guard rows <= ColumnGroup.rows else { return nil }
       // Nothing stored: every part reads zeros (validity: no value; a VARCHAR, codes of an
       // empty dictionary, the shape a column of NULLs had before it had an encoding).
       let zeros = ColumnReader.zeros(8 * rows + 8)

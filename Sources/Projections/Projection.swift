@@ -63,14 +63,11 @@ package enum Projection {
 
   /// Whether the manifest at `path` declares exactly `columns`, in order.
   private static func hasSchema(_ path: String, _ columns: [ColumnSchema]) -> Bool {
-    guard let text = try? FileSystem.system.readFile(path) else { return false }
-    let declared = columns.map { "\ncolumn \($0.name) \($0.type.sqlName)" }.joined() + "\n"
-    let next = Array((declared + "group ").utf8)
-    let last = Array(declared.utf8)
-    // The column lines end where the group lines start (or the manifest does).
-    return text.withUnsafeBytes { b in
-      firstOffset(of: next, in: b) != nil
-        || (b.count >= last.count && b.suffix(last.count).elementsEqual(last))
+    guard let bytes = try? FileSystem.system.readFile(path) else { return false }
+    let declared = String(decoding: bytes, as: UTF8.self).split(separator: "\n")
+      .filter { $0.hasPrefix("column ") }
+    return declared.elementsEqual(columns.map { "column \($0.name) \($0.type.sqlName)" }) {
+      $0 == $1
     }
   }
 
@@ -268,9 +265,11 @@ final class ParallelProjector: @unchecked Sendable {
     if let e = failures.first { throw e }
   }
 
+  /// `events_raw` last: what reads its checkpoint as the tables' (a view's refresh) must not
+  /// see it ahead of `events`' patches or the type tables.
   func commit() throws {
-    try raw.commit()
     try rest.commit()
+    try raw.commit()
   }
 }
 

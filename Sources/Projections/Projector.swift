@@ -41,6 +41,10 @@ final class TableState {
   /// The data keys of the type's fields, as bytes (`budget_year` is the data's `year`).
   let fieldKeys: [[UInt8]]
 
+  /// The checkpoint its manifest said when opened (before any reset): a table that claims
+  /// more than the log holds is damage, whatever else is wrong with it.
+  private(set) var openedCheckpoint: UInt64 = 0
+
   /// Whether this projector writes the table. The two halves of a projection (`Projector.Part`)
   /// each open every table, and read the others' committed rows, but write only their own.
   let owned: Bool
@@ -67,6 +71,7 @@ final class TableState {
     // Every record is a row of `events_raw`, in seq order from 1: its row of seq s is s - 1,
     // which `row(ofSeq:)` relies on (the other half of a projection cannot see its pending
     // rows). A table that breaks it is not this hoso's: rebuilt (`hasStaleTables`).
+    openedCheckpoint = table.checkpoint
     if spec.name == "events_raw" && UInt64(table.rowCount) != table.checkpoint {
       table = Table.empty(name: spec.name, schema: spec.columns, folder: path)
     }
@@ -255,7 +260,8 @@ struct Projector {
   /// The highest seq any table of this half holds: above the log's last, the tables hold
   /// events the log does not, which no crash leaves (the log is written first).
   var highestCheckpoint: UInt64 {
-    ownTables.map { max($0.table.checkpoint, $0.patches?.checkpoint ?? 0) }.max() ?? 0
+    ownTables.map { max($0.openedCheckpoint, $0.table.checkpoint, $0.patches?.checkpoint ?? 0) }
+      .max() ?? 0
   }
 
   /// The unit history from the committed `unit_events`.
@@ -715,6 +721,14 @@ struct Projector {
       try t.endRow(seq: seq)
     }
     guard part == .rest else { return }
+    // What follows reads lists and objects (a plan's targets, a correction's changes) from the
+    // parsed document: a record the quick scan read is parsed here (it declines those today).
+    if quick && (code == Catalog.planAdopted || code == Catalog.corrected) {
+      do { try doc.parse(p) } catch {
+        throw ProjectionError("record seq \(r.seq) is not JSON: \(error)")
+      }
+      scan(p)
+    }
     switch type {
     case "event.corrected", "event.voided":
       try amend(seq: seq, type: type, target: text(field("target", p), p), payload: p)

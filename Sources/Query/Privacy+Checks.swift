@@ -152,13 +152,15 @@ extension Engine {
             var l: Lineage = []
             if ($0.name == "person" || $0.name == "data") && personal { l.insert(.person) }
             if $0.name == "type" && personal { l.insert(.eventType) }
-            if personal && $0.type != .varchar && $0.name != "year" && $0.name != "seq" {
+            // A year (`budget_year` too) is a time, not a measure of the persons counted.
+            let isYear = $0.name == "year" || $0.name == "budget_year"
+            if personal && $0.type != .varchar && !isYear && $0.name != "seq" {
               l.insert(.measure)
             }
             if $0.type == .timestamp || $0.type == .date { l.insert(.storedTime) }
             if personal && ["seq", "id", "person"].contains($0.name) { l.insert(.rowKey) }
             if personal && ($0.type != .varchar || ["id", "target", "data"].contains($0.name))
-              && $0.name != "year"
+              && !isYear
             {
               l.insert(.detail)
             }

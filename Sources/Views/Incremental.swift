@@ -26,7 +26,8 @@ extension ViewStore {
     else { return false }
     let now = tablesCheckpoint(store: store)
     let was = old.checkpoint
-    guard now > was, let current = try TableView.open(store: store, spec: spec) else {
+    // As of `now`: rows and patches committed since it was read belong to the next refresh.
+    guard now > was, let current = try TableView.open(store: store, spec: spec, asOf: now) else {
       return false
     }
     // A unit event since then (a merger, a move, a renaming) may have changed `province` or

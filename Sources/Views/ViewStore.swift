@@ -78,14 +78,28 @@ package enum ViewStore {
     }
   }
 
-  /// The checkpoint of the built-in tables (what a view built now reflects).
+  /// The checkpoint of the built-in tables (what a view built now reflects): the least of
+  /// their manifests', tables and patches alike. The tables are committed one after another,
+  /// and a view refreshed between two commits must not take the first for all.
   package static func tablesCheckpoint(store: String) -> UInt64 {
-    let path = Projection.folder(store: store) + "/events_raw/MANIFEST"
-    guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return 0 }
-    for line in text.split(separator: "\n") where line.hasPrefix("checkpoint ") {
-      return UInt64(line.dropFirst(11)) ?? 0
+    let views = Projection.folder(store: store)
+    var least: UInt64?
+    for spec in BuiltinTables.all {
+      var manifests = [views + "/" + spec.name + "/patches/MANIFEST"]
+      if spec.backing == nil { manifests.append(views + "/" + spec.name + "/MANIFEST") }
+      for path in manifests {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+          // A table without patches has no patches folder; a missing table: nothing built.
+          if path.hasSuffix("/patches/MANIFEST") { continue }
+          return 0
+        }
+        for line in text.split(separator: "\n") where line.hasPrefix("checkpoint ") {
+          let c = UInt64(line.dropFirst(11)) ?? 0
+          least = min(least ?? c, c)
+        }
+      }
     }
-    return 0
+    return least ?? 0
   }
 
   /// The hash a built view was made from (its `VIEW` file).

@@ -47,6 +47,19 @@ import Testing
     #expect(!columns.contains("data") && !columns.contains("target"))
   }
 
+  /// A budget's year is a time, as `year` is: the analyst groups by it.
+  @Test func theAnalystGroupsByBudgetYear() throws {
+    let store = try P.storeWithValid()
+    let r = try store.run([
+      "--role", "analyst", "query",
+      "SELECT budget_year, sum(amount_million_vnd) AS m FROM events"
+        + " WHERE type = 'budget.allocated' GROUP BY budget_year",
+      "--format", "csv",
+    ])
+    #expect(r.status == 0, "\(r.stderr)")
+    #expect(r.stdout.hasPrefix("budget_year,m"), "\(r.stdout)")
+  }
+
   @Test func theAnalystsFirstQueryRuns() throws {
     let store = try P.storeWithValid()
     let r = try store.run(
@@ -148,13 +161,15 @@ import Testing
 
   /// Tables written with another schema (an older hoso's `events_raw`) are rebuilt by the next
   /// command, not read as no table: a query answered from them gave 0 rows.
-  @Test func aTableOfAnotherSchemaIsRebuiltNotEmpty() throws {
+  @Test(arguments: ["column actor VARCHAR\n", "column seq BIGINT\n"])
+  func aTableOfAnotherSchemaIsRebuiltNotEmpty(after line: String) throws {
     let store = try P.storeWithValid()
     let manifest = store.path + "/views/events_raw/MANIFEST"
     var text = try String(contentsOfFile: manifest, encoding: .utf8)
-    // As another hoso wrote it: a column this one does not have.
+    // As another hoso wrote it: a column this one does not have (among the others, or first).
+    let extra = "column legacy VARCHAR\n"
     text = text.replacingOccurrences(
-      of: "column actor VARCHAR\n", with: "column actor VARCHAR\ncolumn legacy VARCHAR\n")
+      of: line, with: line.hasPrefix("column seq") ? extra + line : line + extra)
     try text.write(toFile: manifest, atomically: true, encoding: .utf8)
     let r = try store.run(
       ["--role", "auditor", "query", "SELECT count(*) AS n FROM events", "--format", "csv"])
