@@ -21,6 +21,28 @@ package enum Projection {
 
   package static func folder(store: String) -> String { store + "/views" }
 
+  /// The rules by which the log becomes the tables: raised whenever the same log would give
+  /// other values (2: provinces known by their level; `events` with every data field). The
+  /// tables record it (`views/RULES`) and are rebuilt when it differs, and the materialized
+  /// views record it too, stale until rebuilt: both were computed by the old rules, and
+  /// nothing in their schema need show it.
+  package static let rules = 2
+
+  static func rulesPath(_ views: String) -> String { views + "/RULES" }
+
+  /// The rules the tables in `views` were made by (0: not recorded, an older hoso).
+  package static func recordedRules(_ views: String) -> Int {
+    guard let bytes = try? FileSystem.system.readFile(rulesPath(views)) else { return 0 }
+    let text = String(decoding: bytes, as: UTF8.self)
+    guard text.hasPrefix("hoso-rules ") else { return 0 }
+    return Int(text.dropFirst(11).prefix { $0.isNumber }) ?? 0
+  }
+
+  static func recordRules(_ views: String, sync: Bool) throws {
+    try FileSystem.system.writeAtomically(
+      Array("hoso-rules \(rules)\n".utf8), to: rulesPath(views), directory: views, sync: sync)
+  }
+
   /// Whether every table already reflects the whole log, known without opening the log: its
   /// clean-shutdown marker names the last seq (and the last segment's size, which must still
   /// match), and every manifest's checkpoint is that seq. A command that only reads (`query`,
@@ -41,6 +63,7 @@ package enum Projection {
     if access(views + ".rebuild", F_OK) == 0 || access(views + ".old", F_OK) == 0 {
       return false
     }
+    if recordedRules(views) != rules { return false }
     let formats = Table.readable.map { Array(($0 + "\n").utf8) }
     let checkpoint = Array("\ncheckpoint \(marker.lastSeq)\n".utf8)
     func current(_ manifest: String, required: Bool) -> Bool {
@@ -93,7 +116,15 @@ package enum Projection {
           + " \(last): the log lost events the tables had (run hoso verify), or the tables are"
           + " another log's")
     }
-    if from >= last { return report }
+    // Tables made by other rules are made again, whole (an empty store's just get the mark).
+    let sameRules = recordedRules(views) == rules
+    if !sameRules && from > 0 {
+      return try rebuild(store: store, reader: reader, progress: progress)
+    }
+    if from >= last {
+      if !sameRules { try recordRules(views, sync: sync) }
+      return report
+    }
     // First pass: the range's unit events, so every row gets its province from everything
     // known. A merge or move that arrives after rows were stored changes rows already
     // written: then everything is rebuilt (rare: units change a few times a decade).
@@ -105,6 +136,7 @@ package enum Projection {
       return try rebuild(store: store, reader: reader, progress: progress)
     }
     try apply((from + 1)...last, to: projector, reader: reader, progress: progress)
+    if !sameRules { try recordRules(views, sync: sync) }
     report.applied = last - from
     return report
   }
@@ -127,6 +159,7 @@ package enum Projection {
     } else {
       try rebuild.commit()
     }
+    try recordRules(fresh, sync: true)
     try swapIn(fresh, for: views)
     var report = Report(checkpoint: last)
     report.rebuilt = true

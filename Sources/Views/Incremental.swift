@@ -14,7 +14,7 @@ extension ViewStore {
   ) throws -> Bool {
     let target = folder(store: store) + "/" + d.name
     try Projection.recoverInterruptedRebuild(target)
-    guard builtHash(target) == hash,
+    guard builtHash(target) == hash, builtRules(target) == Projection.rules,
       let old = try Table.open(name: d.name, schema: nil, folder: target)
     else { return false }
     let engine = try Engine(store: store)

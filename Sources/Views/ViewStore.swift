@@ -16,6 +16,8 @@ package enum ViewStore {
     /// Built by an older hoso, in files this one does not read.
     case olderFormat
     case definitionChanged
+    /// Built from tables made by other rules (`Projection.rules`): an older hoso's.
+    case tablesRulesChanged
     /// The tables have this many more events than when the view was built.
     case behind(UInt64)
     case problem(String)
@@ -28,6 +30,7 @@ package enum ViewStore {
       case .notBuilt: "stale: not built yet"
       case .olderFormat: "stale: built by an older hoso"
       case .definitionChanged: "stale: its definition changed"
+      case .tablesRulesChanged: "stale: built from tables made by an older hoso's rules"
       case .behind(let n): "stale: \(n) \(n == 1 ? "event" : "events") behind the tables"
       case .problem(let p): "error: \(p)"
       }
@@ -102,6 +105,17 @@ package enum ViewStore {
     return least ?? 0
   }
 
+  /// The rules of the tables a built view was made from (its `VIEW` file; 0: not recorded).
+  static func builtRules(_ folder: String) -> Int {
+    guard let text = try? String(contentsOfFile: folder + "/VIEW", encoding: .utf8) else {
+      return 0
+    }
+    for line in text.split(separator: "\n") where line.hasPrefix("tables-rules ") {
+      return Int(line.dropFirst(13)) ?? 0
+    }
+    return 0
+  }
+
   /// The hash a built view was made from (its `VIEW` file).
   static func builtHash(_ folder: String) -> String? {
     guard let text = try? String(contentsOfFile: folder + "/VIEW", encoding: .utf8) else {
@@ -136,6 +150,8 @@ package enum ViewStore {
         {
           // A build of an older hoso, without its definition on record, is rebuilt too.
           state = .definitionChanged
+        } else if builtRules(path) != Projection.rules {
+          state = .tablesRulesChanged
         } else if table.checkpoint < current {
           state = .behind(current - table.checkpoint)
         } else {
@@ -275,7 +291,9 @@ package enum ViewStore {
       try appender.endRow()
     }
     _ = try appender.commit()
-    let meta = "hoso-view 1\ndefinition \(hash)\nsource \((d.path as NSString).lastPathComponent)\n"
+    let meta =
+      "hoso-view 1\ndefinition \(hash)\nsource \((d.path as NSString).lastPathComponent)\n"
+      + "tables-rules \(Projection.rules)\n"
     try FileSystem.system.writeAtomically(
       Array(meta.utf8), to: fresh + "/VIEW", directory: fresh, sync: sync)
     // The SELECT itself, by which the analyst role's rules know what the columns hold.

@@ -103,6 +103,37 @@ import Testing
     }
   }
 
+  /// Tables and views made by an older hoso's rules (the same log, other values: a province
+  /// rule, a new column) are made again: the tables by the next command, the views marked
+  /// stale, saying why, until rebuilt.
+  @Test func tablesAndViewsOfOlderRulesAreMadeAgain() throws {
+    let s = try Setup(count: 3_000)
+    #expect(try s.run(["rebuild", "yearly_trend"]).status == 0)
+    let rules = s.store.path + "/views/RULES"
+    #expect(try String(contentsOfFile: rules, encoding: .utf8) == "hoso-rules 2\n")
+    let before = try s.csv("SELECT count(*) FROM events")
+    // As an older hoso left them: the tables' rules 1, and a view that records none.
+    try "hoso-rules 1\n".write(toFile: rules, atomically: true, encoding: .utf8)
+    let viewFile = s.store.path + "/matviews/yearly_trend/VIEW"
+    let view = try String(contentsOfFile: viewFile, encoding: .utf8)
+    #expect(view.contains("\ntables-rules 2\n"))
+    try view.replacingOccurrences(of: "tables-rules 2\n", with: "").write(
+      toFile: viewFile, atomically: true, encoding: .utf8)
+    let manifest = s.store.path + "/views/events_raw/MANIFEST"
+    let stamp = try FileManager.default.attributesOfItem(atPath: manifest)[.modificationDate]
+    #expect(try s.csv("SELECT count(*) FROM events") == before)
+    // The tables were made again (a new manifest), under the rules of now.
+    #expect(try String(contentsOfFile: rules, encoding: .utf8) == "hoso-rules 2\n")
+    #expect(
+      try FileManager.default.attributesOfItem(atPath: manifest)[.modificationDate] as? Date
+        != stamp as? Date)
+    let stale = try s.status()["yearly_trend"] ?? ""
+    #expect(stale.hasPrefix("stale: built from tables made by an older hoso's rules"), "\(stale)")
+    #expect(try s.run(["rebuild"]).status == 0)
+    let fresh = try s.status()["yearly_trend"] ?? ""
+    #expect(fresh.hasPrefix("fresh"), "\(fresh)")
+  }
+
   @Test func theRuleChangeCycle() throws {
     let s = try Setup()
     #expect(try s.status().values.allSatisfy { $0.hasPrefix("stale: not built yet") })
