@@ -5,155 +5,6 @@ import EventLog
   import Glibc
 #endif
 
-/// The type of a column, as DuckDB names it in an export's `schema.sql`.
-package enum ColumnType: UInt8, Sendable, CaseIterable {
-  case bigint = 1
-  case double = 2
-  case boolean = 3
-  /// Microseconds since 1970-01-01 00:00 of Vietnam's wall clock: a TIMESTAMP without a zone.
-  case timestamp = 4
-  case varchar = 5
-  /// Days since 1970-01-01: a DATE.
-  case date = 6
-
-  package var sqlName: String {
-    switch self {
-    case .date: "DATE"
-    case .bigint: "BIGINT"
-    case .double: "DOUBLE"
-    case .boolean: "BOOLEAN"
-    case .timestamp: "TIMESTAMP"
-    case .varchar: "VARCHAR"
-    }
-  }
-
-  package init?(sqlName: String) {
-    guard let t = Self.allCases.first(where: { $0.sqlName == sqlName }) else { return nil }
-    self = t
-  }
-}
-
-package struct ColumnSchema: Sendable, Equatable {
-  package var name: String
-  package var type: ColumnType
-  package init(_ name: String, _ type: ColumnType) {
-    self.name = name
-    self.type = type
-  }
-}
-
-/// One column of a row group being built: values and a validity bit per row.
-package struct ColumnBuilder {
-  package let type: ColumnType
-  package private(set) var count = 0
-  /// Bit i set: row i holds a value (not NULL).
-  private(set) var validity: [UInt8] = []
-  private(set) var nullCount = 0
-  /// BIGINT, TIMESTAMP and BOOLEAN (0/1) values; 0 for NULL.
-  private(set) var ints: [Int64] = []
-  private(set) var doubles: [Double] = []
-  /// VARCHAR: the bytes of every value back to back, and where each ends.
-  private(set) var bytes: [UInt8] = []
-  private(set) var ends: [UInt64] = []
-
-  package init(_ type: ColumnType) { self.type = type }
-
-  /// An empty builder with the room `other` had: the next group of a table is about as big
-  /// as the last, so it fills without reallocating.
-  package init(reservingLike other: ColumnBuilder) {
-    type = other.type
-    validity.reserveCapacity(other.validity.count)
-    switch type {
-    case .double: doubles.reserveCapacity(other.count)
-    case .varchar:
-      ends.reserveCapacity(other.count)
-      bytes.reserveCapacity(other.bytes.count + other.bytes.count / 8)
-    default: ints.reserveCapacity(other.count)
-    }
-  }
-
-  private mutating func mark(_ valid: Bool) {
-    if count & 7 == 0 { validity.append(0) }
-    if valid {
-      validity[count >> 3] |= 1 << UInt8(count & 7)
-    } else {
-      nullCount += 1
-    }
-    count += 1
-  }
-
-  package mutating func appendNull() {
-    switch type {
-    case .double: doubles.append(0)
-    case .varchar: ends.append(UInt64(bytes.count))
-    default: ints.append(0)
-    }
-    mark(false)
-  }
-
-  /// Appends NULLs up to `n` rows. A wide table's sparse columns (`events` has every type's
-  /// fields, a row fills a few) get their NULLs in runs: a builder short of the row count
-  /// holds NULLs in the rows it lacks, and is padded before its group is written.
-  package mutating func padNulls(to n: Int) {
-    let k = n - count
-    guard k > 0 else { return }
-    switch type {
-    case .double: doubles.append(contentsOf: repeatElement(0, count: k))
-    case .varchar: ends.append(contentsOf: repeatElement(UInt64(bytes.count), count: k))
-    default: ints.append(contentsOf: repeatElement(0, count: k))
-    }
-    // The bits of the rows added are 0 already in the last byte (only a value sets one).
-    let bytes = (n + 7) >> 3
-    if validity.count < bytes {
-      validity.append(contentsOf: repeatElement(0, count: bytes - validity.count))
-    }
-    nullCount += k
-    count = n
-  }
-
-  package mutating func append(_ v: Int64) {
-    precondition(type != .double && type != .varchar)
-    ints.append(v)
-    mark(true)
-  }
-
-  package mutating func append(_ v: Double) {
-    precondition(type == .double)
-    doubles.append(v)
-    mark(true)
-  }
-
-  package mutating func append(_ v: Bool) {
-    precondition(type == .boolean)
-    ints.append(v ? 1 : 0)
-    mark(true)
-  }
-
-  package mutating func append(_ v: UnsafeRawBufferPointer) {
-    precondition(type == .varchar)
-    bytes.append(contentsOf: v.bindMemory(to: UInt8.self))
-    ends.append(UInt64(bytes.count))
-    mark(true)
-  }
-
-  package mutating func append(_ s: String) {
-    var s = s
-    s.withUTF8 { append(UnsafeRawBufferPointer($0)) }
-  }
-
-  /// Appends row `row` of `column` (decoding a stored group back into a builder).
-  package mutating func append(from column: ColumnReader, row: Int) {
-    guard column.isValid(row) else { return appendNull() }
-    switch type {
-    case .bigint, .timestamp, .boolean, .date: append(column.int64(row))
-    case .double: append(column.double(row))
-    case .varchar: append(column.bytes(row))
-    }
-  }
-
-  package mutating func removeAll() { self = ColumnBuilder(type) }
-}
-
 /// A row group on disk: the columns of up to `ColumnGroup.rows` rows of one table, in one file.
 ///
 /// ```
@@ -281,13 +132,8 @@ package enum ColumnGroup {
           out += dictionary
           sizes = UInt64(entries) | UInt64(bytes) << 32
         } else if c.bytes.count <= Int(UInt32.max) {
-          let start = out.count
-          out += repeatElement(0, count: 4 * c.ends.count)
-          out.withUnsafeMutableBytes { b in
-            let p = b.baseAddress! + start
-            for (r, e) in c.ends.enumerated() {
-              p.storeBytes(of: UInt32(e).littleEndian, toByteOffset: 4 * r, as: UInt32.self)
-            }
+          c.ends.withUnsafeBufferPointer { ends in
+            appendStored(ends.count, as: UInt32.self, to: &out) { UInt32(ends[$0]) }
           }
           align(&out)
           out += c.bytes
@@ -379,15 +225,24 @@ package enum ColumnGroup {
   private static func pack<T: FixedWidthInteger & UnsignedInteger>(
     _ ints: [Int64], less frame: Int64, as: T.Type, into out: inout [UInt8]
   ) {
+    ints.withUnsafeBufferPointer { ints in
+      appendStored(ints.count, as: T.self, to: &out) {
+        T(truncatingIfNeeded: UInt64(bitPattern: ints[$0] &- frame))
+      }
+    }
+  }
+
+  /// Appends `count` values of `T` (little-endian), the i-th `value(i)`, stored in place: an
+  /// append of a value at a time costs a hundred instructions, a store one.
+  private static func appendStored<T: FixedWidthInteger>(
+    _ count: Int, as: T.Type, to out: inout [UInt8], _ value: (Int) -> T
+  ) {
     let start = out.count
-    out += repeatElement(0, count: MemoryLayout<T>.size * ints.count)
+    out += repeatElement(0, count: MemoryLayout<T>.size * count)
     out.withUnsafeMutableBytes { b in
-      ints.withUnsafeBufferPointer { ints in
-        let p = b.baseAddress! + start
-        for r in 0..<ints.count {
-          let x = T(truncatingIfNeeded: UInt64(bitPattern: ints[r] &- frame)).littleEndian
-          p.storeBytes(of: x, toByteOffset: r * MemoryLayout<T>.size, as: T.self)
-        }
+      let p = b.baseAddress! + start
+      for i in 0..<count {
+        p.storeBytes(of: value(i).littleEndian, toByteOffset: i * MemoryLayout<T>.size, as: T.self)
       }
     }
   }
@@ -488,16 +343,9 @@ package enum ColumnGroup {
     for e in order { out += values[e] }
     let bytes = Int(end)
     align(&out)
-    // At most rows / 4 = 16,384 entries: a code fits in 16 bits. Stored in place, not
-    // appended a value at a time (an append costs a hundred instructions; a store one).
-    let start = out.count
-    out += repeatElement(0, count: 2 * rows)
-    out.withUnsafeMutableBytes { b in
-      let p = b.baseAddress! + start
-      for r in 0..<rows where entryOfRow[r] >= 0 {
-        p.storeBytes(
-          of: UInt16(code[Int(entryOfRow[r])]).littleEndian, toByteOffset: 2 * r, as: UInt16.self)
-      }
+    // At most rows / 4 = 16,384 entries: a code fits in 16 bits (a NULL's is 0).
+    appendStored(rows, as: UInt16.self, to: &out) { r in
+      entryOfRow[r] >= 0 ? UInt16(code[Int(entryOfRow[r])]) : 0
     }
     return (out, values.count, bytes)
   }
@@ -579,138 +427,4 @@ package enum ColumnGroup {
 package struct ProjectionError: Error, CustomStringConvertible {
   package var description: String
   package init(_ description: String) { self.description = description }
-}
-
-/// A row group read from its bytes (a memory map): typed views of its columns, no copying.
-package struct GroupReader {
-  package let rows: Int
-  package let columns: [ColumnReader]
-  /// Hash indexes by column: 16-byte entries (hash, row), sorted, then the Bloom filter.
-  private var indexes: [Int: Index] = [:]
-
-  private struct Index {
-    var section: UnsafeRawBufferPointer
-    /// The entries and the filter's blocks, as the group's directory gives them (the
-    /// section's own copy is not read: opening a group touches its first page only).
-    var count: Int
-    var blocks: Int
-  }
-
-  /// Reads the group in `bytes`, checking its magic and layout against `schema`, and with
-  /// `verify` its checksum too (which reads every byte: `hoso verify` does, an open does not).
-  package init(
-    _ bytes: UnsafeRawBufferPointer, schema: [ColumnSchema], path: String, verify: Bool = false
-  ) throws {
-    func bad(_ what: String) -> ProjectionError { ProjectionError("\(path): \(what)") }
-    guard bytes.count >= ColumnGroup.headerSize, bytes.starts(with: ColumnGroup.magic) else {
-      throw bad("not a column group file")
-    }
-    let crc = bytes.loadUnaligned(fromByteOffset: 8, as: UInt32.self).littleEndian
-    guard !verify || CRC32C.checksum(UnsafeRawBufferPointer(rebasing: bytes[12...])) == crc else {
-      throw bad("checksum mismatch: the file is damaged")
-    }
-    let count = Int(bytes.loadUnaligned(fromByteOffset: 12, as: UInt16.self).littleEndian)
-    // Sizes are checked as read, before any arithmetic on them: a damaged or hostile file
-    // is refused, never trapped on.
-    let storedRows = bytes.loadUnaligned(fromByteOffset: 16, as: UInt64.self).littleEndian
-    guard storedRows <= 1 << 32 else {
-      throw bad("holds \(storedRows) rows, more than a group can")
-    }
-    rows = Int(storedRows)
-    /// The section `offset..<offset + length` an entry at `e` names, if it lies in the file.
-    func section(_ e: Int) -> (offset: Int, length: Int)? {
-      let offset = bytes.loadUnaligned(fromByteOffset: e + 8, as: UInt64.self).littleEndian
-      let length = bytes.loadUnaligned(fromByteOffset: e + 16, as: UInt64.self).littleEndian
-      let size = UInt64(bytes.count)
-      guard offset <= size, length <= size - offset else { return nil }
-      return (Int(offset), Int(length))
-    }
-    let indexCount = Int(bytes.loadUnaligned(fromByteOffset: 14, as: UInt16.self).littleEndian)
-    guard count == schema.count,
-      bytes.count >= ColumnGroup.headerSize + (count + indexCount) * ColumnGroup.entrySize
-    else { throw bad("has \(count) columns, the table \(schema.count)") }
-    var columns: [ColumnReader] = []
-    for (i, s) in schema.enumerated() {
-      let e = ColumnGroup.headerSize + i * ColumnGroup.entrySize
-      guard let type = ColumnType(rawValue: bytes[e]), type == s.type,
-        let encoding = ColumnGroup.Encoding(rawValue: bytes[e + 1])
-      else { throw bad("column \(s.name) is not of type \(s.type.sqlName)") }
-      guard let (offset, length) = section(e) else {
-        throw bad("column \(s.name) lies outside the file")
-      }
-      let sizes = bytes.loadUnaligned(fromByteOffset: e + 24, as: UInt64.self).littleEndian
-      let high = bytes.loadUnaligned(fromByteOffset: e + 32, as: UInt64.self).littleEndian
-      // A frame of reference is the bounds' (a column of NULLs only has none, and no frame).
-      let hasNulls = bytes[e + 2] != 0
-      var frame: Int64 = 0
-      if encoding.width != 8 {
-        guard bytes[e + 3] != 0 else { throw bad("column \(s.name) is malformed") }
-        frame =
-          ColumnGroup.Encoding.frame(
-            (Int64(bitPattern: sizes), Int64(bitPattern: high)), hasNulls: hasNulls
-          ).low
-      }
-      guard
-        var c = ColumnReader(
-          UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + length)]), type: type,
-          encoding: encoding, hasNulls: hasNulls, rows: rows, sizes: sizes, frame: frame)
-      else { throw bad("column \(s.name) is malformed") }
-      if bytes[e + 3] != 0 {
-        guard type != .varchar else { throw bad("column \(s.name) has bounds, as text") }
-        c.bounds = (sizes, high)
-      }
-      columns.append(c)
-    }
-    self.columns = columns
-    for k in 0..<indexCount {
-      let e = ColumnGroup.headerSize + (count + k) * ColumnGroup.entrySize
-      let column = Int(bytes[e + 1])
-      guard column < count, schema[column].type == .varchar, let (offset, length) = section(e),
-        length >= 16,
-        case let n = Int(bytes.loadUnaligned(fromByteOffset: e + 24, as: UInt32.self).littleEndian),
-        case let blocks = Int(
-          bytes.loadUnaligned(fromByteOffset: e + 28, as: UInt32.self).littleEndian),
-        blocks == ColumnGroup.bloomBlocks(n), length == 16 + 16 * n + 64 * blocks
-      else { throw bad("index \(k) is malformed") }
-      indexes[column] = Index(
-        section: UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + length)]), count: n,
-        blocks: blocks)
-    }
-  }
-
-  package func hasIndex(_ column: Int) -> Bool { indexes[column] != nil }
-
-  /// The rows whose `column` holds exactly `value`, in row order, found through the column's
-  /// index (nil when the column has none).
-  package func rows(where column: Int, equals value: UnsafeRawBufferPointer) -> [Int]? {
-    guard let found = indexes[column] else { return nil }
-    let h = ColumnGroup.valueHash(value)
-    let (section, n, blocks) = (found.section, found.count, found.blocks)
-    let (block, bits) = ColumnGroup.bloomBits(h, blocks: blocks)
-    let bloom = 16 + 16 * n + 64 * block
-    for k in 0..<4 {
-      let b = ColumnGroup.bloomBit(bits, k)
-      let word = section.loadUnaligned(fromByteOffset: bloom + 8 * (b >> 6), as: UInt64.self)
-      if UInt64(littleEndian: word) & (1 << UInt64(b & 63)) == 0 { return [] }
-    }
-    let index = UnsafeRawBufferPointer(rebasing: section[16..<(16 + 16 * n)])
-    var lo = 0
-    var hi = n
-    while lo < hi {
-      let mid = (lo + hi) / 2
-      if index.loadUnaligned(fromByteOffset: mid * 16, as: UInt64.self).littleEndian < h {
-        lo = mid + 1
-      } else {
-        hi = mid
-      }
-    }
-    var out: [Int] = []
-    let c = columns[column]
-    while lo < n, index.loadUnaligned(fromByteOffset: lo * 16, as: UInt64.self).littleEndian == h {
-      let r = Int(index.loadUnaligned(fromByteOffset: lo * 16 + 8, as: UInt32.self).littleEndian)
-      if r < rows && c.bytes(r).elementsEqual(value) { out.append(r) }
-      lo += 1
-    }
-    return out
-  }
 }

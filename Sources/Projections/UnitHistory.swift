@@ -85,15 +85,6 @@ package struct UnitHistory {
     return nil
   }
 
-  /// The name of the province of `code` at `t` (Vietnam wall-clock µs), or nil.
-  package mutating func province(_ code: String, at t: Int64) -> String? {
-    guard let u = index[code] else { return nil }
-    let entry = spans(u)
-    var name: String? = nil
-    for s in entry.spans where s.from <= t { name = s.name }
-    return name
-  }
-
   /// Where unit `code` lies through time: the moments its province changes (the province
   /// from each on), and its province now; nil for a unit never established. For a caller
   /// that looks many times at one unit while the history stands still.
