@@ -32,6 +32,15 @@ package enum Appender {
   package static func append(
     to store: Store, input: UnsafeRawBufferPointer, options: Options
   ) throws -> Result {
+    try appendKeepingIds(to: store, input: input, options: options).result
+  }
+
+  /// `append`, and every id of the store afterwards with its seq and type (the table
+  /// validation built): the projection that follows resolves corrections by it instead of
+  /// hashing every id again.
+  package static func appendKeepingIds(
+    to store: Store, input: UnsafeRawBufferPointer, options: Options
+  ) throws -> (result: Result, ids: IdTable) {
     let session = try Session(store: store, options: options, expectedBytes: input.count)
     let result: Result
     do {
@@ -41,7 +50,7 @@ package enum Appender {
       throw error
     }
     try session.close()
-    return result
+    return (result, session.ids)
   }
 
   /// The writer's lock held and the store's state loaded once, for several atomic appends in a
@@ -80,6 +89,9 @@ package enum Appender {
 
     /// What the writer's open had to repair after a crash, if anything.
     package var recovery: String? { writer.recovery?.description }
+
+    /// Every id of the store, with its seq and type, as of the last committed append.
+    package var ids: IdTable { ingest.state.ids }
 
     /// Validates the whole NDJSON `input`, then appends it as one atomic batch.
     package func append(_ whole: UnsafeRawBufferPointer) throws -> Result {

@@ -42,9 +42,14 @@ package struct IdTable {
       i += 8
     }
     if i < n {
+      // The last bytes without a call to copy them: the word ending at the last byte (it
+      // overlaps the words before, shifted past them), or for an id under 8 bytes, its
+      // bytes one by one.
       var w: UInt64 = 0
-      withUnsafeMutableBytes(of: &w) {
-        $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: id[i...]))
+      if n >= 8 {
+        w = id.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self) >> UInt64(8 * (8 - (n - i)))
+      } else {
+        for k in 0..<n { w |= UInt64(id[k]) << UInt64(8 * k) }
       }
       h = (h ^ w) &* 0xBF58_476D_1CE4_E5B9
     }

@@ -152,4 +152,16 @@ package struct ColumnBuilder {
   }
 
   package mutating func removeAll() { self = ColumnBuilder(type) }
+
+  /// Empty again, keeping its memory: a builder whose group is written fills the next group
+  /// of its table in the pages it already has, where a new one faults in fresh ones.
+  package mutating func clear() {
+    count = 0
+    nullCount = 0
+    validity.removeAll(keepingCapacity: true)
+    ints.removeAll(keepingCapacity: true)
+    doubles.removeAll(keepingCapacity: true)
+    bytes.removeAll(keepingCapacity: true)
+    ends.removeAll(keepingCapacity: true)
+  }
 }

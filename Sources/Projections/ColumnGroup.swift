@@ -282,44 +282,89 @@ package enum ColumnGroup {
   private static func dictionaryEncoding(_ c: ColumnBuilder) -> ([UInt8], Int, Int)? {
     let rows = c.count
     guard rows > 0 else { return nil }
-    // Distinct values in first-seen order (an id table: hashed a word at a time, no Strings).
-    var distinct = IdTable()
     var entryOfRow = [Int32](repeating: -1, count: rows)
+    // Distinct values in first-seen order, as ranges of the column's own bytes (nothing is
+    // copied), found through an open-addressing table of their hashes: a slot holds a hash's
+    // high 32 bits above the entry + 1 (0: empty), at most half full.
+    var starts: [Int] = []
+    var ends: [Int] = []
+    var hashes: [UInt64] = []
+    var slots = [UInt64](repeating: 0, count: 256)
     let tooMany = c.bytes.withUnsafeBytes { b -> Bool in
-      var start = 0
-      // The previous value and its entry: a run of one value (a type table's `type`, a
-      // session's audience) is found without hashing.
-      var last = UnsafeRawBufferPointer(start: nil, count: 0)
-      var lastEntry: Int32 = -1
-      for r in 0..<rows {
-        let end = Int(c.ends[r])
-        defer { start = end }
-        guard isSet(c.validity, r) else { continue }
-        let v = UnsafeRawBufferPointer(rebasing: b[start..<end])
-        if lastEntry >= 0 && v.count == last.count
-          && (v.count == 0 || memcmp(v.baseAddress!, last.baseAddress!, v.count) == 0)
-        {
-          entryOfRow[r] = lastEntry
-          continue
-        }
-        defer {
-          last = v
-          lastEntry = entryOfRow[r]
-        }
-        let h = IdTable.hash(v)
-        if let e = distinct.find(v, hash: h) {
-          entryOfRow[r] = Int32(e)
-        } else {
-          guard (distinct.count + 1) * 4 <= rows, v.count <= 255 else { return true }
-          // Mostly distinct so far (ids, summaries): plain, without hashing the rest.
-          if r >= 2048 && distinct.count * 2 > r { return true }
-          entryOfRow[r] = Int32(distinct.insert(v, hash: h, seq: 0, type: 0))
+      c.ends.withUnsafeBufferPointer { rowEnds in
+        c.validity.withUnsafeBufferPointer { validity in
+          entryOfRow.withUnsafeMutableBufferPointer { entryOfRow in
+            let base = b.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!
+            var start = 0
+            // The previous value and its entry: a run of one value (a type table's `type`, a
+            // session's audience) is found without hashing.
+            var lastStart = 0
+            var lastCount = 0
+            var lastEntry: Int32 = -1
+            for r in 0..<rows {
+              let end = Int(rowEnds[r])
+              defer { start = end }
+              guard validity[r >> 3] & (1 << UInt8(r & 7)) != 0 else { continue }
+              let count = end - start
+              if lastEntry >= 0 && count == lastCount
+                && (count == 0 || memcmp(base + start, base + lastStart, count) == 0)
+              {
+                entryOfRow[r] = lastEntry
+                continue
+              }
+              let v = UnsafeRawBufferPointer(start: base + start, count: count)
+              let h = IdTable.hash(v)
+              let tag = h & 0xFFFF_FFFF_0000_0000
+              var mask = slots.count - 1
+              var slot = Int(truncatingIfNeeded: h) & mask
+              var found: Int32 = -1
+              while slots[slot] != 0 {
+                let s = slots[slot]
+                if s & 0xFFFF_FFFF_0000_0000 == tag {
+                  let e = Int(truncatingIfNeeded: s & 0xFFFF_FFFF) - 1
+                  if ends[e] - starts[e] == count
+                    && (count == 0 || memcmp(base + starts[e], base + start, count) == 0)
+                  {
+                    found = Int32(e)
+                    break
+                  }
+                }
+                slot = (slot + 1) & mask
+              }
+              if found < 0 {
+                guard (starts.count + 1) * 4 <= rows, count <= 255 else { return true }
+                // Mostly distinct so far (ids, summaries): plain, without hashing the rest.
+                if r >= 2048 && starts.count * 2 > r { return true }
+                found = Int32(starts.count)
+                starts.append(start)
+                ends.append(end)
+                hashes.append(h)
+                if starts.count * 2 > slots.count {
+                  slots = [UInt64](repeating: 0, count: slots.count * 2)
+                  mask = slots.count - 1
+                  for (e, eh) in hashes.enumerated() {
+                    var s = Int(truncatingIfNeeded: eh) & mask
+                    while slots[s] != 0 { s = (s + 1) & mask }
+                    slots[s] = eh & 0xFFFF_FFFF_0000_0000 | UInt64(e + 1)
+                  }
+                } else {
+                  slots[slot] = tag | UInt64(found + 1)
+                }
+              }
+              entryOfRow[r] = found
+              lastStart = start
+              lastCount = count
+              lastEntry = found
+            }
+            return false
+          }
         }
       }
-      return false
     }
     if tooMany { return nil }
-    let values = (0..<distinct.count).map { distinct.bytes($0) }
+    let values = c.bytes.withUnsafeBytes { b in
+      starts.indices.map { Array(UnsafeRawBufferPointer(rebasing: b[starts[$0]..<ends[$0]])) }
+    }
     // By bytes, as `memcmp` orders them (what the generic comparison of arrays gives, at a
     // fraction of its cost: a group sorts thousands of entries).
     let order = values.indices.sorted { a, b in

@@ -100,14 +100,19 @@ package enum Projection {
   ///
   /// A crash at any point leaves each table whole at its old or new checkpoint: the next
   /// catch-up goes on from there and ends with the same tables as a rebuild.
+  ///
+  /// `knownIds`, every id of the store with its seq and type (an append's validation has
+  /// them), spares hashing every id again; it is used only if it ends where the log does (an
+  /// append by another process may have come in between).
   package static func catchUp(
     store: String, reader: LogReader, sync: Bool = true,
-    progress: ((UInt64, UInt64) -> Void)? = nil
+    progress: ((UInt64, UInt64) -> Void)? = nil, knownIds: IdTable? = nil
   ) throws -> Report {
     let last = reader.lastSeq
     let views = folder(store: store)
     try recoverInterruptedRebuild(views)
-    let projector = try ParallelProjector(folder: views, target: last)
+    let ids = knownIds.flatMap { $0.count == Int(last) && $0.seqs.last == last ? $0 : nil }
+    let projector = try ParallelProjector(folder: views, target: last, ids: ids)
     var report = Report(checkpoint: last)
     let from = projector.checkpoint
     if projector.highestCheckpoint > last {
@@ -119,7 +124,7 @@ package enum Projection {
     // Tables made by other rules are made again, whole (an empty store's just get the mark).
     let sameRules = recordedRules(views) == rules
     if !sameRules && from > 0 {
-      return try rebuild(store: store, reader: reader, progress: progress)
+      return try rebuild(store: store, reader: reader, progress: progress, ids: ids)
     }
     if from >= last {
       if !sameRules { try recordRules(views, sync: sync) }
@@ -129,11 +134,25 @@ package enum Projection {
     // known. A merge or move that arrives after rows were stored changes rows already
     // written: then everything is rebuilt (rare: units change a few times a decade).
     var reshapes = false
-    try reader.readRecords(in: (from + 1)...last) { r in
-      if projector.learnUnits(r) { reshapes = true }
+    // With the log's ids and types at hand, the pass ends at the range's last unit event
+    // (none: no pass).
+    var unitsEnd = last
+    if let ids {
+      let codes = ids.typeCodes
+      unitsEnd = from
+      for seq in stride(from: last, to: from, by: -1) where Self.unitCodes[Int(codes[Int(seq - 1)])]
+      {
+        unitsEnd = seq
+        break
+      }
+    }
+    if unitsEnd > from {
+      try reader.readRecords(in: (from + 1)...unitsEnd) { r in
+        if projector.learnUnits(r) { reshapes = true }
+      }
     }
     if (reshapes && from > 0) || projector.hasStaleTables {
-      return try rebuild(store: store, reader: reader, progress: progress)
+      return try rebuild(store: store, reader: reader, progress: progress, ids: ids)
     }
     try apply((from + 1)...last, to: projector, reader: reader, progress: progress)
     if !sameRules { try recordRules(views, sync: sync) }
@@ -141,18 +160,24 @@ package enum Projection {
     return report
   }
 
+  /// Per type code: whether it is a unit event.
+  private static let unitCodes: [Bool] = (0..<256).map {
+    $0 < Catalog.types.count && Catalog.types[$0].name.hasPrefix("unit.")
+  }
+
   /// Every table anew from the whole log (after a unit reform, or after `forget` masked a
   /// pseudonym in the log, so that no table keeps it). Into a folder of its own, swapped in
   /// whole: a crash leaves the old tables (and the next catch-up decides again), never a mix
   /// of old and new. The caller holds the store's writer lock.
   package static func rebuild(
-    store: String, reader: LogReader, progress: ((UInt64, UInt64) -> Void)? = nil
+    store: String, reader: LogReader, progress: ((UInt64, UInt64) -> Void)? = nil,
+    ids: IdTable? = nil
   ) throws -> Report {
     let last = reader.lastSeq
     let views = folder(store: store)
     let fresh = views + ".rebuild"
     try? FileSystem.system.removeTree(fresh)
-    let rebuild = try ParallelProjector(folder: fresh, target: last)
+    let rebuild = try ParallelProjector(folder: fresh, target: last, ids: ids)
     if last > 0 {
       try reader.readRecords(in: 1...last) { r in _ = rebuild.learnUnits(r) }
       try apply(1...last, to: rebuild, reader: reader, progress: progress)
@@ -173,18 +198,34 @@ package enum Projection {
   ) throws {
     var done: UInt64 = 0
     let total = UInt64(range.count)
-    let batch = RecordCopies()
+    // Two batches in turn: the log's next records are read and copied into one while the
+    // other is applied (in order, one batch at a time, when the fault tier counts calls).
+    let batches = [RecordCopies(), RecordCopies()]
+    var current = 0
+    let applying = BackgroundBatch(projector, inBackground: !FaultInjection.isActive)
+    // A read that throws (damage) leaves no batch still being applied behind it.
+    defer { applying.settle() }
     func flush() throws {
-      try projector.apply(batch)
-      done += UInt64(batch.count)
-      progress?(done, total)
-      batch.removeAll()
+      try applying.wait()
+      if let applied = applying.applied {
+        done += UInt64(applied)
+        progress?(done, total)
+      }
+      try applying.start(batches[current])
+      current ^= 1
+      batches[current].removeAll()
     }
     try reader.readRecords(in: range) { r in
+      let batch = batches[current]
       batch.append(r)
       if batch.count == 32_768 || batch.byteCount >= 16 << 20 { try flush() }
     }
-    if batch.count > 0 { try flush() }
+    if batches[current].count > 0 { try flush() }
+    try applying.wait()
+    if let applied = applying.applied {
+      done += UInt64(applied)
+      progress?(done, total)
+    }
     try projector.commit()
   }
 
@@ -222,6 +263,47 @@ package enum Projection {
 
 }
 
+/// The batch being applied on other threads while the caller reads the next: `start` hands
+/// one over, `wait` returns when it is applied (throwing what applying it threw). Not in the
+/// background, `start` applies the batch before it returns.
+private final class BackgroundBatch: @unchecked Sendable {
+  private let projector: ParallelProjector
+  private let inBackground: Bool
+  private let group = DispatchGroup()
+  private var failure: Error?
+  private var count: Int?
+  /// The records of the batch `wait` has just seen applied (once).
+  private(set) var applied: Int?
+
+  init(_ projector: ParallelProjector, inBackground: Bool) {
+    self.projector = projector
+    self.inBackground = inBackground
+  }
+
+  func start(_ batch: RecordCopies) throws {
+    count = batch.count
+    guard inBackground else { return try projector.apply(batch) }
+    group.enter()
+    DispatchQueue.global().async { [self] in
+      defer { group.leave() }
+      do { try projector.apply(batch) } catch { failure = error }
+    }
+  }
+
+  /// Waits for the batch in hand, if any, and forgets what it threw.
+  func settle() { group.wait() }
+
+  func wait() throws {
+    group.wait()
+    applied = count
+    count = nil
+    if let failure {
+      self.failure = nil
+      throw failure
+    }
+  }
+}
+
 /// Records copied out of the log, a batch at a time: both halves of a projection read them
 /// while the reader has gone on (its segment may be unmapped by then).
 final class RecordCopies: @unchecked Sendable {
@@ -241,9 +323,13 @@ final class RecordCopies: @unchecked Sendable {
     records.removeAll(keepingCapacity: true)
   }
 
-  func eachRecord(_ body: (LogRecord) throws -> Void) throws {
+  func eachRecord(_ body: (LogRecord) throws -> Void) rethrows {
+    try eachRecord(in: 0..<records.count, body)
+  }
+
+  func eachRecord(in range: Range<Int>, _ body: (LogRecord) throws -> Void) rethrows {
     try bytes.withUnsafeBytes { b in
-      for r in records {
+      for r in records[range] {
         try body(
           LogRecord(
             seq: r.seq, recordedAt: r.recordedAt,
@@ -260,9 +346,11 @@ final class ParallelProjector: @unchecked Sendable {
   private var raw: Projector
   private var rest: Projector
 
-  init(folder: String, target: UInt64) throws {
+  /// `ids`: every id of the log through `target`, with seqs and types (or nil: the half
+  /// that resolves corrections collects them as it goes).
+  init(folder: String, target: UInt64, ids: IdTable? = nil) throws {
     raw = try Projector(folder: folder, target: target, part: .raw)
-    rest = try Projector(folder: folder, target: target, part: .rest)
+    rest = try Projector(folder: folder, target: target, part: .rest, ids: ids)
   }
 
   var checkpoint: UInt64 { min(raw.checkpoint, rest.checkpoint) }
@@ -275,22 +363,39 @@ final class ParallelProjector: @unchecked Sendable {
     return a || b
   }
 
+  /// Each batch's records scanned once, for both halves.
+  private let scans = ScannedRecords()
+
+  private func applyRaw(_ batch: RecordCopies, _ view: ScannedRecords.BatchView) throws {
+    var k = 0
+    try batch.eachRecord { r in
+      try raw.apply(r, scanned: (view, k))
+      k += 1
+    }
+  }
+
+  private func applyRest(_ batch: RecordCopies, _ view: ScannedRecords.BatchView) throws {
+    var k = 0
+    try batch.eachRecord { r in
+      try rest.apply(r, scanned: (view, k))
+      k += 1
+    }
+  }
+
   func apply(_ batch: RecordCopies) throws {
     // The fault tier counts the calls that change the disk and must meet them in the same
     // order on every run: one half after the other.
-    if FaultInjection.isActive {
-      try batch.eachRecord { try raw.apply($0) }
-      try batch.eachRecord { try rest.apply($0) }
+    let parallel = !FaultInjection.isActive
+    let view = scans.scan(batch, parallel: parallel)
+    if !parallel {
+      try applyRaw(batch, view)
+      try applyRest(batch, view)
       return
     }
     let failures = FailureBox()
-    DispatchQueue.concurrentPerform(iterations: 2) { i in
+    bothAtOnce { [self] i in
       do {
-        if i == 0 {
-          try batch.eachRecord { try raw.apply($0) }
-        } else {
-          try batch.eachRecord { try rest.apply($0) }
-        }
+        if i == 0 { try applyRaw(batch, view) } else { try applyRest(batch, view) }
       } catch {
         failures.set(i, error)
       }
@@ -301,10 +406,26 @@ final class ParallelProjector: @unchecked Sendable {
   /// `events_raw` last: what reads its checkpoint as the tables' (a view's refresh) must not
   /// see it ahead of `events`' patches or the type tables.
   func commit() throws {
+    try rest.handOver()
+    try raw.handOver()
     try rest.commit()
     try raw.commit()
   }
 }
+
+/// Runs `body(0)` on this thread and `body(1)` on a thread of its own, at once, and returns
+/// when both have. Not `concurrentPerform`: its second iteration waits for a worker of the
+/// shared pool, which the background group writers may all hold, and then the halves ran one
+/// after the other.
+func bothAtOnce(_ body: @escaping @Sendable (Int) -> Void) {
+  let done = DispatchGroup()
+  secondHalf.async(group: done) { body(1) }
+  body(0)
+  done.wait()
+}
+
+/// A serial queue, so a thread of its own whenever it has work.
+private let secondHalf = DispatchQueue(label: "hoso.projection.second-half")
 
 /// The errors of the two halves: the first half's first, as a run of one thread would say.
 private final class FailureBox: @unchecked Sendable {

@@ -1,3 +1,4 @@
+import Dispatch
 import Domain
 import EventLog
 
@@ -64,20 +65,124 @@ extension Projector {
   }
 
   /// The raw bytes between a string node's quotes (or a number's text).
+  @inline(__always)
   func raw(_ node: Int, _ p: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
     let n = self.node(node)
     let quoted = n.kind == .string ? 1 : 0
-    return UnsafeRawBufferPointer(rebasing: p[(Int(n.start) + quoted)..<(Int(n.end) - quoted)])
+    // A node lies within its record (the scan or the parser made it from `p`): no slice and
+    // its bounds checks, on the path every field's look-up takes.
+    let start = Int(n.start) + quoted
+    return UnsafeRawBufferPointer(start: p.baseAddress! + start, count: Int(n.end) - quoted - start)
   }
 
-  /// Reads the record in `p`: by `quickScan` when it can, else parsed whole.
-  mutating func read(_ r: LogRecord) throws {
-    if quickScan(r.payload) { return }
+  /// Reads the record in `p`: by `quickScan` when it can (or took it from `scanned`, the
+  /// record's quick scan made beforehand), else parsed whole.
+  mutating func read(_ r: LogRecord, scanned: (ScannedRecords.BatchView, Int)? = nil) throws {
+    if let (view, k) = scanned, view.take(k, into: &self) { return }
     do { try doc.parse(r.payload) } catch {
       throw ProjectionError("record seq \(r.seq) is not JSON: \(error)")
     }
     scan(r.payload)
   }
+
+  mutating func scan(_ p: UnsafeRawBufferPointer) {
+    quick = false
+    nodes = doc.nodes
+    env = Envelope()
+    dataMembers.removeAll(keepingCapacity: true)
+    for (k, v) in doc.members(ofObject: 0) { env.assign(raw(k, p), v) }
+    if env.data >= 0 {
+      for m in doc.members(ofObject: env.data) { dataMembers.append(m) }
+    }
+  }
+
+  /// The node of data field `name`, or -1.
+  func field(_ name: StaticString, _ p: UnsafeRawBufferPointer) -> Int {
+    member { Self.equals(raw($0, p), name) }
+  }
+
+  func field(_ name: [UInt8], _ p: UnsafeRawBufferPointer) -> Int {
+    member { key in
+      let k = raw(key, p)
+      return k.count == name.count && memcmp(k.baseAddress!, name, name.count) == 0
+    }
+  }
+
+  /// The value node of the first data member whose key node satisfies `matches`, or -1.
+  @inline(__always)
+  private func member(_ matches: (Int) -> Bool) -> Int {
+    if quick {
+      for m in quickMembers where matches(m.key) { return m.value }
+    } else {
+      for m in dataMembers where matches(m.key) { return m.value }
+    }
+    return -1
+  }
+
+  func text(_ node: Int, _ p: UnsafeRawBufferPointer) -> String? {
+    guard node >= 0 else { return nil }
+    let n = self.node(node)
+    if n.kind == .string && n.hasEscapes { return doc.string(at: node, in: p) }
+    return String(decoding: raw(node, p), as: UTF8.self)
+  }
+
+  func time(_ node: Int, _ p: UnsafeRawBufferPointer) -> Int64 {
+    guard node >= 0, case .success(let t) = Timestamp.parse(raw(node, p)) else { return 0 }
+    return t
+  }
+
+  /// Appends a string (or a number's text) as VARCHAR, NULL when absent.
+  func putText(_ b: inout ColumnBuilder, _ node: Int, _ p: UnsafeRawBufferPointer) {
+    guard node >= 0 else { return b.appendNull() }
+    let n = self.node(node)
+    if n.kind == .string && n.hasEscapes {
+      b.append(doc.string(at: node, in: p))
+    } else if n.kind == .string || n.kind == .number {
+      b.append(raw(node, p))
+    } else {
+      b.appendNull()
+    }
+  }
+
+  /// Appends a data field as its column's type.
+  func put(
+    _ b: inout ColumnBuilder, _ node: Int, as type: ColumnType, _ p: UnsafeRawBufferPointer
+  ) {
+    guard node >= 0 else { return b.appendNull() }
+    let n = self.node(node)
+    switch (type, n.kind) {
+    case (.varchar, _): putText(&b, node, p)
+    case (.bigint, .number), (.timestamp, .number):
+      let text = raw(node, p)
+      if n.isInteger,
+        let v = JSONNumberText.int64(
+          text.baseAddress!.assumingMemoryBound(to: UInt8.self), count: text.count)
+      {
+        b.append(v)
+      } else {
+        b.appendNull()
+      }
+    case (.double, .number):
+      let text = raw(node, p)
+      b.append(
+        JSONNumberText.double(
+          text.baseAddress!.assumingMemoryBound(to: UInt8.self), count: text.count))
+    case (.date, .string):
+      if let d = Timestamp.parseDate(raw(node, p)) { b.append(d) } else { b.appendNull() }
+    case (.boolean, .true): b.append(true)
+    case (.boolean, .false): b.append(false)
+    default: b.appendNull()
+    }
+  }
+}
+
+/// The quick scan of a record: the envelope's values and the data's members, as nodes.
+/// `ScannedRecords` scans each record of a batch once, for both halves of a projection.
+struct RecordScanner {
+  typealias Node = Projector.Node
+  var env = Projector.Envelope()
+  var dataMembers: [(key: Int, value: Int)] = []
+  var quickNodes: [Node] = []
 
   /// Reads a canonical payload (the log's own JSON: no whitespace, and the validator wrote
   /// it) in one pass, without the parser's tape: the envelope's values and the data object's
@@ -86,8 +191,7 @@ extension Projector {
   /// within the data (a plan's targets, a correction's changes), anything unexpected — and
   /// the caller parses those records whole.
   mutating func quickScan(_ p: UnsafeRawBufferPointer) -> Bool {
-    quick = false
-    env = Envelope()
+    env = Projector.Envelope()
     dataMembers.removeAll(keepingCapacity: true)
     quickNodes.removeAll(keepingCapacity: true)
     let n = p.count
@@ -153,7 +257,7 @@ extension Projector {
         let v = quickNodes.count
         let keyStart = Int(quickNodes[k].start) + 1
         let keyBytes = UnsafeRawBufferPointer(start: base + keyStart, count: keyEnd - 1 - keyStart)
-        if top && i < n && b[i] == UInt8(ascii: "{") && Self.equals(keyBytes, "data") {
+        if top && i < n && b[i] == UInt8(ascii: "{") && Projector.equals(keyBytes, "data") {
           quickNodes.append(Node(kind: .object, start: UInt32(i), end: 0))
           guard let e = members(i, top: false) else { return nil }
           quickNodes[v].end = UInt32(e)
@@ -164,7 +268,7 @@ extension Projector {
           quickNodes.append(value)
           i = Int(value.end)
           if top {
-            assign(keyBytes, v)
+            env.assign(keyBytes, v)
           } else {
             dataMembers.append((k, v))
           }
@@ -180,113 +284,161 @@ extension Projector {
       }
     }
     guard b[0] == UInt8(ascii: "{"), members(0, top: true) == n else {
-      env = Envelope()
+      env = Projector.Envelope()
       dataMembers.removeAll(keepingCapacity: true)
       return false
     }
-    quick = true
     return true
   }
+}
 
+extension Projector.Envelope {
   /// Notes where an envelope value is, by its key.
   mutating func assign(_ key: UnsafeRawBufferPointer, _ v: Int) {
     switch key.count {
-    case 2: env.id = v
+    case 2: id = v
     case 4:
-      if Self.equals(key, "type") {
-        env.type = v
-      } else if Self.equals(key, "unit") {
-        env.unit = v
-      } else if Self.equals(key, "case") {
-        env.caseId = v
-      } else if Self.equals(key, "data") {
-        env.data = v
+      if Projector.equals(key, "type") {
+        type = v
+      } else if Projector.equals(key, "unit") {
+        unit = v
+      } else if Projector.equals(key, "case") {
+        caseId = v
+      } else if Projector.equals(key, "data") {
+        data = v
       }
-    case 5: env.actor = v
+    case 5: actor = v
     case 11:
-      if Self.equals(key, "occurred_at") { env.occurred = v } else { env.recorded = v }
+      if Projector.equals(key, "occurred_at") { occurred = v } else { recorded = v }
     default: break
     }
   }
+}
 
-  mutating func scan(_ p: UnsafeRawBufferPointer) {
-    quick = false
-    nodes = doc.nodes
-    env = Envelope()
-    dataMembers.removeAll(keepingCapacity: true)
-    for (k, v) in doc.members(ofObject: 0) { assign(raw(k, p), v) }
-    if env.data >= 0 {
-      for m in doc.members(ofObject: env.data) { dataMembers.append(m) }
+/// The quick scans of a batch's records, made on both cores before the halves apply them
+/// (each half used to scan every record itself). Each chunk holds a contiguous run of the
+/// batch's records; a record the quick scan declines is parsed by each half as before. The
+/// halves read the scans through pointers (`view`), without copying them and without the
+/// checks of a class's properties: nothing changes them while a batch is applied.
+final class ScannedRecords: @unchecked Sendable {
+  typealias Member = (key: Int, value: Int)
+
+  /// A record's scan: its envelope, and where its nodes and data members are.
+  struct Entry {
+    var env: Projector.Envelope
+    var quick: Bool
+    var nodeStart: Int
+    var nodeEnd: Int
+    var memberStart: Int
+    var memberEnd: Int
+  }
+
+  final class Chunk {
+    var scanner = RecordScanner()
+    let entries = Storage<Entry>()
+    let nodes = Storage<Projector.Node>()
+    let members = Storage<Member>()
+
+    func removeAll() {
+      entries.count = 0
+      nodes.count = 0
+      members.count = 0
     }
-  }
 
-  /// The node of data field `name`, or -1.
-  func field(_ name: StaticString, _ p: UnsafeRawBufferPointer) -> Int {
-    for m in dataMembers where Self.equals(raw(m.key, p), name) { return m.value }
-    return -1
-  }
-
-  func field(_ name: [UInt8], _ p: UnsafeRawBufferPointer) -> Int {
-    for m in dataMembers {
-      let k = raw(m.key, p)
-      if k.count == name.count && memcmp(k.baseAddress!, name, name.count) == 0 { return m.value }
-    }
-    return -1
-  }
-
-  func text(_ node: Int, _ p: UnsafeRawBufferPointer) -> String? {
-    guard node >= 0 else { return nil }
-    let n = self.node(node)
-    if n.kind == .string && n.hasEscapes { return doc.string(at: node, in: p) }
-    return String(decoding: raw(node, p), as: UTF8.self)
-  }
-
-  func time(_ node: Int, _ p: UnsafeRawBufferPointer) -> Int64 {
-    guard node >= 0, case .success(let t) = Timestamp.parse(raw(node, p)) else { return 0 }
-    return t
-  }
-
-  /// Appends a string (or a number's text) as VARCHAR, NULL when absent.
-  func putText(_ b: inout ColumnBuilder, _ node: Int, _ p: UnsafeRawBufferPointer) {
-    guard node >= 0 else { return b.appendNull() }
-    let n = self.node(node)
-    if n.kind == .string && n.hasEscapes {
-      b.append(doc.string(at: node, in: p))
-    } else if n.kind == .string || n.kind == .number {
-      b.append(raw(node, p))
-    } else {
-      b.appendNull()
-    }
-  }
-
-  /// Appends a data field as its column's type.
-  func put(
-    _ b: inout ColumnBuilder, _ node: Int, as type: ColumnType, _ p: UnsafeRawBufferPointer
-  ) {
-    guard node >= 0 else { return b.appendNull() }
-    let n = self.node(node)
-    switch (type, n.kind) {
-    case (.varchar, _): putText(&b, node, p)
-    case (.bigint, .number), (.timestamp, .number):
-      let text = raw(node, p)
-      if n.isInteger,
-        let v = JSONNumberText.int64(
-          text.baseAddress!.assumingMemoryBound(to: UInt8.self), count: text.count)
-      {
-        b.append(v)
-      } else {
-        b.appendNull()
+    func add(_ p: UnsafeRawBufferPointer) {
+      let ok = scanner.quickScan(p)
+      let nodeStart = nodes.count
+      let memberStart = members.count
+      if ok {
+        nodes.append(scanner.quickNodes)
+        members.append(scanner.dataMembers)
       }
-    case (.double, .number):
-      let text = raw(node, p)
-      b.append(
-        JSONNumberText.double(
-          text.baseAddress!.assumingMemoryBound(to: UInt8.self), count: text.count))
-    case (.date, .string):
-      if let d = Timestamp.parseDate(raw(node, p)) { b.append(d) } else { b.appendNull() }
-    case (.boolean, .true): b.append(true)
-    case (.boolean, .false): b.append(false)
-    default: b.appendNull()
+      entries.append([
+        Entry(
+          env: scanner.env, quick: ok, nodeStart: nodeStart, nodeEnd: nodes.count,
+          memberStart: memberStart, memberEnd: members.count)
+      ])
     }
+
+    var view: View {
+      View(entries: entries.base, nodes: nodes.base, members: members.base)
+    }
+  }
+
+  /// Values of a trivial type back to back, at an address that changes only when they are
+  /// appended to (an array's may not be held beyond a closure).
+  final class Storage<T> {
+    private(set) var base = UnsafeMutablePointer<T>.allocate(capacity: 1024)
+    private var capacity = 1024
+    var count = 0
+
+    deinit { base.deallocate() }
+
+    func append(_ values: [T]) {
+      if count + values.count > capacity {
+        let grown = max(capacity * 2, count + values.count)
+        let new = UnsafeMutablePointer<T>.allocate(capacity: grown)
+        new.moveInitialize(from: base, count: count)
+        base.deallocate()
+        base = new
+        capacity = grown
+      }
+      values.withUnsafeBufferPointer {
+        (base + count).initialize(from: $0.baseAddress!, count: $0.count)
+      }
+      count += values.count
+    }
+  }
+
+  /// A chunk's scans, as they stand once the batch is scanned.
+  struct View {
+    let entries: UnsafePointer<Entry>
+    let nodes: UnsafePointer<Projector.Node>
+    let members: UnsafePointer<Member>
+
+    /// Points `projector` at record `index`'s scan; false when the quick scan declined it.
+    func take(_ index: Int, into projector: inout Projector) -> Bool {
+      let e = entries[index]
+      guard e.quick else { return false }
+      projector.env = e.env
+      projector.quickNodes = UnsafeBufferPointer(
+        start: nodes + e.nodeStart, count: e.nodeEnd - e.nodeStart)
+      projector.quickMembers = UnsafeBufferPointer(
+        start: members + e.memberStart, count: e.memberEnd - e.memberStart)
+      projector.quick = true
+      return true
+    }
+  }
+
+  /// The scans of a whole batch: the first `split` records in the first chunk. Both halves
+  /// read it at once; nothing writes it until the next batch.
+  struct BatchView: @unchecked Sendable {
+    let first: View
+    let second: View
+    let split: Int
+
+    func take(_ k: Int, into projector: inout Projector) -> Bool {
+      k < split ? first.take(k, into: &projector) : second.take(k - split, into: &projector)
+    }
+  }
+
+  private let chunks = [Chunk(), Chunk()]
+
+  /// Scans every record of `batch`, half of them on each core (in order on one thread when
+  /// `parallel` is false), and returns where the scans are until the next batch.
+  func scan(_ batch: RecordCopies, parallel: Bool) -> BatchView {
+    let split = batch.count / 2
+    let ranges = [0..<split, split..<batch.count]
+    let work = { @Sendable (i: Int) in
+      let c = self.chunks[i]
+      c.removeAll()
+      batch.eachRecord(in: ranges[i]) { c.add($0.payload) }
+    }
+    if parallel {
+      bothAtOnce(work)
+    } else {
+      for i in 0..<2 { work(i) }
+    }
+    return BatchView(first: chunks[0].view, second: chunks[1].view, split: split)
   }
 }

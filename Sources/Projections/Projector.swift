@@ -20,8 +20,9 @@ struct Projector {
   var history = UnitHistory()
   var doc = JSONDocument()
   /// Ids of the records applied in this run (the committed ones are found through the
-  /// `events_raw` index).
+  /// `events_raw` index), or every id of the log when the caller had them (`idsComplete`).
   private var pendingIds = IdTable()
+  private var idsComplete = false
   /// The tables every record goes to, and the per-type tables by type code.
   private let eventsRaw: TableState
   private let events: TableState
@@ -33,7 +34,7 @@ struct Projector {
   let target: UInt64
 
   /// Tables in `folder`, to be brought up to seq `target`.
-  init(folder: String, target: UInt64, part: Part) throws {
+  init(folder: String, target: UInt64, part: Part, ids: IdTable? = nil) throws {
     self.folder = folder
     self.target = target
     self.part = part
@@ -58,7 +59,10 @@ struct Projector {
     unitEvents = tables["unit_events"]!
     planTargets = tables["plan_targets"]!
     establishments = tables["establishments"]!
-    if part == .rest {
+    if let ids {
+      pendingIds = ids
+      idsComplete = true
+    } else if part == .rest {
       let from = checkpoint
       pendingIds.reserve(Int(min(target - min(from, target), 1 << 26)))
     }
@@ -164,10 +168,12 @@ struct Projector {
   /// Per unit code (by bytes): its code as a String, made once.
   var unitCodes = IdTable()
   var unitStrings: [String] = []
-  /// Whether the record just read was read by `quickScan` (its nodes in `quickNodes`; `doc`
-  /// holds another record).
+  /// Whether the record just read was read by the quick scan (its nodes in `quickNodes`, its
+  /// data's members in `quickMembers`, where `ScannedRecords` keeps them; `doc` holds another
+  /// record).
   var quick = false
-  var quickNodes: [Node] = []
+  var quickNodes = UnsafeBufferPointer<Node>(start: nil, count: 0)
+  var quickMembers = UnsafeBufferPointer<(key: Int, value: Int)>(start: nil, count: 0)
 
   /// The unit code of the record as a String, made once per distinct code, and its
   /// position among them (-1 for a record with no unit).
@@ -196,9 +202,9 @@ struct Projector {
   }
 
   /// Applies one record to every table that has not seen it yet.
-  mutating func apply(_ r: LogRecord) throws {
+  mutating func apply(_ r: LogRecord, scanned: (ScannedRecords.BatchView, Int)? = nil) throws {
     let p = r.payload
-    try read(r)
+    try read(r, scanned: scanned)
     guard env.type >= 0, env.data >= 0, let code = Catalog.code(named: raw(env.type, p)) else {
       throw ProjectionError("record seq \(r.seq) is not an event of the catalog")
     }
@@ -234,7 +240,9 @@ struct Projector {
       putText(&b[12], env.actor, p)
     }
 
-    if part == .rest && env.id >= 0 { pendingIds.insert(raw(env.id, p), seq: seq, type: code) }
+    if part == .rest && !idsComplete && env.id >= 0 {
+      pendingIds.insert(raw(env.id, p), seq: seq, type: code)
+    }
     if case let t = eventsRaw, t.wants(seq) {
       t.withBuilders { b in
         common(&b)
@@ -476,6 +484,13 @@ struct Projector {
   }
 
   /// Commits every table at `target`.
+  /// Hands every table's last groups to the background writer, before any commit waits.
+  func handOver() throws {
+    for name in tables.keys.sorted() where name != "units" && tables[name]!.owned {
+      try tables[name]!.handOver()
+    }
+  }
+
   mutating func commit() throws {
     for name in tables.keys.sorted() where name != "units" && tables[name]!.owned {
       try tables[name]!.commit()

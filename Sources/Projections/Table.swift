@@ -193,6 +193,8 @@ package struct TableAppender {
   private let indexed: [Int]
   private let target: UInt64
   private let sync: Bool
+  /// The builders of a group written, given back emptied by the writer for the next group.
+  private let spare = GroupWriter.Spare()
 
   package init(_ table: Table, indexed: [Int] = [], target: UInt64, sync: Bool = true) {
     self.table = table
@@ -226,19 +228,31 @@ package struct TableAppender {
     let path = table.folder + "/" + name
     try makeFolder(table.folder)
     written.append((name, builders[0].count))
-    let full = builders
-    for c in builders.indices { builders[c] = ColumnBuilder(reservingLike: full[c]) }
-    GroupWriter.shared.write(full, indexed: indexed, to: path, folder: table.folder, sync: sync)
+    let full = GroupWriter.Group(builders)
+    if let recycled = spare.take() {
+      builders = recycled
+    } else {
+      for c in builders.indices { builders[c] = ColumnBuilder(reservingLike: full.columns[c]) }
+    }
+    GroupWriter.shared.write(
+      full, indexed: indexed, to: path, folder: table.folder, sync: sync, recycle: spare)
   }
 
   package var hasChanges: Bool { rowCount != table.rowCount }
+
+  /// Hands the last, partial group to the background writer; `commit` then waits for it.
+  /// A caller committing several tables hands every table's over first, so that they are
+  /// encoded and written side by side rather than one table after another.
+  package mutating func handOver() throws {
+    if hasChanges && builders[0].count > 0 { try writeGroup() }
+  }
 
   /// Writes what is left and a manifest at `checkpoint` (the `target`); returns the table
   /// reopened. Without new rows only the manifest changes.
   package mutating func commit() throws -> Table {
     var groups = Array(zip(table.groupNames, table.groups.map(\.rows)))
     if hasChanges {
-      if builders[0].count > 0 { try writeGroup() }
+      try handOver()
       groups = Array(groups.prefix(firstGroup)) + written.map { ($0.name, $0.rows) }
     }
     try GroupWriter.shared.wait()
@@ -294,18 +308,51 @@ func syncFile(_ path: String) throws {
 /// thread fills the next group meanwhile. The first failure is kept and thrown by `wait`.
 final class GroupWriter: @unchecked Sendable {
   static let shared = GroupWriter()
-  private let queue = DispatchQueue(label: "hoso.projections.groups")
+  /// Groups are independent files, named before they are handed over, and no manifest names
+  /// one before `wait` returns: they may be encoded and written in any order, side by side.
+  private let queue = DispatchQueue(label: "hoso.projections.groups", attributes: .concurrent)
+  private let pending = DispatchGroup()
   private let lock = NSLock()
   private var failure: Error?
   /// Groups handed over and not yet written: at most a few, so memory stays bounded.
   private let slots = DispatchSemaphore(value: 4)
 
+  /// A group's builders, handed from the table's appender to the writer, which takes them
+  /// out when done (the only reference left, so that their memory can be kept).
+  final class Group: @unchecked Sendable {
+    private(set) var columns: [ColumnBuilder]
+    init(_ columns: [ColumnBuilder]) { self.columns = columns }
+    func take() -> [ColumnBuilder] {
+      defer { columns = [] }
+      return columns
+    }
+  }
+
+  /// Where the writer leaves a written group's builders, emptied, for its table's next group.
+  final class Spare: @unchecked Sendable {
+    private let lock = NSLock()
+    private var builders: [ColumnBuilder]?
+    func put(_ b: [ColumnBuilder]) { lock.withLock { builders = b } }
+    func take() -> [ColumnBuilder]? {
+      lock.withLock {
+        defer { builders = nil }
+        return builders
+      }
+    }
+  }
+
   func write(
-    _ columns: [ColumnBuilder], indexed: [Int], to path: String, folder: String, sync: Bool
+    _ group: Group, indexed: [Int], to path: String, folder: String, sync: Bool,
+    recycle spare: Spare? = nil
   ) {
     slots.wait()
+    pending.enter()
     let job = { @Sendable [self] in
-      defer { self.slots.signal() }
+      defer {
+        self.slots.signal()
+        self.pending.leave()
+      }
+      var columns = group.take()
       do {
         try FileSystem.system.writeAtomically(
           ColumnGroup.encode(columns, indexed: indexed), to: path, directory: folder, sync: false)
@@ -314,6 +361,10 @@ final class GroupWriter: @unchecked Sendable {
         self.lock.lock()
         if self.failure == nil { self.failure = error }
         self.lock.unlock()
+      }
+      if let spare {
+        for c in columns.indices { columns[c].clear() }
+        spare.put(columns)
       }
     }
     if FaultInjection.isActive {
@@ -325,7 +376,7 @@ final class GroupWriter: @unchecked Sendable {
 
   /// Waits for every group handed over; throws the first failure (and forgets it).
   func wait() throws {
-    queue.sync {}
+    pending.wait()
     lock.lock()
     defer {
       failure = nil

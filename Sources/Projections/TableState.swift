@@ -171,6 +171,14 @@ final class TableState {
   }
 
   /// Makes the rows and patches added durable, with the checkpoint `target`.
+  /// Hands the last groups to the background writer (`TableAppender.handOver`).
+  func handOver() throws {
+    guard owned else { return }
+    // Only appenders already made: making one reads the last group back, for nothing.
+    if backing == nil && table.checkpoint < target { try madeRows?.handOver() }
+    if let old = patches, old.checkpoint < target { try madePatchRows?.handOver() }
+  }
+
   func commit() throws {
     guard owned else { return }
     if backing == nil && table.checkpoint < target {

@@ -63,7 +63,8 @@ package struct Warehouse {
   /// its steps.
   @discardableResult
   func project(
-    sync: LogWriter.SyncMode = .batch, progress: ((UInt64, UInt64) -> Void)? = nil
+    sync: LogWriter.SyncMode = .batch, progress: ((UInt64, UInt64) -> Void)? = nil,
+    knownIds: IdTable? = nil
   ) throws -> Projection.Report {
     let writer = try LogWriter.open(at: store.logPath, options: .init(sync: sync))
     defer { try? writer.close() }
@@ -71,7 +72,8 @@ package struct Warehouse {
     let reader = try LogReader(at: store.logPath)
     do {
       return try Projection.catchUp(
-        store: store.path, reader: reader, sync: sync == .batch, progress: progress)
+        store: store.path, reader: reader, sync: sync == .batch, progress: progress,
+        knownIds: knownIds)
     } catch let e as ProjectionError {
       throw LogError(
         .damaged,
@@ -131,13 +133,13 @@ package struct Warehouse {
     project shouldProject: Bool = true, acknowledged: (Appender.Result) -> Void = { _ in }
   ) throws -> Appended {
     try finishInterruptedForget()
-    let result = try Appender.append(to: store, input: input, options: options)
+    let (result, ids) = try Appender.appendKeepingIds(to: store, input: input, options: options)
     // Said as soon as it is true, before the tables follow.
     acknowledged(result)
     var appended = Appended(result: result)
     guard result.seqs != nil, shouldProject else { return appended }
     do {
-      try project(sync: options.sync)
+      try project(sync: options.sync, knownIds: ids)
       if let views {
         appended.refreshedViews = try refreshViews(views, sync: options.sync == .batch)
       }

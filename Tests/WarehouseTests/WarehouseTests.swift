@@ -59,6 +59,59 @@ import Testing
   }
 }
 
+extension WarehouseTests {
+  /// The fixture's lines before line `n` and from it on (the correction and the void come
+  /// late, their targets early).
+  static func split(at n: Int) -> ([UInt8], [UInt8]) {
+    let lines = fixture.split(separator: 0x0A)
+    return (
+      Array(lines.prefix(n).joined(separator: [0x0A]) + [0x0A]),
+      Array(lines.dropFirst(n).joined(separator: [0x0A]) + [0x0A])
+    )
+  }
+
+  /// An append hands the ids its validation gathered to the projection that follows, which
+  /// resolves corrections by them and reads only as far as the last unit event: its tables
+  /// are the bytes a catch-up from the log alone makes.
+  @Test func anAppendsTablesAreTheLogsAlone() throws {
+    let dir = TemporaryDirectory("hoso-warehouse")
+    let w = try makeStore(dir, "store")
+    // The correction's target in the first append, the void's in the second.
+    let (first, second) = Self.split(at: 14)
+    for part in [first, second] {
+      _ = try part.withUnsafeBytes { try w.append($0, options: Appender.Options(), views: nil) }
+    }
+    let appended = snapshotTree(w.store.path + "/views")
+    #expect(appended.keys.contains { $0.hasPrefix("events_raw/") })
+    try FileSystem.system.removeTree(w.store.path + "/views")
+    try w.catchUp()
+    #expect(snapshotTree(w.store.path + "/views") == appended)
+  }
+
+  /// Ids that end before the log does (another append came in between) are not used: the
+  /// correction's target, appended after them, is still found.
+  @Test func idsBehindTheLogAreLeftAside() throws {
+    let dir = TemporaryDirectory("hoso-warehouse")
+    let w = try makeStore(dir, "store")
+    // Both targets after the ids.
+    let (first, second) = Self.split(at: 10)
+    let (_, ids) = try first.withUnsafeBytes {
+      try Appender.appendKeepingIds(to: w.store, input: $0, options: Appender.Options())
+    }
+    _ = try second.withUnsafeBytes {
+      try Appender.append(to: w.store, input: $0, options: Appender.Options())
+    }
+    #expect(ids.count == 10)
+    let report = try Projection.catchUp(
+      store: w.store.path, reader: try LogReader(at: w.store.logPath), knownIds: ids)
+    #expect(report.applied == 23)
+    let caughtUp = snapshotTree(w.store.path + "/views")
+    try FileSystem.system.removeTree(w.store.path + "/views")
+    try w.catchUp()
+    #expect(snapshotTree(w.store.path + "/views") == caughtUp)
+  }
+}
+
 extension Warehouse {
   /// The tables' checkpoint as it stands, read without catching up.
   fileprivate func catchUpCheckpoint() throws -> UInt64 {
