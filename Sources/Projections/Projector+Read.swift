@@ -87,6 +87,7 @@ extension Projector {
 
   mutating func scan(_ p: UnsafeRawBufferPointer) {
     quick = false
+    facts = nil
     nodes = doc.nodes
     env = Envelope()
     dataMembers.removeAll(keepingCapacity: true)
@@ -323,9 +324,18 @@ extension Projector.Envelope {
 final class ScannedRecords: @unchecked Sendable {
   typealias Member = (key: Int, value: Int)
 
+  /// What both halves read of every record, worked out once by the scan: the type's code
+  /// (-1: not the catalog's), the times (microseconds, UTC).
+  struct Facts {
+    var code: Int16 = -1
+    var occurred: Int64 = 0
+    var recorded: Int64 = 0
+  }
+
   /// A record's scan: its envelope, and where its nodes and data members are.
   struct Entry {
     var env: Projector.Envelope
+    var facts: Facts
     var quick: Bool
     var nodeStart: Int
     var nodeEnd: Int
@@ -355,9 +365,30 @@ final class ScannedRecords: @unchecked Sendable {
       }
       entries.append([
         Entry(
-          env: scanner.env, quick: ok, nodeStart: nodeStart, nodeEnd: nodes.count,
-          memberStart: memberStart, memberEnd: members.count)
+          env: scanner.env, facts: ok ? Self.facts(of: scanner, p) : Facts(), quick: ok,
+          nodeStart: nodeStart, nodeEnd: nodes.count, memberStart: memberStart,
+          memberEnd: members.count)
       ])
+    }
+
+    private static func facts(of s: RecordScanner, _ p: UnsafeRawBufferPointer) -> Facts {
+      func bytes(_ i: Int) -> UnsafeRawBufferPointer? {
+        guard i >= 0 else { return nil }
+        let n = s.quickNodes[i]
+        let quoted = n.kind == .string ? 1 : 0
+        let start = Int(n.start) + quoted
+        return UnsafeRawBufferPointer(
+          start: p.baseAddress! + start, count: Int(n.end) - quoted - start)
+      }
+      func time(_ i: Int) -> Int64 {
+        guard let b = bytes(i), case .success(let t) = Timestamp.parse(b) else { return 0 }
+        return t
+      }
+      var f = Facts()
+      if let t = bytes(s.env.type), let code = Catalog.code(named: t) { f.code = Int16(code) }
+      f.occurred = time(s.env.occurred)
+      f.recorded = time(s.env.recorded)
+      return f
     }
 
     var view: View {
@@ -401,6 +432,7 @@ final class ScannedRecords: @unchecked Sendable {
       let e = entries[index]
       guard e.quick else { return false }
       projector.env = e.env
+      projector.facts = e.facts
       projector.quickNodes = UnsafeBufferPointer(
         start: nodes + e.nodeStart, count: e.nodeEnd - e.nodeStart)
       projector.quickMembers = UnsafeBufferPointer(

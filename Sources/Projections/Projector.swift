@@ -172,6 +172,8 @@ struct Projector {
   /// data's members in `quickMembers`, where `ScannedRecords` keeps them; `doc` holds another
   /// record).
   var quick = false
+  /// The record's type and times as its scan worked them out (nil: read here).
+  var facts: ScannedRecords.Facts?
   var quickNodes = UnsafeBufferPointer<Node>(start: nil, count: 0)
   var quickMembers = UnsafeBufferPointer<(key: Int, value: Int)>(start: nil, count: 0)
 
@@ -205,7 +207,10 @@ struct Projector {
   mutating func apply(_ r: LogRecord, scanned: (ScannedRecords.BatchView, Int)? = nil) throws {
     let p = r.payload
     try read(r, scanned: scanned)
-    guard env.type >= 0, env.data >= 0, let code = Catalog.code(named: raw(env.type, p)) else {
+    let known = facts.flatMap { $0.code >= 0 ? $0 : nil }
+    guard env.type >= 0, env.data >= 0,
+      let code = known.map({ UInt8($0.code) }) ?? Catalog.code(named: raw(env.type, p))
+    else {
       throw ProjectionError("record seq \(r.seq) is not an event of the catalog")
     }
     let type = Catalog.type(code: code).name
@@ -214,10 +219,10 @@ struct Projector {
     let dataBytes = UnsafeRawBufferPointer(
       rebasing: p[Int(dataNode.start)..<Int(dataNode.end)])
     let (unit, unitIndex) = unitString(p)
-    let occurred = time(env.occurred, p)
+    let occurred = known?.occurred ?? time(env.occurred, p)
     let (province, provinceNow) = provinces(unitIndex, at: occurred)
     let occurredLocal = occurred + Self.offset
-    let recordedLocal = time(env.recorded, p) + Self.offset
+    let recordedLocal = (known?.recorded ?? time(env.recorded, p)) + Self.offset
     let year = Timestamp.civilFromDays(floorDiv(occurredLocal, 86_400_000_000)).year
     let establishment = field("establishment", p)
     let person = field("person", p)
