@@ -205,12 +205,15 @@ package enum Projection {
     let applying = BackgroundBatch(projector, inBackground: !FaultInjection.isActive)
     // A read that throws (damage) leaves no batch still being applied behind it.
     defer { applying.settle() }
-    func flush() throws {
-      try applying.wait()
-      if let applied = applying.applied {
+    func waitForApplied() throws {
+      let applied = try applying.wait()
+      if applied > 0 {
         done += UInt64(applied)
         progress?(done, total)
       }
+    }
+    func flush() throws {
+      try waitForApplied()
       try applying.start(batches[current])
       current ^= 1
       batches[current].removeAll()
@@ -221,11 +224,7 @@ package enum Projection {
       if batch.count == 32_768 || batch.byteCount >= 16 << 20 { try flush() }
     }
     if batches[current].count > 0 { try flush() }
-    try applying.wait()
-    if let applied = applying.applied {
-      done += UInt64(applied)
-      progress?(done, total)
-    }
+    try waitForApplied()
     try projector.commit()
   }
 
@@ -264,16 +263,15 @@ package enum Projection {
 }
 
 /// The batch being applied on other threads while the caller reads the next: `start` hands
-/// one over, `wait` returns when it is applied (throwing what applying it threw). Not in the
-/// background, `start` applies the batch before it returns.
+/// one over, `wait` returns its records once applied (throwing what applying it threw). Not
+/// in the background, `start` applies the batch before it returns.
 private final class BackgroundBatch: @unchecked Sendable {
   private let projector: ParallelProjector
   private let inBackground: Bool
   private let group = DispatchGroup()
   private var failure: Error?
-  private var count: Int?
-  /// The records of the batch `wait` has just seen applied (once).
-  private(set) var applied: Int?
+  /// The records of the batch in hand (0: none).
+  private var count = 0
 
   init(_ projector: ParallelProjector, inBackground: Bool) {
     self.projector = projector
@@ -293,14 +291,14 @@ private final class BackgroundBatch: @unchecked Sendable {
   /// Waits for the batch in hand, if any, and forgets what it threw.
   func settle() { group.wait() }
 
-  func wait() throws {
+  func wait() throws -> Int {
     group.wait()
-    applied = count
-    count = nil
+    defer { count = 0 }
     if let failure {
       self.failure = nil
       throw failure
     }
+    return count
   }
 }
 
@@ -366,18 +364,17 @@ final class ParallelProjector: @unchecked Sendable {
   /// Each batch's records scanned once, for both halves.
   private let scans = ScannedRecords()
 
-  private func applyRaw(_ batch: RecordCopies, _ view: ScannedRecords.BatchView) throws {
+  /// The batch's records to one half, each with its scan.
+  private func apply(
+    _ part: Projector.Part, _ batch: RecordCopies, _ view: ScannedRecords.BatchView
+  ) throws {
     var k = 0
     try batch.eachRecord { r in
-      try raw.apply(r, scanned: (view, k))
-      k += 1
-    }
-  }
-
-  private func applyRest(_ batch: RecordCopies, _ view: ScannedRecords.BatchView) throws {
-    var k = 0
-    try batch.eachRecord { r in
-      try rest.apply(r, scanned: (view, k))
+      if part == .raw {
+        try raw.apply(r, scanned: (view, k))
+      } else {
+        try rest.apply(r, scanned: (view, k))
+      }
       k += 1
     }
   }
@@ -388,14 +385,14 @@ final class ParallelProjector: @unchecked Sendable {
     let parallel = !FaultInjection.isActive
     let view = scans.scan(batch, parallel: parallel)
     if !parallel {
-      try applyRaw(batch, view)
-      try applyRest(batch, view)
+      try apply(.raw, batch, view)
+      try apply(.rest, batch, view)
       return
     }
     let failures = FailureBox()
     bothAtOnce { [self] i in
       do {
-        if i == 0 { try applyRaw(batch, view) } else { try applyRest(batch, view) }
+        try apply(i == 0 ? .raw : .rest, batch, view)
       } catch {
         failures.set(i, error)
       }

@@ -53,6 +53,22 @@ extension Projector {
     var isInteger = false
     var start: UInt32
     var end: UInt32
+
+    /// The bytes between a string's quotes (or a number's text) in its record `p`. A node lies
+    /// within its record (the scan or the parser made it from `p`): no slice and its bounds
+    /// checks, on the path every field's look-up takes.
+    @inline(__always)
+    func bytes(in p: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
+      let quoted = kind == .string ? 1 : 0
+      let start = Int(self.start) + quoted
+      return UnsafeRawBufferPointer(start: p.baseAddress! + start, count: Int(end) - quoted - start)
+    }
+
+    /// A timestamp's microseconds (UTC), or 0 for one that does not parse.
+    func time(in p: UnsafeRawBufferPointer) -> Int64 {
+      guard case .success(let t) = Timestamp.parse(bytes(in: p)) else { return 0 }
+      return t
+    }
   }
 
   /// Node `i` of the record just read: the quick scan's, or the parser's.
@@ -67,12 +83,7 @@ extension Projector {
   /// The raw bytes between a string node's quotes (or a number's text).
   @inline(__always)
   func raw(_ node: Int, _ p: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
-    let n = self.node(node)
-    let quoted = n.kind == .string ? 1 : 0
-    // A node lies within its record (the scan or the parser made it from `p`): no slice and
-    // its bounds checks, on the path every field's look-up takes.
-    let start = Int(n.start) + quoted
-    return UnsafeRawBufferPointer(start: p.baseAddress! + start, count: Int(n.end) - quoted - start)
+    self.node(node).bytes(in: p)
   }
 
   /// Reads the record in `p`: by `quickScan` when it can (or took it from `scanned`, the
@@ -128,8 +139,7 @@ extension Projector {
   }
 
   func time(_ node: Int, _ p: UnsafeRawBufferPointer) -> Int64 {
-    guard node >= 0, case .success(let t) = Timestamp.parse(raw(node, p)) else { return 0 }
-    return t
+    node >= 0 ? self.node(node).time(in: p) : 0
   }
 
   /// Appends a string (or a number's text) as VARCHAR, NULL when absent.
@@ -372,20 +382,11 @@ final class ScannedRecords: @unchecked Sendable {
     }
 
     private static func facts(of s: RecordScanner, _ p: UnsafeRawBufferPointer) -> Facts {
-      func bytes(_ i: Int) -> UnsafeRawBufferPointer? {
-        guard i >= 0 else { return nil }
-        let n = s.quickNodes[i]
-        let quoted = n.kind == .string ? 1 : 0
-        let start = Int(n.start) + quoted
-        return UnsafeRawBufferPointer(
-          start: p.baseAddress! + start, count: Int(n.end) - quoted - start)
-      }
-      func time(_ i: Int) -> Int64 {
-        guard let b = bytes(i), case .success(let t) = Timestamp.parse(b) else { return 0 }
-        return t
-      }
+      func time(_ i: Int) -> Int64 { i >= 0 ? s.quickNodes[i].time(in: p) : 0 }
       var f = Facts()
-      if let t = bytes(s.env.type), let code = Catalog.code(named: t) { f.code = Int16(code) }
+      if s.env.type >= 0, let code = Catalog.code(named: s.quickNodes[s.env.type].bytes(in: p)) {
+        f.code = Int16(code)
+      }
       f.occurred = time(s.env.occurred)
       f.recorded = time(s.env.recorded)
       return f
