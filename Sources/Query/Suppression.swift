@@ -55,11 +55,12 @@ package enum Suppression {
     var beside: [Int: Set<Int>] = [:]
     /// Whether two counts differ by a small count (from 1 to the threshold less one). Counts
     /// perturbed (`CellKey`) may each be 2 off: two whose true difference is small differ by
-    /// up to 4 more, and are taken as close too.
+    /// up to 4 more, and are taken as close too; and two perturbed to the same value may hide
+    /// a small true difference (595 and 592 both shown as 594), so equal is close then.
     let reach = UInt64(policy.minCell) + (r.perturbed > 0 ? 2 * UInt64(CellKey.maxCountNoise) : 0)
     func close(_ x: Int64, _ y: Int64) -> Bool {
       let (d, overflow) = x.subtractingReportingOverflow(y)
-      return !overflow && d != 0 && d.magnitude < reach
+      return !overflow && (d != 0 || r.perturbed > 0) && d.magnitude < reach
     }
     // Nothing small, and no two counts of a row close: nothing to hide.
     // Two counts of a row differ by a subset's count, unless one counts persons and the other
