@@ -203,8 +203,6 @@ package enum Projection {
     let batches = [RecordCopies(), RecordCopies()]
     var current = 0
     let applying = BackgroundBatch(projector, inBackground: !FaultInjection.isActive)
-    // A read that throws (damage) leaves no batch still being applied behind it.
-    defer { applying.settle() }
     func waitForApplied() throws {
       let applied = try applying.wait()
       if applied > 0 {
@@ -218,13 +216,22 @@ package enum Projection {
       current ^= 1
       batches[current].removeAll()
     }
-    try reader.readRecords(in: range) { r in
-      let batch = batches[current]
-      batch.append(r)
-      if batch.count == 32_768 || batch.byteCount >= 16 << 20 { try flush() }
+    do {
+      try reader.readRecords(in: range) { r in
+        let batch = batches[current]
+        batch.append(r)
+        if batch.count == 32_768 || batch.byteCount >= 16 << 20 { try flush() }
+      }
+      if batches[current].count > 0 { try flush() }
+      try waitForApplied()
+    } catch {
+      // A read that throws (damage) leaves no batch still being applied behind it, and the
+      // groups handed over before the failure finish before anything else is written (a retry
+      // in this process writes files of the same names); what they threw goes with this error.
+      applying.settle()
+      try? GroupWriter.shared.wait()
+      throw error
     }
-    if batches[current].count > 0 { try flush() }
-    try waitForApplied()
     try projector.commit()
   }
 
@@ -282,7 +289,7 @@ private final class BackgroundBatch: @unchecked Sendable {
     count = batch.count
     guard inBackground else { return try projector.apply(batch) }
     group.enter()
-    DispatchQueue.global().async { [self] in
+    batchQueue.async { [self] in
       defer { group.leave() }
       do { try projector.apply(batch) } catch { failure = error }
     }
@@ -421,8 +428,11 @@ func bothAtOnce(_ body: @escaping @Sendable (Int) -> Void) {
   done.wait()
 }
 
-/// A serial queue, so a thread of its own whenever it has work.
+/// Serial queues, so each a thread of its own whenever it has work, not a worker of the
+/// shared pool: the group writers' jobs take those, and a batch waiting for a writer's slot on
+/// a pool worker could hold the only one a machine of one core has.
 private let secondHalf = DispatchQueue(label: "hoso.projection.second-half")
+private let batchQueue = DispatchQueue(label: "hoso.projection.batch")
 
 /// The errors of the two halves: the first half's first, as a run of one thread would say.
 private final class FailureBox: @unchecked Sendable {

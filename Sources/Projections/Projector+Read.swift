@@ -407,6 +407,7 @@ final class ScannedRecords: @unchecked Sendable {
     deinit { base.deallocate() }
 
     func append(_ values: [T]) {
+      guard !values.isEmpty else { return }
       if count + values.count > capacity {
         let grown = max(capacity * 2, count + values.count)
         let new = UnsafeMutablePointer<T>.allocate(capacity: grown)

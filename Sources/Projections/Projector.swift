@@ -488,7 +488,6 @@ struct Projector {
     Self.put(&b[8], history.provinceNow(u.code))
   }
 
-  /// Commits every table at `target`.
   /// Hands every table's last groups to the background writer, before any commit waits.
   func handOver() throws {
     for name in tables.keys.sorted() where name != "units" && tables[name]!.owned {
@@ -496,6 +495,7 @@ struct Projector {
     }
   }
 
+  /// Commits every table at `target`.
   mutating func commit() throws {
     for name in tables.keys.sorted() where name != "units" && tables[name]!.owned {
       try tables[name]!.commit()

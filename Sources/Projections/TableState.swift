@@ -170,7 +170,6 @@ final class TableState {
     try p.endRow()
   }
 
-  /// Makes the rows and patches added durable, with the checkpoint `target`.
   /// Hands the last groups to the background writer (`TableAppender.handOver`).
   func handOver() throws {
     guard owned else { return }
@@ -179,6 +178,7 @@ final class TableState {
     if let old = patches, old.checkpoint < target { try madePatchRows?.handOver() }
   }
 
+  /// Makes the rows and patches added durable, with the checkpoint `target`.
   func commit() throws {
     guard owned else { return }
     if backing == nil && table.checkpoint < target {
